@@ -1,0 +1,155 @@
+"""The ``RuleStore`` protocol: what any persistence backend for uno must do.
+
+Scoping: every read takes an optional ``namespace`` (the tenant boundary) and ``user_id``; a backend must apply
+whichever the caller gives and never return a record outside them. Upserts are idempotent by id and never mutate
+their inputs. Deleting ids that do not exist is not an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from rule_store.records import (
+    Cluster,
+    Experience,
+    HindsightExample,
+    LogRecord,
+    LogVerdict,
+    PreferencePair,
+    QuarantineRecord,
+    Rule,
+    RuleStatus,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is asking. ``None`` means "not restricted on this key"."""
+
+    namespace: str | None = None
+    user_id: str | None = None
+
+
+ALL = Scope()
+
+
+@dataclass
+class AddResult:
+    """What an ``add_logs`` call did."""
+
+    inserted: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+
+    def __iadd__(self, other: AddResult) -> AddResult:
+        self.inserted.extend(other.inserted)
+        self.duplicates.extend(other.duplicates)
+        return self
+
+
+@runtime_checkable
+class RuleStore(Protocol):
+    """Persistence for logs and everything distilled from them."""
+
+    # --- lifecycle
+    def close(self) -> None: ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes: all of them land, or none (nested calls join the outer transaction)."""
+        ...
+
+    @property
+    def schema_version(self) -> int: ...
+
+    # --- logs
+    def add_logs(self, logs: Iterable[LogRecord]) -> AddResult:
+        """Insert logs that are new by id *and* by content hash; report the rest as duplicates."""
+        ...
+
+    def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]: ...
+
+    def iter_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> Iterator[LogRecord]:
+        """All logs in scope, oldest first; ``processed`` filters on whether ``mark_processed`` saw them."""
+        ...
+
+    def count_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> int: ...
+
+    def mark_processed(self, ids: Sequence[str], processed: bool = True) -> None: ...
+
+    def delete_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[str]:
+        """Delete logs (and their provenance rows); return the ids that were deleted."""
+        ...
+
+    def log_ids_for_user(self, user_id: str, namespace: str | None = None) -> list[str]: ...
+
+    # --- rules (provenance rule <- logs is kept from ``Rule.evidence``)
+    def upsert_rules(self, rules: Iterable[Rule]) -> None: ...
+
+    def get_rules(self, ids: Sequence[str], scope: Scope = ALL) -> list[Rule]: ...
+
+    def list_rules(
+        self,
+        scope: Scope = ALL,
+        *,
+        status: RuleStatus | Sequence[RuleStatus] | None = None,
+        cluster_id: str | None = None,
+    ) -> list[Rule]: ...
+
+    def delete_rules(self, ids: Sequence[str]) -> None: ...
+
+    def rule_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
+        """Rules with at least one piece of evidence from these logs."""
+        ...
+
+    def rule_sources(self, rule_id: str) -> list[str]:
+        """The log ids a rule was derived from."""
+        ...
+
+    # --- experiences, preference pairs, hindsight examples
+    def upsert_experiences(self, items: Iterable[Experience]) -> None: ...
+
+    def list_experiences(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[Experience]: ...
+
+    def delete_experiences(self, ids: Sequence[str]) -> None: ...
+
+    def upsert_preference_pairs(self, items: Iterable[PreferencePair]) -> None: ...
+
+    def list_preference_pairs(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[PreferencePair]: ...
+
+    def delete_preference_pairs(self, ids: Sequence[str]) -> None: ...
+
+    def upsert_hindsight(self, items: Iterable[HindsightExample]) -> None: ...
+
+    def list_hindsight(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[HindsightExample]: ...
+
+    def delete_hindsight(self, ids: Sequence[str]) -> None: ...
+
+    # --- clusters
+    def upsert_clusters(self, items: Iterable[Cluster]) -> None: ...
+
+    def list_clusters(self, scope: Scope = ALL) -> list[Cluster]: ...
+
+    def delete_clusters(self, ids: Sequence[str]) -> None: ...
+
+    # --- verdicts (one per log, replaced on re-distillation)
+    def upsert_verdicts(self, items: Iterable[LogVerdict]) -> None: ...
+
+    def get_verdicts(self, log_ids: Sequence[str]) -> list[LogVerdict]: ...
+
+    def list_verdicts(self, scope: Scope = ALL, *, verdict: str | None = None) -> list[LogVerdict]: ...
+
+    # --- quarantine
+    def add_quarantine(self, items: Iterable[QuarantineRecord]) -> None: ...
+
+    def list_quarantine(self, scope: Scope = ALL, *, source: str | None = None) -> list[QuarantineRecord]: ...
+
+    # --- metadata
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def stats(self, scope: Scope = ALL) -> dict[str, int]:
+        """Counts per table in scope (logs, rules by status, clusters, ...)."""
+        ...

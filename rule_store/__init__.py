@@ -1,5 +1,6 @@
 """rule_store: uno's persistence package. It stores logs and what is distilled from them, and knows nothing of LLMs."""
 
+from rule_store.migrations import SchemaVersionError
 from rule_store.protocol import ALL, AddResult, RuleStore, Scope
 from rule_store.records import (
     DEFAULT_NAMESPACE,
@@ -24,6 +25,7 @@ from rule_store.records import (
     RuleStatus,
     Verdict,
 )
+from rule_store.sqlite import NamespaceConflictError, SQLiteRuleStore, StoreClosedError
 
 __all__ = [
     "ALL",
@@ -40,6 +42,7 @@ __all__ = [
     "LogRecord",
     "LogVerdict",
     "Message",
+    "NamespaceConflictError",
     "Polarity",
     "PreferencePair",
     "QuarantineRecord",
@@ -49,6 +52,9 @@ __all__ = [
     "Rule",
     "RuleStatus",
     "RuleStore",
+    "SQLiteRuleStore",
+    "SchemaVersionError",
     "Scope",
+    "StoreClosedError",
     "Verdict",
 ]

@@ -33,7 +33,7 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-# ----------------------------------------------------------------------------------------------------- messages
+# --- messages
 
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -45,7 +45,7 @@ class Message(Record):
     name: str | None = None
 
 
-# ----------------------------------------------------------------------------------------------------- feedback
+# --- feedback
 
 
 class FeedbackKind(StrEnum):
@@ -124,7 +124,7 @@ Feedback = Annotated[
 FEEDBACK_ADAPTER: TypeAdapter[Feedback] = TypeAdapter(Feedback)
 
 
-# ----------------------------------------------------------------------------------------------------- logs
+# --- logs
 
 
 class LogRecord(Record):
@@ -220,7 +220,7 @@ class LogRecord(Record):
         return bool(self.feedback_events())
 
 
-# ----------------------------------------------------------------------------------------------------- rules
+# --- rules
 
 
 class Polarity(StrEnum):
@@ -294,7 +294,7 @@ class Rule(Record):
         return sorted({e.user_id for e in self.evidence}, key=lambda u: u or "")
 
 
-# ----------------------------------------------------------------------------------------------------- experience
+# --- experience
 
 
 class Experience(Record):
@@ -313,7 +313,9 @@ class Experience(Record):
     def _fill_id(self) -> Experience:
         if not self.id:
             object.__setattr__(
-                self, "id", "exp-" + stable_hash(self.namespace, self.failure_mode, sorted(self.source_log_ids))
+                self,
+                "id",
+                "exp-" + stable_hash(self.namespace, self.failure_mode, sorted(self.source_log_ids)),
             )
         return self
 
@@ -360,7 +362,7 @@ class HindsightExample(Record):
         return self
 
 
-# ----------------------------------------------------------------------------------------------------- clusters
+# --- clusters
 
 
 class Route(StrEnum):
@@ -387,7 +389,7 @@ class Cluster(Record):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-# ----------------------------------------------------------------------------------------------------- verdicts
+# --- verdicts
 
 
 class Verdict(StrEnum):
@@ -416,7 +418,7 @@ class LogVerdict(Record):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-# ----------------------------------------------------------------------------------------------------- quarantine
+# --- quarantine
 
 
 class QuarantineRecord(Record):

@@ -1,0 +1,132 @@
+"""uno: make any LLM application learn from its own user logs.
+
+>>> from uno import UnoMemory
+>>> memory = UnoMemory("./.uno")                       # SQLite + FAISS files in one directory
+>>> memory.ingest_file("logs.jsonl")                   # plain, OpenAI chat or MemoryBench JSONL
+>>> memory.build()                                     # distil, embed, cluster, gate, index
+>>> memory.augment("Is the store open on Sunday?").messages   # ready for any chat LLM
+
+Everything heavy (torch, sentence-transformers, FAISS, scikit-learn) is imported on first use, so
+``import uno`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from rule_store.protocol import RuleStore, Scope
+from rule_store.records import (
+    Cluster,
+    EditFeedback,
+    Evidence,
+    Experience,
+    Feedback,
+    FeedbackKind,
+    FollowupFeedback,
+    HindsightExample,
+    LogRecord,
+    LogVerdict,
+    Message,
+    Polarity,
+    PreferencePair,
+    QuarantineRecord,
+    RatingFeedback,
+    ReactionFeedback,
+    Route,
+    Rule,
+    RuleStatus,
+    Verdict,
+)
+
+if TYPE_CHECKING:
+    from uno.cluster import ClusteringConfig
+    from uno.distill.base import Distillation, Distiller
+    from uno.distill.heuristic import HeuristicDistiller
+    from uno.embed import CachedEmbedder, Embedder, HashingEmbedder, SentenceTransformerEmbedder
+    from uno.gap import GateConfig, NoveltyScorer, ResponsePriorScorer
+    from uno.index import FaissIndex, VectorIndex
+    from uno.inject import Augmentation, InjectedRule, ReflectivePlan
+    from uno.memory import BuildReport, ForgetReport, SearchHit, UnoMemory
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it; imported on first attribute access (PEP 562)
+_LAZY = {
+    "UnoMemory": "uno.memory",
+    "BuildReport": "uno.memory",
+    "ForgetReport": "uno.memory",
+    "SearchHit": "uno.memory",
+    "Augmentation": "uno.inject",
+    "InjectedRule": "uno.inject",
+    "ReflectivePlan": "uno.inject",
+    "ClusteringConfig": "uno.cluster",
+    "GateConfig": "uno.gap",
+    "NoveltyScorer": "uno.gap",
+    "ResponsePriorScorer": "uno.gap",
+    "Distiller": "uno.distill.base",
+    "Distillation": "uno.distill.base",
+    "HeuristicDistiller": "uno.distill.heuristic",
+    "Embedder": "uno.embed",
+    "CachedEmbedder": "uno.embed",
+    "HashingEmbedder": "uno.embed",
+    "SentenceTransformerEmbedder": "uno.embed",
+    "VectorIndex": "uno.index",
+    "FaissIndex": "uno.index",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'uno' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "Augmentation",
+    "BuildReport",
+    "CachedEmbedder",
+    "Cluster",
+    "ClusteringConfig",
+    "Distillation",
+    "Distiller",
+    "EditFeedback",
+    "Embedder",
+    "Evidence",
+    "Experience",
+    "FaissIndex",
+    "Feedback",
+    "FeedbackKind",
+    "FollowupFeedback",
+    "ForgetReport",
+    "GateConfig",
+    "HashingEmbedder",
+    "HeuristicDistiller",
+    "HindsightExample",
+    "InjectedRule",
+    "LogRecord",
+    "LogVerdict",
+    "Message",
+    "NoveltyScorer",
+    "Polarity",
+    "PreferencePair",
+    "QuarantineRecord",
+    "RatingFeedback",
+    "ReactionFeedback",
+    "ReflectivePlan",
+    "ResponsePriorScorer",
+    "Route",
+    "Rule",
+    "RuleStatus",
+    "RuleStore",
+    "Scope",
+    "SearchHit",
+    "SentenceTransformerEmbedder",
+    "UnoMemory",
+    "VectorIndex",
+    "Verdict",
+    "__version__",
+]

@@ -1,0 +1,1 @@
+"""Offline benchmarks for uno: a simulated-user environment and the runs that measure uno against it."""

@@ -1,0 +1,702 @@
+"""``SQLiteRuleStore``: the embedded, single-file :class:`~rule_store.protocol.RuleStore`.
+
+Design choices, and why:
+
+* **JSON body plus indexed columns.** Each record is stored whole, as its pydantic JSON
+  (``model_dump_json``), in a ``body`` column and read back with ``model_validate_json``: every field
+  (datetimes, the feedback union, nested evidence) round-trips exactly, and a new optional field on a record
+  needs no migration. The few values that reads filter, join or sort on (namespace, user_id, status,
+  cluster_id, timestamp, source log ids) are copied into indexed columns, written from the same record in the
+  same statement, so they cannot drift from the body.
+* **Provenance and source links are tables, not JSON.** ``provenance (rule_id, log_id, user_id)`` and
+  ``experience_sources`` make "rules from these logs", "rules of this user" and "forget this log" joins.
+* **WAL, synchronous=NORMAL.** Readers never block the writer nor the writer them, so a server and a CLI can
+  share one file; NORMAL is crash-safe in WAL mode (a power cut may lose the last commits, never corrupts).
+* **One connection, one lock, explicit transactions.** The connection is in autocommit mode and every write
+  runs in ``BEGIN IMMEDIATE``: taking the write lock up front makes a writer wait (busy timeout) instead of
+  failing half-way with "database is locked". Threads share the connection (``check_same_thread=False``)
+  behind a re-entrant lock that a transaction holds until it ends, so another thread never sees, nor joins,
+  uncommitted writes. Other processes open their own connection and SQLite serialises their writes.
+* **Nested transactions are savepoints.** ``transaction()`` inside ``transaction()`` joins the outer one:
+  nothing is committed before the outermost block ends; an inner block that raises undoes only its writes.
+* **Ids are global.** Evidence and derived records refer to logs by id alone, so an id belongs to one
+  namespace; writing it under another raises :class:`NamespaceConflictError` instead of moving data
+  between tenants.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+import sqlite_utils
+from pydantic import BaseModel
+
+from rule_store.migrations import apply_migrations, current_version
+from rule_store.protocol import ALL, AddResult, Scope
+from rule_store.records import (
+    Cluster,
+    Experience,
+    HindsightExample,
+    LogRecord,
+    LogVerdict,
+    PreferencePair,
+    QuarantineRecord,
+    Rule,
+    RuleStatus,
+    Verdict,
+)
+
+MEMORY = ":memory:"
+# Rows per round trip of ``iter_logs`` and ``add_logs``; ids per ``IN (...)`` (well under SQLite's limit).
+PAGE_SIZE = 500
+_IDS_PER_QUERY = 500
+_DEFAULT_BUSY_TIMEOUT_S = 30.0
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+IdentifiedT = TypeVar("IdentifiedT", bound=_Identified)
+
+
+class StoreClosedError(RuntimeError):
+    """A method was called on a store after ``close()``."""
+
+
+class NamespaceConflictError(ValueError):
+    """A record id that is already stored under one namespace was written under another."""
+
+
+# How a ``Scope.user_id`` applies to each table. Records with no user of their own belong to the user whose
+# logs they were derived from; clusters and quarantine are shared by a namespace and have no user dimension.
+_USER_CONDITIONS: dict[str, str] = {
+    "logs": "logs.user_id = ?",
+    "rules": "EXISTS (SELECT 1 FROM provenance p WHERE p.rule_id = rules.id AND p.user_id = ?)",
+    "experiences": (
+        "EXISTS (SELECT 1 FROM experience_sources s JOIN logs l ON l.id = s.log_id "
+        "WHERE s.experience_id = experiences.id AND l.user_id = ?)"
+    ),
+    "preference_pairs": ("EXISTS (SELECT 1 FROM logs l WHERE l.id = preference_pairs.source_log_id AND l.user_id = ?)"),
+    "hindsight": "EXISTS (SELECT 1 FROM logs l WHERE l.id = hindsight.source_log_id AND l.user_id = ?)",
+    "verdicts": "EXISTS (SELECT 1 FROM logs l WHERE l.id = verdicts.log_id AND l.user_id = ?)",
+}
+
+
+@dataclass
+class _Where:
+    """A WHERE clause assembled from conditions, with its parameters in order."""
+
+    conditions: list[str] = field(default_factory=list)
+    params: list[object] = field(default_factory=list)
+
+    def add(self, condition: str, *params: object) -> _Where:
+        self.conditions.append(condition)
+        self.params.extend(params)
+        return self
+
+    def copy(self) -> _Where:
+        return _Where(list(self.conditions), list(self.params))
+
+    @property
+    def sql(self) -> str:
+        return (" WHERE " + " AND ".join(self.conditions)) if self.conditions else ""
+
+
+class SQLiteRuleStore:
+    """A :class:`~rule_store.protocol.RuleStore` in one SQLite file (or ``":memory:"``).
+
+    Safe to share between threads, and for several processes to open the same file. Lists are ordered by id;
+    ``iter_logs`` and ``log_ids_for_user`` by timestamp, then id. Naive datetimes are taken to be UTC.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = _DEFAULT_BUSY_TIMEOUT_S) -> None:
+        self._path = MEMORY if str(path) == MEMORY else str(Path(path).expanduser())
+        self._lock = threading.RLock()
+        self._depth = 0  # transaction nesting of the thread holding ``_lock``
+        self._conn: sqlite3.Connection | None = _connect(self._path, busy_timeout_s)
+        try:
+            apply_migrations(self._conn)
+        except BaseException:
+            self._conn.close()
+            raise
+        self._db = sqlite_utils.Database(self._conn, recursive_triggers=False, execute_plugins=False)
+
+    def __repr__(self) -> str:
+        return f"SQLiteRuleStore({self._path!r})"
+
+    # ------------------------------------------------------------------------------------------- lifecycle
+
+    @property
+    def path(self) -> str:
+        """The database file, or ``":memory:"``."""
+        return self._path
+
+    def close(self) -> None:
+        """Close the connection; later calls do nothing."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> SQLiteRuleStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: all of them land, or none. Nested calls join the outer one (as savepoints)."""
+        with self._lock:
+            conn = self._connection()
+            if self._depth == 0:
+                conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                finally:
+                    self._depth = 0
+            else:
+                savepoint = f"uno_nested_{self._depth}"
+                conn.execute(f"SAVEPOINT {savepoint}")
+                self._depth += 1
+                try:
+                    yield
+                    conn.execute(f"RELEASE {savepoint}")
+                except BaseException:
+                    # A failed COMMIT-time constraint can already have ended the transaction.
+                    if conn.in_transaction:
+                        conn.execute(f"ROLLBACK TO {savepoint}")
+                        conn.execute(f"RELEASE {savepoint}")
+                    raise
+                finally:
+                    self._depth -= 1
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return current_version(self._connection())
+
+    # ------------------------------------------------------------------------------------------------ logs
+
+    def add_logs(self, logs: Iterable[LogRecord]) -> AddResult:
+        """Insert logs that are new by id *and* by content hash (within their namespace); report the rest.
+
+        ``logs`` may be a generator of any length: it is consumed in pages, all inside one transaction.
+        """
+        result = AddResult()
+        with self.transaction():
+            for page in _pages(_checked(logs, LogRecord, "add_logs"), PAGE_SIZE):
+                result += self._add_log_page(page)
+        return result
+
+    def _add_log_page(self, page: list[LogRecord]) -> AddResult:
+        hashes = [log.content_hash() for log in page]
+        stored_namespaces = dict(self._select_in("id, namespace", "logs", "id", [log.id for log in page]))
+        stored_hashes = {
+            (namespace, content_hash)
+            for namespace, content_hash in self._select_in("namespace, content_hash", "logs", "content_hash", hashes)
+        }
+        result = AddResult()
+        rows: list[dict[str, Any]] = []
+        for log, content_hash in zip(page, hashes, strict=True):
+            owner = stored_namespaces.get(log.id)
+            if owner is not None and owner != log.namespace:
+                raise NamespaceConflictError(
+                    f"log {log.id!r} is already stored in namespace {owner!r}; "
+                    f"it cannot be added to namespace {log.namespace!r} (log ids are global)"
+                )
+            key = (log.namespace, content_hash)
+            if owner is not None or key in stored_hashes:
+                result.duplicates.append(log.id)
+                continue
+            stored_namespaces[log.id] = log.namespace
+            stored_hashes.add(key)
+            rows.append(_log_row(log, content_hash))
+            result.inserted.append(log.id)
+        if rows:
+            self._db.table("logs").insert_all(rows, batch_size=100)
+        return result
+
+    def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]:
+        """The logs with these ids that are in scope, in the order asked (each once)."""
+        return self._get_by_ids("logs", "id", ids, scope, LogRecord)
+
+    def iter_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> Iterator[LogRecord]:
+        """All logs in scope, oldest first (ties by id), fetched a page at a time.
+
+        No lock is held between pages, so the caller may write to the store while iterating (for instance mark
+        each log processed); paging by (timestamp, id) rather than OFFSET keeps that correct.
+        """
+        where = self._logs_where(scope, processed)
+        after: tuple[str, str] | None = None
+        while True:
+            page_where = where.copy()
+            if after is not None:
+                page_where.add("(timestamp, id) > (?, ?)", *after)
+            rows = self._fetch(
+                f"SELECT timestamp, id, body FROM logs{page_where.sql} ORDER BY timestamp, id LIMIT ?",
+                [*page_where.params, PAGE_SIZE],
+            )
+            for _, _, body in rows:
+                yield LogRecord.model_validate_json(body)
+            if len(rows) < PAGE_SIZE:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    def count_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> int:
+        where = self._logs_where(scope, processed)
+        return int(self._fetch(f"SELECT COUNT(*) FROM logs{where.sql}", where.params)[0][0])
+
+    def mark_processed(self, ids: Sequence[str], processed: bool = True) -> None:
+        with self.transaction():
+            for chunk in _chunks(_id_list(ids, "mark_processed"), _IDS_PER_QUERY):
+                self._execute(f"UPDATE logs SET processed = ? WHERE id IN ({_marks(chunk)})", [int(processed), *chunk])
+
+    def delete_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[str]:
+        """Delete the logs in scope with these ids, their provenance rows and verdicts; return those deleted.
+
+        Rules citing the logs stay (their evidence still names them): re-scoring them is the caller's call.
+        """
+        wanted = _id_list(ids, "delete_logs")
+        with self.transaction():
+            found = {log_id for (log_id,) in self._select_in("id", "logs", "id", wanted, scope)}
+            deleted = [log_id for log_id in wanted if log_id in found]
+            for chunk in _chunks(deleted, _IDS_PER_QUERY):
+                marks = _marks(chunk)
+                self._execute(f"DELETE FROM logs WHERE id IN ({marks})", chunk)
+                self._execute(f"DELETE FROM provenance WHERE log_id IN ({marks})", chunk)
+                self._execute(f"DELETE FROM verdicts WHERE log_id IN ({marks})", chunk)
+        return deleted
+
+    def log_ids_for_user(self, user_id: str, namespace: str | None = None) -> list[str]:
+        """Ids of this user's logs, oldest first."""
+        where = self._scoped("logs", Scope(namespace=namespace, user_id=user_id))
+        return [row[0] for row in self._fetch(f"SELECT id FROM logs{where.sql} ORDER BY timestamp, id", where.params)]
+
+    def _logs_where(self, scope: Scope, processed: bool | None) -> _Where:
+        where = self._scoped("logs", scope)
+        if processed is not None:
+            where.add("processed = ?", int(processed))
+        return where
+
+    # ----------------------------------------------------------------------------------------------- rules
+
+    def upsert_rules(self, rules: Iterable[Rule]) -> None:
+        """Insert or replace rules by id, and rewrite each one's provenance rows from its ``evidence``.
+
+        A provenance row takes its user from the evidence, else from the cited log when this store has it.
+        """
+        latest = _latest_by_id(_checked(rules, Rule, "upsert_rules"))
+        if not latest:
+            return
+        with self.transaction():
+            self._claim_ids("rules", "id", {r.id: r.namespace for r in latest}, "rule")
+            self._upsert_rows("rules", "id", [_rule_row(rule) for rule in latest])
+            rule_ids = [rule.id for rule in latest]
+            for chunk in _chunks(rule_ids, _IDS_PER_QUERY):
+                self._execute(f"DELETE FROM provenance WHERE rule_id IN ({_marks(chunk)})", chunk)
+            cited = sorted({e.log_id for rule in latest for e in rule.evidence})
+            log_users = dict(self._select_in("id, user_id", "logs", "id", cited))
+            rows = [row for rule in latest for row in _provenance_rows(rule, log_users)]
+            if rows:
+                self._db.table("provenance").insert_all(rows, batch_size=300)
+
+    def get_rules(self, ids: Sequence[str], scope: Scope = ALL) -> list[Rule]:
+        return self._get_by_ids("rules", "id", ids, scope, Rule)
+
+    def list_rules(
+        self,
+        scope: Scope = ALL,
+        *,
+        status: RuleStatus | Sequence[RuleStatus] | None = None,
+        cluster_id: str | None = None,
+    ) -> list[Rule]:
+        where = self._scoped("rules", scope)
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            values = [RuleStatus(s).value for s in statuses]
+            where.add(f"status IN ({_marks(values)})", *values)
+        if cluster_id is not None:
+            where.add("cluster_id = ?", cluster_id)
+        return self._list("rules", where, Rule)
+
+    def delete_rules(self, ids: Sequence[str]) -> None:
+        """Delete rules by id; their provenance rows go with them (foreign key cascade)."""
+        self._delete("rules", "id", ids, "delete_rules")
+
+    def rule_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
+        """Rules with at least one piece of evidence from these logs, sorted."""
+        rows = self._select_in("DISTINCT rule_id", "provenance", "log_id", _id_list(log_ids, "rule_ids_for_logs"))
+        return sorted({row[0] for row in rows})
+
+    def rule_sources(self, rule_id: str) -> list[str]:
+        """The log ids a rule was derived from, sorted."""
+        rows = self._fetch("SELECT log_id FROM provenance WHERE rule_id = ? ORDER BY log_id", [rule_id])
+        return [row[0] for row in rows]
+
+    # --------------------------------------------------------------------------------------------- derived
+
+    def upsert_experiences(self, items: Iterable[Experience]) -> None:
+        """Insert or replace experiences by id, and rewrite their links to their source logs."""
+        latest = _latest_by_id(_checked(items, Experience, "upsert_experiences"))
+        if not latest:
+            return
+        with self.transaction():
+            self._claim_ids("experiences", "id", {e.id: e.namespace for e in latest}, "experience")
+            self._upsert_rows("experiences", "id", [_derived_row(item, item.cluster_id) for item in latest])
+            ids = [item.id for item in latest]
+            for chunk in _chunks(ids, _IDS_PER_QUERY):
+                self._execute(f"DELETE FROM experience_sources WHERE experience_id IN ({_marks(chunk)})", chunk)
+            links = [
+                {"experience_id": item.id, "log_id": log_id}
+                for item in latest
+                for log_id in sorted(set(item.source_log_ids))
+            ]
+            if links:
+                self._db.table("experience_sources").insert_all(links, batch_size=400)
+
+    def list_experiences(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[Experience]:
+        return self._list("experiences", self._in_cluster("experiences", scope, cluster_id), Experience)
+
+    def delete_experiences(self, ids: Sequence[str]) -> None:
+        self._delete("experiences", "id", ids, "delete_experiences")
+
+    def upsert_preference_pairs(self, items: Iterable[PreferencePair]) -> None:
+        latest = _latest_by_id(_checked(items, PreferencePair, "upsert_preference_pairs"))
+        rows = [{**_derived_row(item, item.cluster_id), "source_log_id": item.source_log_id} for item in latest]
+        self._claim_and_upsert("preference_pairs", "id", rows, "preference pair")
+
+    def list_preference_pairs(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[PreferencePair]:
+        return self._list("preference_pairs", self._in_cluster("preference_pairs", scope, cluster_id), PreferencePair)
+
+    def delete_preference_pairs(self, ids: Sequence[str]) -> None:
+        self._delete("preference_pairs", "id", ids, "delete_preference_pairs")
+
+    def upsert_hindsight(self, items: Iterable[HindsightExample]) -> None:
+        latest = _latest_by_id(_checked(items, HindsightExample, "upsert_hindsight"))
+        rows = [{**_derived_row(item, item.cluster_id), "source_log_id": item.source_log_id} for item in latest]
+        self._claim_and_upsert("hindsight", "id", rows, "hindsight example")
+
+    def list_hindsight(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[HindsightExample]:
+        return self._list("hindsight", self._in_cluster("hindsight", scope, cluster_id), HindsightExample)
+
+    def delete_hindsight(self, ids: Sequence[str]) -> None:
+        self._delete("hindsight", "id", ids, "delete_hindsight")
+
+    # -------------------------------------------------------------------------------------------- clusters
+
+    def upsert_clusters(self, items: Iterable[Cluster]) -> None:
+        latest = _latest_by_id(_checked(items, Cluster, "upsert_clusters"))
+        rows = [{"id": c.id, "namespace": c.namespace, "body": c.model_dump_json()} for c in latest]
+        self._claim_and_upsert("clusters", "id", rows, "cluster")
+
+    def list_clusters(self, scope: Scope = ALL) -> list[Cluster]:
+        """Clusters of the scope's namespace: they are shared by its users, so ``user_id`` does not apply."""
+        return self._list("clusters", self._scoped("clusters", scope), Cluster)
+
+    def delete_clusters(self, ids: Sequence[str]) -> None:
+        self._delete("clusters", "id", ids, "delete_clusters")
+
+    # -------------------------------------------------------------------------------------------- verdicts
+
+    def upsert_verdicts(self, items: Iterable[LogVerdict]) -> None:
+        """Store one verdict per log, replacing the previous one."""
+        latest = list({v.log_id: v for v in _checked(items, LogVerdict, "upsert_verdicts")}.values())
+        if not latest:
+            return
+        rows = [
+            {
+                "log_id": v.log_id,
+                "namespace": v.namespace,
+                "verdict": v.verdict.value,
+                "body": v.model_dump_json(),
+            }
+            for v in latest
+        ]
+        with self.transaction():
+            self._claim_ids("verdicts", "log_id", {v.log_id: v.namespace for v in latest}, "verdict of log")
+            self._upsert_rows("verdicts", "log_id", rows)
+
+    def get_verdicts(self, log_ids: Sequence[str]) -> list[LogVerdict]:
+        return self._get_by_ids("verdicts", "log_id", log_ids, ALL, LogVerdict)
+
+    def list_verdicts(self, scope: Scope = ALL, *, verdict: str | None = None) -> list[LogVerdict]:
+        where = self._scoped("verdicts", scope)
+        if verdict is not None:
+            where.add("verdict = ?", Verdict(verdict).value)
+        return self._list("verdicts", where, LogVerdict, order_by="log_id")
+
+    # ------------------------------------------------------------------------------------------ quarantine
+
+    def add_quarantine(self, items: Iterable[QuarantineRecord]) -> None:
+        """Store quarantined inputs; adding the same record (same id) again replaces it."""
+        latest = _latest_by_id(_checked(items, QuarantineRecord, "add_quarantine"))
+        rows = [{"id": q.id, "namespace": q.namespace, "source": q.source, "body": q.model_dump_json()} for q in latest]
+        self._claim_and_upsert("quarantine", "id", rows, "quarantine record")
+
+    def list_quarantine(self, scope: Scope = ALL, *, source: str | None = None) -> list[QuarantineRecord]:
+        """Quarantined inputs of the scope's namespace (they have no user, so ``user_id`` does not apply)."""
+        where = self._scoped("quarantine", scope)
+        if source is not None:
+            where.add("source = ?", source)
+        return self._list("quarantine", where, QuarantineRecord)
+
+    # ----------------------------------------------------------------------------------------- meta, stats
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._fetch("SELECT value FROM meta WHERE key = ?", [key])
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"set_meta({key!r}): value must be a str, got {type(value).__name__}")
+        with self.transaction():
+            self._upsert_rows("meta", "key", [{"key": key, "value": value}])
+
+    def stats(self, scope: Scope = ALL) -> dict[str, int]:
+        """Counts in scope, read from one snapshot.
+
+        Keys: logs, logs_processed, rules_<status>, clusters, experiences, preference_pairs, hindsight,
+        quarantine, verdicts_<verdict> (every status and verdict, zeros included).
+        """
+        with self._read_snapshot():
+            counts = {
+                "logs": self.count_logs(scope),
+                "logs_processed": self.count_logs(scope, processed=True),
+            }
+            counts.update(self._count_by("rules", "status", scope, [s.value for s in RuleStatus]))
+            for table in ("clusters", "experiences", "preference_pairs", "hindsight", "quarantine"):
+                where = self._scoped(table, scope)
+                counts[table] = int(self._fetch(f"SELECT COUNT(*) FROM {table}{where.sql}", where.params)[0][0])
+            counts.update(self._count_by("verdicts", "verdict", scope, [v.value for v in Verdict]))
+        return counts
+
+    def _count_by(self, table: str, column: str, scope: Scope, values: list[str]) -> dict[str, int]:
+        where = self._scoped(table, scope)
+        counts = {f"{table}_{value}": 0 for value in values}
+        for value, count in self._fetch(
+            f"SELECT {column}, COUNT(*) FROM {table}{where.sql} GROUP BY {column}", where.params
+        ):
+            counts[f"{table}_{value}"] = int(count)
+        return counts
+
+    # -------------------------------------------------------------------------------------------- plumbing
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreClosedError(f"{self!r} is closed")
+        return self._conn
+
+    def _fetch(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        with self._lock:
+            self._connection()
+            return self._db.execute(sql, list(params)).fetchall()
+
+    def _execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        """Run a write statement: only ever called inside ``transaction()``."""
+        self._connection().execute(sql, list(params))
+
+    @contextmanager
+    def _read_snapshot(self) -> Iterator[None]:
+        """Make several reads see one state of the database (inside a write transaction they already do)."""
+        with self._lock:
+            conn = self._connection()
+            if self._depth > 0:
+                yield
+                return
+            conn.execute("BEGIN DEFERRED")
+            try:
+                yield
+            finally:
+                conn.execute("COMMIT")
+
+    def _scoped(self, table: str, scope: Scope) -> _Where:
+        where = _Where()
+        if scope.namespace is not None:
+            where.add(f"{table}.namespace = ?", scope.namespace)
+        if scope.user_id is not None and table in _USER_CONDITIONS:
+            where.add(_USER_CONDITIONS[table], scope.user_id)
+        return where
+
+    def _in_cluster(self, table: str, scope: Scope, cluster_id: str | None) -> _Where:
+        where = self._scoped(table, scope)
+        if cluster_id is not None:
+            where.add(f"{table}.cluster_id = ?", cluster_id)
+        return where
+
+    def _select_in(
+        self, columns: str, table: str, key: str, ids: Sequence[str], scope: Scope | None = None
+    ) -> list[Any]:
+        """``SELECT columns FROM table WHERE key IN ids``, chunk by chunk, within ``scope`` if given."""
+        rows: list[Any] = []
+        for chunk in _chunks(sorted(set(ids)), _IDS_PER_QUERY):
+            where = self._scoped(table, scope) if scope is not None else _Where()
+            where.add(f"{table}.{key} IN ({_marks(chunk)})", *chunk)
+            rows.extend(self._fetch(f"SELECT {columns} FROM {table}{where.sql}", where.params))
+        return rows
+
+    def _get_by_ids(
+        self, table: str, key: str, ids: Sequence[str], scope: Scope, model: type[RecordT]
+    ) -> list[RecordT]:
+        wanted = _id_list(ids, f"get from {table}")
+        bodies = dict(self._select_in(f"{key}, body", table, key, wanted, scope))
+        return [model.model_validate_json(bodies[i]) for i in wanted if i in bodies]
+
+    def _list(self, table: str, where: _Where, model: type[RecordT], order_by: str = "id") -> list[RecordT]:
+        rows = self._fetch(f"SELECT body FROM {table}{where.sql} ORDER BY {order_by}", where.params)
+        return [model.model_validate_json(body) for (body,) in rows]
+
+    def _delete(self, table: str, key: str, ids: Sequence[str], method: str) -> None:
+        with self.transaction():
+            for chunk in _chunks(_id_list(ids, method), _IDS_PER_QUERY):
+                self._execute(f"DELETE FROM {table} WHERE {key} IN ({_marks(chunk)})", chunk)
+
+    def _upsert_rows(self, table: str, key: str, rows: list[dict[str, Any]]) -> None:
+        self._db.table(table).upsert_all(rows, pk=key, batch_size=100)
+
+    def _claim_and_upsert(self, table: str, key: str, rows: list[dict[str, Any]], kind: str) -> None:
+        if not rows:
+            return
+        with self.transaction():
+            self._claim_ids(table, key, {row[key]: row["namespace"] for row in rows}, kind)
+            self._upsert_rows(table, key, rows)
+
+    def _claim_ids(self, table: str, key: str, namespaces: dict[str, str], kind: str) -> None:
+        """Refuse to re-write a stored id under another namespace (that would move data between tenants)."""
+        stored = self._select_in(f"{key}, namespace", table, key, list(namespaces))
+        for record_id, owner in stored:
+            if owner != namespaces[record_id]:
+                raise NamespaceConflictError(
+                    f"{kind} {record_id!r} is stored in namespace {owner!r}; it cannot be re-written under "
+                    f"namespace {namespaces[record_id]!r} (ids are global: make them unique per namespace)"
+                )
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def _connect(path: str, busy_timeout_s: float) -> sqlite3.Connection:
+    """Open a connection in autocommit mode (we issue BEGIN/COMMIT ourselves) with the store's pragmas."""
+    if path != MEMORY:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if path != MEMORY:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise sqlite3.OperationalError(f"could not switch {path} to WAL mode (it stays in {mode!r} mode)")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _utc_iso(moment: datetime) -> str:
+    """UTC ISO-8601, microseconds and offset: fixed width, so text order is time order. Naive means UTC."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _log_row(log: LogRecord, content_hash: str) -> dict[str, Any]:
+    return {
+        "id": log.id,
+        "namespace": log.namespace,
+        "user_id": log.user_id,
+        "content_hash": content_hash,
+        "timestamp": _utc_iso(log.timestamp),
+        "processed": 0,
+        "body": log.model_dump_json(),
+    }
+
+
+def _rule_row(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "namespace": rule.namespace,
+        "status": rule.status.value,
+        "cluster_id": rule.cluster_id,
+        "body": rule.model_dump_json(),
+    }
+
+
+def _derived_row(item: Experience | PreferencePair | HindsightExample, cluster_id: str | None) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "namespace": item.namespace,
+        "cluster_id": cluster_id,
+        "body": item.model_dump_json(),
+    }
+
+
+def _provenance_rows(rule: Rule, log_users: dict[str, str | None]) -> list[dict[str, Any]]:
+    """One row per cited log; its user is the first evidence user given for that log, else the log's own."""
+    users: dict[str, str | None] = {}
+    for evidence in rule.evidence:
+        if users.get(evidence.log_id) is None:
+            users[evidence.log_id] = evidence.user_id
+    return [
+        {"rule_id": rule.id, "log_id": log_id, "user_id": user if user is not None else log_users.get(log_id)}
+        for log_id, user in users.items()
+    ]
+
+
+def _checked(items: Iterable[object], model: type[RecordT], method: str) -> Iterator[RecordT]:
+    """Yield ``items``, failing clearly on the first that is not a ``model`` (a dict, another record kind)."""
+    if isinstance(items, BaseModel):
+        raise TypeError(f"{method} expects an iterable of {model.__name__}, got a single {type(items).__name__}")
+    for position, item in enumerate(items):
+        if not isinstance(item, model):
+            raise TypeError(f"{method}: item #{position} is a {type(item).__name__}, expected {model.__name__}")
+        yield item
+
+
+def _latest_by_id(items: Iterable[IdentifiedT]) -> list[IdentifiedT]:
+    """One record per id, the last one given winning (as if they had been upserted one by one)."""
+    return list({item.id: item for item in items}.values())
+
+
+def _id_list(ids: Sequence[str], method: str) -> list[str]:
+    """The ids, each once, in the order given; a bare string is refused (it would read as its characters)."""
+    if isinstance(ids, str):
+        raise TypeError(f"{method}: ids must be a sequence of ids, not the single string {ids!r}")
+    return list(dict.fromkeys(ids))
+
+
+def _pages(items: Iterable[RecordT], size: int) -> Iterator[list[RecordT]]:
+    iterator = iter(items)
+    while page := list(islice(iterator, size)):
+        yield page
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))

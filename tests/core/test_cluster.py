@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from uno.cluster import ClusteringConfig, dual_vectors, fit_clusters, normalize, similarity_cutoff
+
+
+def blobs(seed: int, centers: int, per: int, dim: int = 32, spread: float = 0.15) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    middle = normalize(rng.normal(size=(centers, dim)))
+    points = np.concatenate([middle[c] + spread * rng.normal(size=(per, dim)) / np.sqrt(dim) for c in range(centers)])
+    return normalize(points)
+
+
+@pytest.mark.parametrize("method", ["hdbscan", "ward"])
+def test_recovers_query_and_feedback_groups(method: str) -> None:
+    queries = blobs(1, 2, 20)
+    # within each query group, two feedback groups: four clusters in all
+    feedback = np.concatenate([blobs(2, 2, 10), blobs(2, 2, 10)])
+    ids = [f"log{i}" for i in range(40)]
+    fit = fit_clusters("ns", ids, queries, feedback, ClusteringConfig(method=method, ward_distance_threshold=1.0))  # type: ignore[arg-type]
+    assert len(fit.clusters) == 4
+    sizes = sorted(len(c.member_log_ids) for c in fit.clusters)
+    assert sizes == [10, 10, 10, 10]
+    for cluster in fit.clusters:
+        assert np.isclose(np.linalg.norm(cluster.centroid), 1.0, atol=1e-5)
+        assert 0.0 < cluster.min_similarity <= 0.95
+
+
+def test_outlier_is_not_forced_into_a_cluster() -> None:
+    queries = np.concatenate([blobs(3, 1, 15), normalize(np.random.default_rng(9).normal(size=(1, 32)))])
+    feedback = np.concatenate([blobs(4, 1, 15), normalize(np.random.default_rng(10).normal(size=(1, 32)))])
+    ids = [f"l{i}" for i in range(16)]
+    fit = fit_clusters("ns", ids, queries, feedback, ClusteringConfig())
+    assert "l15" not in fit.assignment
+    assert {f"l{i}" for i in range(15)} <= set(fit.assignment)
+
+
+def test_cutoff_has_a_floor_and_tracks_members() -> None:
+    config = ClusteringConfig(similarity_floor=0.4)
+    assert similarity_cutoff([0.9, 0.92, 0.95, 0.97], config) > 0.8
+    assert similarity_cutoff([0.1, 0.2, 0.3], config) == 0.4
+    assert similarity_cutoff([], config) == 1.0
+
+
+def test_dual_vectors_are_unit_length() -> None:
+    out = dual_vectors(blobs(5, 1, 4), blobs(6, 1, 4))
+    assert out.shape == (4, 64)
+    assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)

@@ -1,0 +1,179 @@
+"""Query-and-feedback clustering (UNO §3), with the flaws of the reference fixed.
+
+* Logs are clustered on ``[q ; r]`` where ``q`` is the L2-normalised query embedding and ``r`` the L2-normalised mean
+  of the log's rule embeddings, so two logs land together when they ask alike *and* were corrected alike.
+* HDBSCAN is the default: it needs no absolute distance threshold (UNO's Ward threshold of 4 depends on data size)
+  and it leaves outliers out instead of forcing them into a cluster. Ward with a distance threshold is kept as an
+  option for parity with the paper.
+* New queries are matched in query space only (the caller has no feedback yet), so each cluster's out-of-distribution
+  cutoff is calibrated in that same space, from its own members' similarities to its centroid. A query below every
+  cutoff belongs to no cluster, and nothing is injected for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from rule_store.records import Cluster, stable_hash
+
+Vectors = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class ClusteringConfig:
+    method: Literal["hdbscan", "ward"] = "hdbscan"
+    # None: chosen from the data size (3 for small stores, up to 15).
+    min_cluster_size: int | None = None
+    # Ward only: merge cost threshold on the unit-norm dual vectors.
+    ward_distance_threshold: float = 1.5
+    # No query below this cosine similarity to a centroid is ever in distribution, whatever the members say.
+    similarity_floor: float = 0.40
+    # Margin under the 10th percentile of the members' own similarities to their centroid.
+    cutoff_margin: float = 0.05
+    # HDBSCAN outliers join their nearest cluster when their query is at least this close to its centroid.
+    attach_outliers: bool = True
+
+
+def normalize(vectors: npt.ArrayLike) -> Vectors:
+    array = np.asarray(vectors, dtype=np.float32)
+    if array.ndim == 1:
+        norm = float(np.linalg.norm(array))
+        return array / norm if norm > 0 else array
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (array / norms).astype(np.float32)
+
+
+def dual_vectors(query_vectors: Vectors, feedback_vectors: Vectors) -> Vectors:
+    """Concatenate normalised query and feedback embeddings and re-normalise (equal weight to both)."""
+    return normalize(np.hstack([normalize(query_vectors), normalize(feedback_vectors)]))
+
+
+def auto_min_cluster_size(n: int) -> int:
+    return int(min(15, max(3, n // 40)))
+
+
+def cluster_labels(vectors: Vectors, config: ClusteringConfig) -> npt.NDArray[np.int64]:
+    """One label per row; -1 marks an outlier (HDBSCAN) that belongs to no cluster."""
+    n = len(vectors)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    size = config.min_cluster_size or auto_min_cluster_size(n)
+    if n < size:
+        return np.full(n, -1, dtype=np.int64)
+    if config.method == "ward":
+        from sklearn.cluster import AgglomerativeClustering
+
+        ward = AgglomerativeClustering(
+            n_clusters=None, linkage="ward", distance_threshold=config.ward_distance_threshold
+        )
+        return np.asarray(ward.fit_predict(vectors), dtype=np.int64)
+    from sklearn.cluster import HDBSCAN
+
+    model = HDBSCAN(min_cluster_size=size, min_samples=max(2, size // 2), metric="euclidean", copy=True)
+    return np.asarray(model.fit_predict(vectors), dtype=np.int64)
+
+
+def centroid(query_vectors: Vectors) -> Vectors:
+    return normalize(np.asarray(query_vectors, dtype=np.float32).mean(axis=0))
+
+
+def similarity_cutoff(member_similarities: npt.ArrayLike, config: ClusteringConfig) -> float:
+    """The lowest similarity to the centroid that still counts as "like the members" for this cluster."""
+    sims = np.asarray(member_similarities, dtype=np.float32)
+    if len(sims) == 0:
+        return 1.0
+    if len(sims) < 3:
+        # Too few members to estimate a spread: demand a query about as close as the members themselves.
+        return float(max(config.similarity_floor, float(sims.min()) - config.cutoff_margin))
+    low = float(np.percentile(sims, 10)) - config.cutoff_margin
+    return float(min(0.95, max(config.similarity_floor, low)))
+
+
+@dataclass
+class ClusterFit:
+    clusters: list[Cluster]
+    # log id -> cluster id, for every log placed in a cluster
+    assignment: dict[str, str]
+
+
+def make_cluster(
+    namespace: str, member_ids: Sequence[str], query_vectors: Vectors, config: ClusteringConfig
+) -> Cluster:
+    center = centroid(query_vectors)
+    sims = normalize(query_vectors) @ center
+    return Cluster(
+        id="clu-" + stable_hash(namespace, sorted(member_ids)),
+        namespace=namespace,
+        centroid=[float(x) for x in center],
+        min_similarity=similarity_cutoff(sims, config),
+        member_log_ids=sorted(member_ids),
+    )
+
+
+def fit_clusters(
+    namespace: str,
+    log_ids: Sequence[str],
+    query_vectors: Vectors,
+    feedback_vectors: Vectors,
+    config: ClusteringConfig,
+) -> ClusterFit:
+    """Cluster logs on query and feedback; attach outliers that sit inside a cluster's query-space cutoff."""
+    if len(log_ids) == 0:
+        return ClusterFit([], {})
+    labels = cluster_labels(dual_vectors(query_vectors, feedback_vectors), config)
+    queries = normalize(query_vectors)
+    groups: dict[int, list[int]] = {}
+    for row, label in enumerate(labels):
+        if label >= 0:
+            groups.setdefault(int(label), []).append(row)
+    if config.attach_outliers and groups:
+        groups = _attach_outliers(labels, queries, groups, config)
+    clusters: list[Cluster] = []
+    assignment: dict[str, str] = {}
+    for rows in groups.values():
+        members = [log_ids[r] for r in rows]
+        cluster = make_cluster(namespace, members, queries[rows], config)
+        clusters.append(cluster)
+        assignment.update(dict.fromkeys(members, cluster.id))
+    return ClusterFit(clusters, assignment)
+
+
+def _attach_outliers(
+    labels: npt.NDArray[np.int64], queries: Vectors, groups: dict[int, list[int]], config: ClusteringConfig
+) -> dict[int, list[int]]:
+    keys = list(groups)
+    centers = np.stack([centroid(queries[groups[k]]) for k in keys])
+    cutoffs = [similarity_cutoff(queries[groups[k]] @ centers[i], config) for i, k in enumerate(keys)]
+    attached = {k: list(rows) for k, rows in groups.items()}
+    for row in np.flatnonzero(labels < 0):
+        sims = centers @ queries[row]
+        best = int(np.argmax(sims))
+        if sims[best] >= cutoffs[best]:
+            attached[keys[best]].append(int(row))
+    return attached
+
+
+def nearest_clusters(
+    query_vector: Vectors,
+    clusters: Sequence[Cluster],
+    centroids: Vectors,
+    *,
+    top: int = 3,
+    tolerance: float = 0.08,
+) -> list[tuple[Cluster, float]]:
+    """Clusters whose cutoff the query passes, best first, within ``tolerance`` of the best similarity."""
+    if len(clusters) == 0:
+        return []
+    sims = centroids @ normalize(query_vector)
+    order = np.argsort(-sims)[:top]
+    passing = [(clusters[i], float(sims[i])) for i in order if sims[i] >= clusters[i].min_similarity]
+    if not passing:
+        return []
+    best = passing[0][1]
+    return [(c, s) for c, s in passing if s >= best - tolerance]

@@ -1,0 +1,412 @@
+"""Text helpers shared by the heuristic distiller: normalising feedback, splitting it, and reading queries.
+
+Everything here is pure ``re`` + dictionaries so that distilling thousands of logs a second stays possible.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# ----------------------------------------------------------------------------------------------------- typos
+
+# Spellings users type that the pattern tables would otherwise miss. Multi-word keys are matched as phrases.
+_TYPOS: dict[str, str] = {
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "pls": "please",
+    "plz": "please",
+    "plss": "please",
+    "pleas": "please",
+    "pleae": "please",
+    "plese": "please",
+    "pleaes": "please",
+    "dont": "don't",
+    "doesnt": "doesn't",
+    "didnt": "didn't",
+    "isnt": "isn't",
+    "arent": "aren't",
+    "wasnt": "wasn't",
+    "cant": "can't",
+    "wont": "won't",
+    "shouldnt": "shouldn't",
+    "thats": "that's",
+    "whats": "what's",
+    "im": "i'm",
+    "ive": "i've",
+    "youre": "you're",
+    "thx": "thanks",
+    "thnx": "thanks",
+    "thanx": "thanks",
+    "tnx": "thanks",
+    "ty": "thank you",
+    "tysm": "thank you",
+    "gr8": "great",
+    "y/n": "yes or no",
+    "y or n": "yes or no",
+    "yes/no": "yes or no",
+    "yes / no": "yes or no",
+    "yes-or-no": "yes or no",
+    "yes-no": "yes or no",
+    "bulet": "bullet",
+    "bullit": "bullet",
+    "bullett": "bullet",
+    "bulit": "bullet",
+    "bulets": "bullets",
+    "bullits": "bullets",
+    "bulletpoints": "bullet points",
+    "bulletpoint": "bullet point",
+    "emoji's": "emojis",
+    "emojies": "emojis",
+    "emojees": "emojis",
+    "emogis": "emojis",
+    "emojii": "emoji",
+    "anwser": "answer",
+    "answr": "answer",
+    "awnser": "answer",
+    "asnwer": "answer",
+    "anser": "answer",
+    "shoter": "shorter",
+    "shortr": "shorter",
+    "shrter": "shorter",
+    "shrot": "short",
+    "shrt": "short",
+    "sentance": "sentence",
+    "sentense": "sentence",
+    "franch": "french",
+    "frensh": "french",
+    "frech": "french",
+    "englsh": "english",
+    "inglish": "english",
+    "spainsh": "spanish",
+    "germn": "german",
+    "exemple": "example",
+    "exmaple": "example",
+    "explination": "explanation",
+    "wrod": "word",
+    "wrods": "words",
+    "formel": "formal",
+    "tabel": "table",
+    "metirc": "metric",
+    "alot": "a lot",
+    "b/c": "because",
+    "bc": "because",
+    "w/o": "without",
+    "w/out": "without",
+    "tl dr": "tl;dr",
+    "tldr": "tl;dr",
+}
+# "to long" / "to formal": "too" typed with one o is common in complaints.
+_TOO_TYPO = re.compile(
+    r"\bto (long|short|much|many|formal|informal|casual|verbose|wordy|technical|complicated|complex|simple|basic|"
+    r"vague|detailed|brief|lengthy|little|few)\b"
+)
+_TYPO_PHRASES = re.compile(
+    r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(_TYPOS, key=len, reverse=True)) + r")(?![\w'])"
+)
+
+# Keywords the pattern tables rely on; a longer token one edit away from one of them is read as that keyword.
+_KEYWORDS = frozenset(
+    """
+    shorter shorten concise verbose bullets examples example sentence sentences paragraph paragraphs detailed
+    simpler spanish english italian chinese japanese russian portuguese formatting markdown headings apologize
+    apologise apologies apologizing apologising imperial citations numbered elaborate explanation professional
+    friendly language emoticons disclaimers disclaimer celsius fahrenheit kilometers kilograms centimeters
+    references greeting greetings exclamation enthusiastic technical complicated repeating repetitive summary
+    summarize summarise informal casually formally lengthy rambling condescending patronizing conversational
+    instead without metric french german answer bullet emojis tables table formal casual simple""".split()
+)
+# Real words one edit away from a keyword: never "corrected".
+_PROTECTED = frozenset({"sorter", "sentience", "derailed", "retailed", "examine", "simplex", "causal", "normal"})
+_MIN_FUZZY_LENGTH = 6
+_MIN_KEYWORD_LENGTH = 7
+
+
+@lru_cache(maxsize=1)
+def _keyword_deletes() -> dict[str, str]:
+    """Symmetric-delete index: every keyword with one letter removed -> the keyword (ambiguous ones dropped)."""
+    index: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for keyword in _KEYWORDS:
+        if len(keyword) < _MIN_KEYWORD_LENGTH:
+            continue
+        for variant in {keyword} | {keyword[:i] + keyword[i + 1 :] for i in range(len(keyword))}:
+            if index.get(variant, keyword) != keyword:
+                ambiguous.add(variant)
+            index[variant] = keyword
+    for variant in ambiguous:
+        del index[variant]
+    return index
+
+
+def _fix_long_token(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if token in _KEYWORDS or token in _PROTECTED:
+        return token
+    index = _keyword_deletes()
+    if token in index:  # one letter too many
+        return index[token]
+    for i in range(len(token)):  # one letter missing, swapped or wrong
+        found = index.get(token[:i] + token[i + 1 :])
+        if found is not None and abs(len(found) - len(token)) <= 1:
+            return found
+    return token
+
+
+_LONG_TOKEN = re.compile(rf"\b[a-z]{{{_MIN_FUZZY_LENGTH},}}\b")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "´": "'", "`": "'"})
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+def normalize(text: str) -> str:
+    """Lower-case, straight quotes, single spaces, common typos and one-letter slips fixed."""
+    lowered = _SPACES.sub(" ", text.translate(_QUOTES).lower()).strip()
+    lowered = _TYPO_PHRASES.sub(lambda m: _TYPOS[m.group(1)], lowered)
+    lowered = _TOO_TYPO.sub(r"too \1", lowered)
+    return _LONG_TOKEN.sub(_fix_long_token, lowered)
+
+
+# ----------------------------------------------------------------------------------------------------- splitting
+
+# A sentence runs to . ! ? or a line break; a full stop between digits ("3.5") or in "e.g." does not end it.
+_SENTENCE = re.compile(r"(?:[^.!?…\n]|\.(?=\d)|(?<=\be\.g)\.|(?<=\bi\.e)\.)+(?:[.!?…]+|$)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a message: ``text`` is the exact original span, ``norm`` its normalised form."""
+
+    text: str
+    norm: str
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """The message's sentences, each an exact substring of ``text``, in order."""
+    out: list[Sentence] = []
+    for match in _SENTENCE.finditer(text):
+        span = match.group(0).strip()
+        if span.strip(".!?… "):
+            out.append(Sentence(span, normalize(span)))
+    return out
+
+
+# Clause boundaries inside a normalised sentence: cues ("no", "not") do not reach across them.
+CLAUSE_BREAK = re.compile(
+    r"\s*[,;:()]\s*|\s+[-–—]+\s+|\s+(?:but|and|also|then|plus|though|however|although|while|whereas|or)\s+"
+)
+
+
+def clause_spans(norm: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the clauses of a normalised sentence."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in CLAUSE_BREAK.finditer(norm):
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = match.end()
+    if start < len(norm):
+        spans.append((start, len(norm)))
+    return spans
+
+
+def clause_bounds(spans: list[tuple[int, int]], position: int) -> tuple[int, int]:
+    """(start, end) of the clause holding ``position`` (the whole sentence when none does)."""
+    for start, end in spans:
+        if start <= position < end:
+            return start, end
+    return (spans[0][0], spans[-1][1]) if spans else (position, position)
+
+
+# ----------------------------------------------------------------------------------------------------- words
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
+STOPWORDS = frozenset(
+    """
+    a about above after again all also am an and any are aren't as at be because been before being below between
+    both but by can can't could couldn't did didn't do does doesn't doing don't down during each few for from
+    further get got had has have having he her here hers him his how i i'd i'll i'm i've if in into is isn't it
+    it's its itself just let me more most my myself no nor not now of off on once only or other our ours out over
+    own please same she should so some such than that that's the their them then there these they this those
+    through to too under until up very was wasn't we were what what's when where which while who whom why will
+    with won't would you you're your yours yourself thanks thank ok okay yes yeah tell give make want need know
+    like really one two also maybe much many way thing things something anything answer question response
+    """.split()
+)
+
+
+def words(norm: str) -> list[str]:
+    """Tokens of a normalised text."""
+    return _WORD.findall(norm)
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that carry meaning (no stop words, at least 3 letters), crudely de-pluralised."""
+    out: set[str] = set()
+    for word in _WORD.findall(text.lower()):
+        if len(word) < 3 or word in STOPWORDS:
+            continue
+        out.add(word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word)
+    return out
+
+
+def overlap(text: str, reference: set[str]) -> float:
+    """Share of ``text``'s content words found in ``reference`` (1.0 when it has none)."""
+    own = content_words(text)
+    return 1.0 if not own else len(own & reference) / len(own)
+
+
+# ----------------------------------------------------------------------------------------------------- numbers
+
+NUMBER_WORDS: dict[str, int] = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "single": 1,
+    "a single": 1,
+    "two": 2,
+    "a couple of": 2,
+    "a couple": 2,
+    "three": 3,
+    "a few": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "twenty-five": 25,
+    "twenty five": 25,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "a hundred": 100,
+    "one hundred": 100,
+    "two hundred": 200,
+    "three hundred": 300,
+    "five hundred": 500,
+}
+NUMBER = r"\d{1,4}|" + "|".join(re.escape(k) for k in sorted(NUMBER_WORDS, key=len, reverse=True))
+
+
+def parse_number(token: str) -> int:
+    """``"50"`` or ``"fifty"`` -> 50."""
+    token = token.strip()
+    return int(token) if token.isdigit() else NUMBER_WORDS[token]
+
+
+# ----------------------------------------------------------------------------------------------------- perspective
+
+_PERSPECTIVE = {
+    "i": "the user",
+    "me": "the user",
+    "my": "the user's",
+    "mine": "the user's",
+    "myself": "the user",
+    "i'm": "the user is",
+    "i am": "the user is",
+    "i was": "the user was",
+    "i've": "the user has",
+    "i have": "the user has",
+    "i'd": "the user would",
+    "i'll": "the user will",
+    "i don't": "the user does not",
+    "i do not": "the user does not",
+    "i can't": "the user cannot",
+    "i cannot": "the user cannot",
+    "i need": "the user needs",
+    "i want": "the user wants",
+    "i like": "the user likes",
+    "i hate": "the user hates",
+    "i prefer": "the user prefers",
+    "i live": "the user lives",
+    "i use": "the user uses",
+    "i work": "the user works",
+    "your": "the",
+    "yours": "the assistant's",
+}
+_PERSPECTIVE_RE = re.compile(
+    r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(_PERSPECTIVE, key=len, reverse=True)) + r")(?![\w'])",
+    re.IGNORECASE,
+)
+
+
+def third_person(text: str) -> str:
+    """Rewrite the user's first person as "the user" so a rule reads the same to every later reader."""
+    return _PERSPECTIVE_RE.sub(lambda m: _PERSPECTIVE[m.group(1).lower()], text)
+
+
+# ----------------------------------------------------------------------------------------------------- situations
+
+_GREETING_LEAD = re.compile(
+    r"^(?:(?:hi|hello|hey|yo|ok|okay|so|quick question|question|please|pls|kindly|hi there|hey there)\b[\s,:!.-]*)+",
+    re.IGNORECASE,
+)
+_REQUEST_LEAD = re.compile(
+    r"^(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?|^i\s+(?:need|want|would like|'d like)\s+(?:you\s+)?"
+    r"(?:to\s+)?|^help me(?:\s+to)?\s+|^please\s+",
+    re.IGNORECASE,
+)
+_HOW_TO = re.compile(
+    r"^how\s+(?:do|can|should|would|could|to|does one|do you)\s+(?:i|we|you|one)?\s*(?:best\s+)?", re.IGNORECASE
+)
+_WHAT_IS = re.compile(
+    r"^(?:what|who|which)(?:'s|\s+(?:is|are|was|were|'s))\s+(?:the\s+|a\s+|an\s+)?|^tell me about\s+|"
+    r"^(?:what|which)\s+(?:kind|type|sort)s?\s+of\s+",
+    re.IGNORECASE,
+)
+_TASK_VERBS = frozenset(
+    """
+    write summarize summarise translate draft create generate describe compare list explain give suggest recommend
+    rewrite edit fix review plan outline design build calculate convert find make compose prepare propose name
+    analyze analyse classify extract answer solve check proofread correct define tell
+    """.split()
+)
+_TOPIC_END = re.compile(r"[?!:;\n]|\.(?!\d)|,\s")
+_MAX_TOPIC_WORDS = 10
+
+
+def _clip(text: str, limit: int = _MAX_TOPIC_WORDS) -> str:
+    cut = _TOPIC_END.search(text)
+    head = text[: cut.start()] if cut else text
+    tokens = head.split()
+    clipped = " ".join(tokens[:limit])
+    return clipped + ("..." if len(tokens) > limit else "")
+
+
+def situation(query: str) -> str:
+    """A short "when" phrase for a rule, made from the query it was learnt on.
+
+    "How do I make a sourdough starter?" -> "the user asks how to make a sourdough starter";
+    "What is the capital of Peru?" -> "the user asks about the capital of Peru";
+    "Summarize this article: ..." -> "the user asks to summarize this article".
+    """
+    text = " ".join(query.split())
+    text = _GREETING_LEAD.sub("", text)
+    text = _REQUEST_LEAD.sub("", text).strip()
+    if not text:
+        return "answering the user's request"
+    how = _HOW_TO.match(text)
+    if how and how.end() < len(text):
+        topic = _clip(text[how.end() :])
+        return f"the user asks how to {topic}" if topic else "answering the user's request"
+    what = _WHAT_IS.match(text)
+    if what and what.end() < len(text):
+        topic = _clip(text[what.end() :])
+        return f"the user asks about {topic}" if topic else "answering the user's request"
+    first = text.split(maxsplit=1)[0].lower().strip(",.:;!?")
+    if first in _TASK_VERBS:
+        topic = _clip(text[0].lower() + text[1:])
+        return f"the user asks to {topic}"
+    topic = _clip(text, 12)
+    return f'the user asks "{topic}"' if topic else "answering the user's request"

@@ -1,0 +1,306 @@
+"""The cognitive-gap and noise filter: which candidate rules become active, and how each cluster is served.
+
+UNO (§4) scores a rule's novelty with a reranker against the model's own rules and routes whole clusters on the
+minimum. uno keeps the idea and makes every decision explicit and recorded on the rule (``status_reason``):
+
+1. **Noise.** A rule whose instruction or evidence reads as an attack (prompt injection, prompt extraction,
+   promotion) is retired, whatever its support.
+2. **Support.** A rule goes active only with independent support: evidence from ``min_independent_support``
+   different users (or logs, for anonymous logs), or a single strong signal (a user edit, a correction after a
+   dislike) whose weight reaches ``strong_signal_weight``.
+3. **Novelty.** A pluggable :class:`NoveltyScorer` estimates how far a rule is from what the model does anyway.
+   A rule the model already follows (novelty under ``known_novelty_threshold``) is retired as "known": injecting
+   it costs tokens and teaches nothing.
+4. **Contradictions.** Two rules that ask for opposite things (same aspect family, different value; or the same
+   instruction with opposite polarity) and apply to the same kind of query compete on recency-weighted support. The
+   loser is ``superseded`` by the winner, with both figures in the reason. Both are never kept silently.
+5. **Route.** A cluster whose corrective feedback is mostly captured by its active rules is served by injecting
+   them (primary); one whose feedback is mostly idiosyncratic (content errors, one-off complaints) is routed to
+   draft -> critique -> revise with its stored experiences (reflective); a cluster with nothing learnt gets none.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from rule_store.records import Cluster, Polarity, Route, Rule, RuleStatus, Verdict
+from uno.aspects import complies, contradicts, split_aspect
+
+MANUAL_PREFIX = "manual:"
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    min_independent_support: int = 2
+    strong_signal_weight: float = 0.85
+    known_novelty_threshold: float = 0.25
+    # Minimum share of a cluster's responses a checker must see to trust a compliance rate.
+    min_checked_responses: int = 3
+    high_gap_threshold: float = 0.5
+    # Two contradicting rules compete when their evidence queries are at least this similar.
+    contradiction_similarity: float = 0.55
+    recency_half_life_days: float = 120.0
+
+
+@dataclass
+class GapContext:
+    """What the scorer may look at for one cluster: the model's own responses there."""
+
+    responses: list[str] = field(default_factory=list)
+    satisfied_responses: list[str] = field(default_factory=list)
+
+
+class NoveltyScorer(Protocol):
+    """Estimates, per rule, 1 - P(the model already does this) in [0, 1]; None when it cannot tell."""
+
+    name: str
+
+    def novelty(self, rules: Sequence[Rule], context: GapContext) -> list[float | None]: ...
+
+
+# Behaviours an instruction-tuned assistant shows without being told; feedback asking for them teaches nothing.
+DEFAULT_BEHAVIOURS = (
+    "Answer in English.",
+    "Be polite and respectful.",
+    "Be helpful.",
+    "Answer the question that was asked.",
+    "Explain clearly.",
+    "Use correct grammar and spelling.",
+    "Be accurate.",
+)
+
+
+class ResponsePriorScorer:
+    """Offline novelty: how often the model's logged responses in a cluster already follow the rule.
+
+    For rules with a checkable aspect (length, lists, emoji, language, ...) novelty is one minus the share of the
+    cluster's responses that comply, satisfied responses counting double (a satisfied user saw the behaviour and
+    kept it). For free-text rules, novelty falls with the rule's similarity to :data:`DEFAULT_BEHAVIOURS` and to
+    the satisfied responses' sentences, when an embedder is given.
+    """
+
+    name = "response-prior"
+
+    def __init__(
+        self,
+        embed: Callable[[Sequence[str]], npt.NDArray[np.float32]] | None = None,
+        *,
+        min_checked: int = 3,
+        prior_texts: Sequence[str] = DEFAULT_BEHAVIOURS,
+    ) -> None:
+        self._embed = embed
+        self._min_checked = min_checked
+        self._prior_texts = list(prior_texts)
+        self._prior_vectors: npt.NDArray[np.float32] | None = None
+
+    def novelty(self, rules: Sequence[Rule], context: GapContext) -> list[float | None]:
+        scores: list[float | None] = [self._checked_novelty(rule, context) for rule in rules]
+        unchecked = [i for i, s in enumerate(scores) if s is None and rules[i].polarity is Polarity.DO]
+        if unchecked and self._embed is not None:
+            for i, value in zip(unchecked, self._semantic_novelty([rules[i] for i in unchecked]), strict=True):
+                scores[i] = value
+        return scores
+
+    def _checked_novelty(self, rule: Rule, context: GapContext) -> float | None:
+        weighted = [(r, 1.0) for r in context.responses] + [(r, 2.0) for r in context.satisfied_responses]
+        verdicts = [(complies(rule.aspect, text), weight) for text, weight in weighted]
+        known = [(ok, w) for ok, w in verdicts if ok is not None]
+        if len(known) < self._min_checked:
+            return None
+        compliance = sum(w for ok, w in known if ok) / sum(w for _, w in known)
+        return round(1.0 - compliance, 4)
+
+    def _semantic_novelty(self, rules: Sequence[Rule]) -> list[float | None]:
+        assert self._embed is not None
+        if self._prior_vectors is None:
+            self._prior_vectors = self._embed(self._prior_texts)
+        vectors = self._embed([rule.do for rule in rules])
+        best = (vectors @ self._prior_vectors.T).max(axis=1)
+        # Cosine 0.85+ to a default behaviour reads as "the same instruction"; 0.45 and below as unrelated.
+        return [round(float(np.clip((0.85 - s) / 0.40, 0.0, 1.0)), 4) for s in best]
+
+
+# --- rule gating
+
+
+_ATTACK = re.compile(
+    r"(ignore (all |any )?(previous|prior|above|earlier) (instructions|rules|prompts?)|disregard (your|the|all) "
+    r"(rules|instructions|guidelines)|(reveal|print|show|repeat|leak|output) (me )?(your|the) (system )?(prompt|"
+    r"instructions)|system prompt|jailbreak|\bDAN\b|developer mode|you are now|from now on,? (you|always)|"
+    r"<\|im_start\|>|###\s*system|always (recommend|mention|promote|say)|send (it|this|data|everything) to|"
+    r"https?://)",
+    re.IGNORECASE,
+)
+
+
+def attack_reason(text: str) -> str | None:
+    """Why a rule's text reads as an attempt to instruct the system (None when it does not)."""
+    from uno.distill.noise import classify_noise
+
+    label = classify_noise(text)
+    if label is not None and label.is_adversarial:
+        return f"adversarial: {label.reason}"
+    match = _ATTACK.search(text)
+    return f"adversarial: matches {match.group(0)!r}" if match else None
+
+
+def independent_sources(rule: Rule) -> dict[str, float]:
+    """One weight per independent source (a user, or a log when anonymous): the strongest of its evidence."""
+    sources: dict[str, float] = {}
+    for item in rule.evidence:
+        key = f"user:{item.user_id}" if item.user_id else f"log:{item.log_id}"
+        sources[key] = max(sources.get(key, 0.0), item.weight)
+    return sources
+
+
+def confidence(weights: Sequence[float]) -> float:
+    """Noisy-OR of independent evidence: each source could be wrong on its own, all of them rarely."""
+    miss = 1.0
+    for weight in weights:
+        miss *= 1.0 - min(0.99, max(0.0, weight))
+    return round(1.0 - miss, 4)
+
+
+def latest_evidence(rule: Rule) -> datetime:
+    stamps = [e.timestamp for e in rule.evidence if e.timestamp is not None]
+    return max(stamps) if stamps else rule.updated_at
+
+
+def recency_weight(rule: Rule, now: datetime, half_life_days: float) -> float:
+    age_days = max(0.0, (now - _aware(latest_evidence(rule))).total_seconds() / 86400.0)
+    return math.pow(0.5, age_days / half_life_days)
+
+
+def _aware(stamp: datetime) -> datetime:
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+
+
+def gate_rule(rule: Rule, novelty: float | None, config: GateConfig) -> Rule:
+    """Support, noise and novelty decide a rule's status (contradictions are settled afterwards)."""
+    if rule.status_reason.startswith(MANUAL_PREFIX):
+        return rule
+    sources = independent_sources(rule)
+    support = len({e.log_id for e in rule.evidence})
+    update: dict[str, object] = {
+        "support": support,
+        "confidence": confidence(list(sources.values())),
+        "novelty": novelty,
+        "superseded_by": None,
+    }
+    attack = attack_reason(" ".join([rule.do, rule.when, *(e.quote for e in rule.evidence)]))
+    if attack:
+        update |= {"status": RuleStatus.RETIRED, "status_reason": attack}
+    elif novelty is not None and novelty < config.known_novelty_threshold:
+        reason = f"known: the model already does this (novelty {novelty:.2f})"
+        update |= {"status": RuleStatus.RETIRED, "status_reason": reason}
+    elif len(sources) >= config.min_independent_support:
+        update |= {
+            "status": RuleStatus.ACTIVE,
+            "status_reason": f"supported by {len(sources)} independent sources",
+        }
+    elif max(sources.values(), default=0.0) >= config.strong_signal_weight:
+        update |= {
+            "status": RuleStatus.ACTIVE,
+            "status_reason": "one strong signal (edit or correction after dislike)",
+        }
+    else:
+        reason = f"needs more support ({len(sources)} of {config.min_independent_support} independent sources)"
+        update |= {"status": RuleStatus.CANDIDATE, "status_reason": reason}
+    return rule.model_copy(update=update)
+
+
+def opposed(a: Rule, b: Rule) -> bool:
+    if contradicts(a.aspect, b.aspect):
+        return True
+    same_instruction = a.key.split(":", 1)[1] == b.key.split(":", 1)[1]
+    return same_instruction and a.polarity is not b.polarity
+
+
+def settle_contradictions(
+    rules: Sequence[Rule],
+    neighbourhood: Callable[[Rule, Rule], float],
+    config: GateConfig,
+    now: datetime | None = None,
+) -> list[Rule]:
+    """Among live rules that oppose each other within one query neighbourhood, keep the stronger one.
+
+    Strength = independent support weighted by recency (``recency_half_life_days``). The loser is marked
+    superseded, naming the winner and both strengths.
+    """
+    now = now or datetime.now(UTC)
+    by_id = {r.id: r for r in rules}
+    live = [r for r in rules if r.status in (RuleStatus.ACTIVE, RuleStatus.CANDIDATE)]
+    families: dict[str, list[Rule]] = {}
+    for rule in live:
+        family = split_aspect(rule.aspect)[0] or "instruction:" + rule.key.split(":", 1)[1]
+        families.setdefault(family, []).append(rule)
+
+    def strength(rule: Rule) -> float:
+        return sum(independent_sources(rule).values()) * recency_weight(rule, now, config.recency_half_life_days)
+
+    for group in families.values():
+        ranked = sorted(group, key=lambda r: (-strength(r), r.id))
+        for i, winner in enumerate(ranked):
+            if by_id[winner.id].status is RuleStatus.SUPERSEDED:
+                continue
+            for loser in ranked[i + 1 :]:
+                current = by_id[loser.id]
+                if current.status is RuleStatus.SUPERSEDED or current.status_reason.startswith(MANUAL_PREFIX):
+                    continue
+                if opposed(winner, loser) and neighbourhood(winner, loser) >= config.contradiction_similarity:
+                    reason = (
+                        f"contradicted by {winner.id} ({winner.do!r}): strength {strength(winner):.2f} "
+                        f"vs {strength(loser):.2f}"
+                    )
+                    by_id[loser.id] = current.model_copy(
+                        update={
+                            "status": RuleStatus.SUPERSEDED,
+                            "superseded_by": winner.id,
+                            "status_reason": reason,
+                        }
+                    )
+    return [by_id[r.id] for r in rules]
+
+
+# --- cluster routing
+
+
+def route_cluster(
+    cluster: Cluster,
+    rules: Sequence[Rule],
+    member_verdicts: dict[str, Verdict],
+    config: GateConfig,
+    *,
+    has_experiences: bool,
+) -> Cluster:
+    """Gap = share of the cluster's corrective logs that no active rule explains; route from it."""
+    corrective = [log_id for log_id, v in member_verdicts.items() if v in (Verdict.ACTIONABLE, Verdict.NEGATIVE)]
+    active = [r for r in rules if r.status is RuleStatus.ACTIVE]
+    explained_logs = {e.log_id for r in active for e in r.evidence}
+    unexplained = sum(log_id not in explained_logs for log_id in corrective)
+    gap = unexplained / len(corrective) if corrective else 0.0
+    if not active and not (corrective and has_experiences):
+        route = Route.NONE
+    elif not active or gap >= config.high_gap_threshold:
+        route = Route.REFLECTIVE if has_experiences else Route.PRIMARY if active else Route.NONE
+    else:
+        route = Route.PRIMARY
+    members = len(cluster.member_log_ids)
+    maturity = round((1.0 - gap) * min(1.0, len(corrective) / 20.0) * min(1.0, members / 10.0), 4)
+    return cluster.model_copy(
+        update={
+            "gap_score": round(gap, 4),
+            "route": route,
+            "maturity": maturity,
+            "rule_ids": sorted(r.id for r in rules),
+            "updated_at": datetime.now(UTC),
+        }
+    )

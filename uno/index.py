@@ -1,0 +1,512 @@
+"""Nearest-neighbour search over string-keyed vectors: the :class:`VectorIndex` protocol and a FAISS backend.
+
+Choices, and why:
+
+- **Inner product on L2-normalised vectors.** Every vector, stored or queried, is scaled to unit length, so
+  the inner product is the cosine similarity and scores mean the same whatever the index kind. FAISS's exact
+  ``IndexFlatIP`` is then a single matrix product, and HNSW with ``METRIC_INNER_PRODUCT`` ranks exactly as by
+  Euclidean distance (on unit vectors ``|a - b|^2 = 2 - 2 a.b``), the setting HNSW is tuned for.
+- **Exact below ``ann_threshold``, HNSW at or above it.** A rule store holds thousands of vectors, not
+  millions; brute force is exact and fast there, and HNSW only pays for its approximation on larger stores.
+- **Raw vectors are the source of truth; the FAISS structure is derived and rebuilt lazily.** HNSW cannot
+  delete or replace a vector, so :class:`FaissIndex` keeps a float32 matrix and the ids in insertion order
+  (string ids map to row positions, FAISS's int64 labels). Replacing or removing a vector marks the structure
+  stale, and the next search rebuilds it once, however many changes came before. Pure appends are added to
+  the built structure incrementally, so growing the index never costs a rebuild.
+- **Atomic saves through a pointer file.** :meth:`FaissIndex.save` writes ``<name>.vectors.npy``,
+  ``<name>.ids.json`` and ``<name>.meta.json`` (dimension, count, kind, SHA-256 checksum) into a new version
+  directory ``<name>.v<generation>``, fsyncs it, then atomically replaces the one-line pointer file
+  ``<name>.CURRENT``. A version directory never changes once named, so a reader in any process sees the
+  previous save or the new one, never a mix. Writers are serialised by an advisory lock on ``<name>.lock``.
+  The newest few versions are kept so a reader that resolved the pointer just before a save can finish; one
+  that loses even that race re-reads the pointer. The loader checks counts and checksum and raises
+  :class:`IndexCorruptError` naming the file and the reason. The FAISS structure is not saved: it is rebuilt
+  from the vectors on the first search after loading.
+- **GPU when there is one.** With ``use_gpu=None`` the exact index moves to the GPU when the installed FAISS
+  reports one (faiss-gpu). With faiss-cpu it stays on the CPU; if the move fails it falls back to the CPU with
+  a logged warning. HNSW always runs on the CPU (FAISS has no GPU HNSW).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import faiss
+
+__all__ = ["FaissIndex", "IndexCorruptError", "VectorIndex"]
+
+logger = logging.getLogger(__name__)
+
+FloatMatrix = npt.NDArray[np.float32]
+IndexKind = Literal["flat", "hnsw"]
+SearchResult = list[list[tuple[str, float]]]
+
+
+@runtime_checkable
+class VectorIndex(Protocol):
+    """A mutable set of ``id -> vector`` pairs, searchable by cosine similarity."""
+
+    @property
+    def dimension(self) -> int:
+        """Width of every stored and queried vector."""
+        ...
+
+    def __len__(self) -> int: ...
+
+    def upsert(self, ids: Sequence[str], vectors: FloatMatrix) -> None:
+        """Insert or replace the vector of each id; ``vectors`` is ``(len(ids), dimension)``."""
+        ...
+
+    def remove(self, ids: Sequence[str]) -> None:
+        """Forget these ids; ids that are not present are ignored."""
+        ...
+
+    def search(self, queries: FloatMatrix, k: int) -> SearchResult:
+        """For each row of the ``(m, dimension)`` queries, up to ``k`` ``(id, cosine)`` pairs, best first."""
+        ...
+
+    def ids(self) -> list[str]:
+        """All ids, in insertion order."""
+        ...
+
+    def save(self, directory: Path, name: str) -> None:
+        """Persist under ``directory`` atomically: readers see the previous save or this one, never a mix."""
+        ...
+
+
+class IndexCorruptError(ValueError):
+    """A saved index exists but cannot be trusted: unreadable, inconsistent or failing its checksum."""
+
+
+_FORMAT_VERSION = 1
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_KEEP_VERSIONS = 3  # the current save and the two before it, for readers that resolved an older pointer
+_LOAD_ATTEMPTS = 20
+
+
+class FaissIndex:
+    """A :class:`VectorIndex` over FAISS: exact search below ``ann_threshold`` vectors, HNSW from there on.
+
+    Vectors are L2-normalised on the way in (the caller's arrays are never modified), so scores are cosine
+    similarities. ``hnsw_m`` is the HNSW graph degree; ``ef_search`` its search breadth, raised to ``k`` when
+    ``k`` is larger. ``use_gpu=None`` uses a GPU when FAISS reports one. All methods are thread-safe.
+    """
+
+    def __init__(
+        self,
+        dimension: int,
+        *,
+        ann_threshold: int = 20_000,
+        hnsw_m: int = 32,
+        ef_search: int = 64,
+        use_gpu: bool | None = None,
+    ):
+        for label, value in (("dimension", dimension), ("hnsw_m", hnsw_m), ("ef_search", ef_search)):
+            if value < 1:
+                raise ValueError(f"{label} must be at least 1, got {value}")
+        if ann_threshold < 0:
+            raise ValueError(f"ann_threshold must be >= 0, got {ann_threshold}")
+        self._dimension = dimension
+        self._ann_threshold = ann_threshold
+        self._hnsw_m = hnsw_m
+        self._ef_search = ef_search
+        self._use_gpu = _resolve_use_gpu(use_gpu)
+        # Rows [0, _count) of _buffer hold the vectors; spare capacity makes appends amortised O(1).
+        self._buffer: FloatMatrix = np.zeros((0, dimension), dtype=np.float32)
+        self._count = 0
+        self._ids: list[str] = []
+        self._positions: dict[str, int] = {}
+        # The FAISS structure covers rows [0, _built_count), or must be rebuilt from scratch when _stale.
+        self._structure: faiss.Index | None = None
+        self._structure_kind: IndexKind | None = None
+        self._built_count = 0
+        self._stale = False
+        self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def kind(self) -> IndexKind:
+        """What searches use at the current size: ``"flat"`` (exact) or ``"hnsw"`` (approximate)."""
+        return "hnsw" if self._count >= self._ann_threshold else "flat"
+
+    @property
+    def uses_gpu(self) -> bool:
+        """Whether exact search runs on a GPU (decided at construction; cleared if the move failed)."""
+        return self._use_gpu
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._positions
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(self._ids)
+
+    def upsert(self, ids: Sequence[str], vectors: FloatMatrix) -> None:
+        labels = _check_ids(ids)
+        rows = self._unit_rows(vectors, labels)
+        with self._lock:
+            new_rows: list[int] = []
+            for row_number, label in enumerate(labels):
+                position = self._positions.get(label)
+                if position is None:
+                    new_rows.append(row_number)
+                elif not np.array_equal(self._buffer[position], rows[row_number]):
+                    self._buffer[position] = rows[row_number]
+                    self._stale = True  # FAISS cannot replace a vector in place
+            self._append([labels[row_number] for row_number in new_rows], rows[new_rows])
+
+    def remove(self, ids: Sequence[str]) -> None:
+        labels = _check_ids(ids, allow_duplicates=True)
+        with self._lock:
+            doomed = [self._positions[label] for label in labels if label in self._positions]
+            if not doomed:
+                return
+            keep = np.ones(self._count, dtype=bool)
+            keep[doomed] = False
+            self._buffer = self._buffer[: self._count][keep]
+            self._ids = [label for label, kept in zip(self._ids, keep, strict=True) if kept]
+            self._positions = {label: position for position, label in enumerate(self._ids)}
+            self._count = len(self._ids)
+            self._stale = True
+
+    def search(self, queries: FloatMatrix, k: int) -> SearchResult:
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+            raise ValueError(f"k must be a non-negative integer, got {k!r}")
+        rows = self._unit_rows(queries, None)
+        with self._lock:
+            limit = min(int(k), self._count)
+            if limit == 0:
+                return [[] for _ in range(len(rows))]
+            scores, positions = self._search_structure(rows, limit)
+            # HNSW marks the slots it could not fill with position -1.
+            return [
+                [(self._ids[position], float(score)) for score, position in zip(*hits, strict=True) if position >= 0]
+                for hits in zip(scores, positions, strict=True)
+            ]
+
+    def save(self, directory: Path, name: str) -> None:
+        _check_name(name)
+        with self._lock:
+            vectors = self._buffer[: self._count].copy()
+            ids = list(self._ids)
+            kind = self.kind
+        _write_version(Path(directory), name, vectors, ids, kind)
+
+    @classmethod
+    def load(
+        cls,
+        directory: Path,
+        name: str,
+        *,
+        ann_threshold: int = 20_000,
+        hnsw_m: int = 32,
+        ef_search: int = 64,
+        use_gpu: bool | None = None,
+    ) -> FaissIndex | None:
+        """Load what :meth:`save` wrote; ``None`` when nothing was ever saved under ``name``.
+
+        Raises :class:`IndexCorruptError` when the saved files are unreadable or inconsistent.
+        """
+        _check_name(name)
+        snapshot = _read_current_version(Path(directory), name)
+        if snapshot is None:
+            return None
+        ids, vectors = snapshot
+        index = cls(vectors.shape[1], ann_threshold=ann_threshold, hnsw_m=hnsw_m, ef_search=ef_search, use_gpu=use_gpu)
+        index.upsert(ids, vectors)
+        return index
+
+    def _append(self, labels: list[str], rows: FloatMatrix) -> None:
+        if not labels:
+            return
+        needed = self._count + len(labels)
+        if needed > len(self._buffer):
+            grown = np.zeros((max(needed, 2 * len(self._buffer), 64), self._dimension), dtype=np.float32)
+            grown[: self._count] = self._buffer[: self._count]
+            self._buffer = grown
+        self._buffer[self._count : needed] = rows
+        for label in labels:
+            self._positions[label] = len(self._ids)
+            self._ids.append(label)
+        self._count = needed
+
+    def _search_structure(self, rows: FloatMatrix, limit: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Search the FAISS structure, first rebuilding or extending it as the changes since require."""
+        import faiss
+
+        kind = self.kind
+        if self._structure is None or self._stale or self._structure_kind != kind:
+            self._structure = self._build(kind)
+            self._structure_kind = kind
+            self._stale = False
+        elif self._built_count < self._count:
+            self._structure.add(self._buffer[self._built_count : self._count])
+        self._built_count = self._count
+        if isinstance(self._structure, faiss.IndexHNSW):
+            # Safe to set per search: searches are serialised by self._lock.
+            self._structure.hnsw.efSearch = max(self._ef_search, limit)
+        return self._structure.search(rows, limit)
+
+    def _build(self, kind: IndexKind) -> faiss.Index:
+        import faiss
+
+        structure: faiss.Index
+        if kind == "hnsw":
+            structure = faiss.IndexHNSWFlat(self._dimension, self._hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        else:
+            structure = faiss.IndexFlatIP(self._dimension)
+            if self._use_gpu:
+                structure = self._move_to_gpu(structure)
+        structure.add(self._buffer[: self._count])
+        logger.debug("built a %s FAISS index over %d vectors", kind, self._count)
+        return structure
+
+    def _move_to_gpu(self, structure: faiss.Index) -> faiss.Index:
+        import faiss
+
+        try:
+            return faiss.index_cpu_to_all_gpus(structure)
+        except Exception as error:  # RuntimeError from FAISS, AttributeError from builds without GPU code
+            logger.warning("could not move the FAISS index to the GPU, searching on the CPU: %s", error)
+            self._use_gpu = False
+            return structure
+
+    def _unit_rows(self, vectors: FloatMatrix, labels: list[str] | None) -> FloatMatrix:
+        """A float32, L2-normalised copy of ``vectors``; errors name the offending id (or query row)."""
+        what = "vectors" if labels is not None else "queries"
+        array = np.asarray(vectors)
+        if array.ndim != 2 or array.shape[1] != self._dimension:
+            raise ValueError(f"{what} must have shape (n, {self._dimension}), got {array.shape}")
+        if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+            raise ValueError(f"{what} must be real numbers, got dtype {array.dtype}")
+        if labels is not None and len(labels) != len(array):
+            raise ValueError(f"got {len(labels)} ids but {len(array)} vectors")
+        norms = np.linalg.norm(array.astype(np.float64), axis=1)
+        for position in np.flatnonzero(~np.isfinite(norms) | (norms == 0)):
+            owner = f"id {labels[position]!r}" if labels is not None else f"query row {position}"
+            problem = "is all zeros" if norms[position] == 0 else "contains NaN or infinite values"
+            raise ValueError(f"vector for {owner} {problem}: its cosine similarity is undefined")
+        unit: FloatMatrix = (array / norms[:, None]).astype(np.float32)
+        return unit
+
+
+def _check_ids(ids: Sequence[str], *, allow_duplicates: bool = False) -> list[str]:
+    if isinstance(ids, str | bytes):
+        raise TypeError("ids must be a sequence of strings, not a single string; wrap it in a list")
+    labels = list(ids)
+    seen: set[str] = set()
+    for position, label in enumerate(labels):
+        if not isinstance(label, str):
+            raise TypeError(f"id at position {position} is a {type(label).__name__}, not a str")
+        if label in seen and not allow_duplicates:
+            raise ValueError(f"id {label!r} appears more than once in one upsert")
+        seen.add(label)
+    return labels
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"index name must be letters, digits, '_', '-' or '.' (not first), got {name!r}")
+
+
+def _resolve_use_gpu(use_gpu: bool | None) -> bool:
+    if use_gpu is False:
+        return False
+    available = _gpu_count() > 0
+    if use_gpu and not available:
+        logger.warning("use_gpu=True but FAISS reports no GPU (is faiss-cpu installed?); searching on the CPU")
+    return available
+
+
+def _gpu_count() -> int:
+    import faiss
+
+    get_num_gpus = getattr(faiss, "get_num_gpus", None)
+    if get_num_gpus is None:  # some CPU-only builds do not define it at all
+        return 0
+    try:
+        return int(get_num_gpus())
+    except Exception as error:  # a broken CUDA install must not stop CPU search
+        logger.warning("FAISS could not count GPUs, searching on the CPU: %s", error)
+        return 0
+
+
+# --- persistence ------------------------------------------------------------------------------------------
+
+
+def _file_names(name: str) -> tuple[str, str, str]:
+    return f"{name}.vectors.npy", f"{name}.ids.json", f"{name}.meta.json"
+
+
+def _checksum(vectors: FloatMatrix, ids_json: bytes) -> str:
+    digest = hashlib.sha256(np.ascontiguousarray(vectors, dtype="<f4").tobytes())
+    digest.update(ids_json)
+    return digest.hexdigest()
+
+
+def _write_version(directory: Path, name: str, vectors: FloatMatrix, ids: list[str], kind: IndexKind) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    vectors_name, ids_name, meta_name = _file_names(name)
+    ids_json = json.dumps(ids, ensure_ascii=False).encode("utf-8")
+    meta = {
+        "format": _FORMAT_VERSION,
+        "dimension": int(vectors.shape[1]),
+        "count": len(ids),
+        "kind": kind,
+        "checksum": _checksum(vectors, ids_json),
+    }
+    with _exclusive_lock(directory / f"{name}.lock"):
+        versions = _versions(directory, name)
+        final = directory / f"{name}.v{(versions[-1][0] + 1 if versions else 1):012d}"
+        staging = directory / f"{final.name}.partial"
+        for _, leftover in _versions(directory, name, suffix=r"\.partial"):  # a crashed writer's; we hold the lock
+            shutil.rmtree(leftover, ignore_errors=True)
+        staging.mkdir()
+        with open(staging / vectors_name, "wb") as handle:
+            np.save(handle, np.ascontiguousarray(vectors, dtype="<f4"), allow_pickle=False)
+            _flush(handle)
+        _write_bytes(staging / ids_name, ids_json)
+        _write_bytes(staging / meta_name, json.dumps(meta, indent=2).encode("utf-8"))
+        _fsync_directory(staging)
+        os.rename(staging, final)
+        pointer_tmp = directory / f"{name}.CURRENT.tmp"
+        _write_bytes(pointer_tmp, f"{final.name}\n".encode())
+        os.replace(pointer_tmp, directory / f"{name}.CURRENT")  # the commit point
+        _fsync_directory(directory)
+        for _, old in _versions(directory, name)[:-_KEEP_VERSIONS]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _versions(directory: Path, name: str, suffix: str = "") -> list[tuple[int, Path]]:
+    """The version directories of ``name`` (or, with a suffix pattern, their staging dirs), oldest first."""
+    pattern = re.compile(re.escape(name) + r"\.v(\d{12})" + suffix)
+    found = []
+    for entry in directory.iterdir():
+        match = pattern.fullmatch(entry.name)
+        if match and entry.is_dir():
+            found.append((int(match.group(1)), entry))
+    return sorted(found)
+
+
+def _read_current_version(directory: Path, name: str) -> tuple[list[str], FloatMatrix] | None:
+    pointer = directory / f"{name}.CURRENT"
+    for _ in range(_LOAD_ATTEMPTS):
+        version = _read_pointer(pointer)
+        if version is None:
+            return None
+        if not re.fullmatch(re.escape(name) + r"\.v\d{12}", version):
+            raise IndexCorruptError(f"{pointer}: does not name a version of index {name!r}: {version!r}")
+        try:
+            return _read_version(directory / version, name)
+        except FileNotFoundError:
+            # A writer pruned this version after we read the pointer, so the pointer has moved on: read it
+            # again. If it still names the same version, that version is really gone.
+            if _read_pointer(pointer) == version:
+                raise IndexCorruptError(f"{pointer}: names {version}, which is missing or incomplete") from None
+    raise IndexCorruptError(f"{pointer}: changed during each of {_LOAD_ATTEMPTS} reads; retry later")
+
+
+def _read_pointer(pointer: Path) -> str | None:
+    try:
+        return pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+
+
+def _read_version(version_dir: Path, name: str) -> tuple[list[str], FloatMatrix]:
+    """Read and verify one version directory; ``FileNotFoundError`` passes through for the caller's retry."""
+    vectors_name, ids_name, meta_name = _file_names(name)
+    meta_path, ids_path, vectors_path = (
+        version_dir / meta_name,
+        version_dir / ids_name,
+        version_dir / vectors_name,
+    )
+    meta = _parse_json(meta_path, meta_path.read_bytes())
+    ids_json = ids_path.read_bytes()
+    try:
+        vectors = np.load(vectors_path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError, EOFError) as error:
+        raise IndexCorruptError(f"{vectors_path}: not a readable .npy array ({error})") from error
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT_VERSION:
+        raise IndexCorruptError(f"{meta_path}: not an index meta file of format {_FORMAT_VERSION}")
+    ids = _parse_json(ids_path, ids_json)
+    if not isinstance(ids, list) or not all(isinstance(label, str) for label in ids):
+        raise IndexCorruptError(f"{ids_path}: expected a JSON list of string ids")
+    if len(set(ids)) != len(ids):
+        raise IndexCorruptError(f"{ids_path}: contains duplicate ids")
+    expected_shape = (meta.get("count"), meta.get("dimension"))
+    if vectors.shape != expected_shape or len(ids) != meta.get("count"):
+        raise IndexCorruptError(
+            f"{version_dir}: meta says {expected_shape[0]} vectors of dimension {expected_shape[1]}, "
+            f"found {len(ids)} ids and vectors of shape {vectors.shape}"
+        )
+    if vectors.dtype != np.dtype("<f4") or _checksum(vectors, ids_json) != meta.get("checksum"):
+        raise IndexCorruptError(f"{version_dir}: checksum mismatch, the files were altered or do not belong together")
+    return ids, vectors.astype(np.float32)
+
+
+def _parse_json(path: Path, raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise IndexCorruptError(f"{path}: not valid JSON ({error})") from error
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        _flush(handle)
+
+
+def _flush(handle: Any) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make renames inside ``directory`` durable (POSIX only: Windows cannot open a directory like this)."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+@contextlib.contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    """Serialise writers of one index across threads and processes (advisory ``flock``, POSIX only)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock, so concurrent writers of one index must be avoided by callers
+        yield
+        return
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,723 @@
+"""Input formats: each turns one parsed JSON object into a ``LogRecord`` or raises ``InvalidRecord``.
+
+``plain``
+    ``{"id"?, "user_id"?, "namespace"?, "timestamp"?, "system"?, "query", "response", "feedback"?: [...],
+    "metadata"?}``.
+``openai``
+    OpenAI chat JSONL, ``{"messages": [{"role", "content"}, ...], "feedback"?, "id"?, "user_id"?,
+    "namespace"?, "timestamp"?, "metadata"?}``; ``content`` may be a list of ``{"type": "text", "text": ...}``
+    parts. A ``LogRecord`` dumped as JSON (``uno export logs``) reads back through this format unchanged.
+``memorybench``
+    MemoryBench rows (``test_idx``, ``dataset_name``, ``lang``, ``input_prompt`` / ``input_chat_messages``,
+    ``dialog``, ``implicit_feedback``, ``info``), with the string-encoded columns of the Hugging Face export.
+
+Feedback items (``plain`` and ``openai``) are ``{"kind": "followup"|"edit", "text"}``,
+``{"kind": "reaction", "value": "like"|"love"|"dislike"|"copy"|"none", "terminated"?}`` or
+``{"kind": "rating", "value", "scale"?: [min, max]}``, each with optional ``turn`` (index in
+``messages`` of the assistant turn it is about), ``timestamp`` and ``implicit``. Tolerated because
+they are unambiguous: a bare string (a follow-up), ``type`` instead of ``kind``, ``thumbs_up`` /
+``thumbs_down`` for like/dislike, any letter case, ratings written as numeric strings, and a single
+item instead of a list. Anything else is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar, cast
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from rule_store.records import (
+    DEFAULT_NAMESPACE,
+    EditFeedback,
+    Feedback,
+    FeedbackKind,
+    FollowupFeedback,
+    LogRecord,
+    Message,
+    RatingFeedback,
+    ReactionFeedback,
+    ReactionValue,
+)
+from uno.ingest.errors import FormatDetectionError, InvalidRecord, Loc, Problem, json_type_name, quote
+
+
+class Format(StrEnum):
+    PLAIN = "plain"
+    OPENAI = "openai"
+    MEMORYBENCH = "memorybench"
+
+
+# ------------------------------------------------------------------------------------------ detection
+
+
+def detect_format(obj: Mapping[str, object]) -> Format:
+    """Tell the format of a record from its keys; raise ``FormatDetectionError`` when none fits."""
+    if "messages" in obj:
+        return Format.OPENAI
+    if "test_idx" in obj or "dialog" in obj or "implicit_feedback" in obj:
+        return Format.MEMORYBENCH
+    if "query" in obj:
+        return Format.PLAIN
+    keys = ", ".join(sorted(obj)) or "none"
+    raise FormatDetectionError(
+        f"cannot tell the format from the record's keys ({keys}): expected `messages` (openai), "
+        "`test_idx`/`dialog` (memorybench) or `query` (plain)"
+    )
+
+
+# ------------------------------------------------------------------------------------------ shared parts
+
+
+class _Input(BaseModel):
+    """Base of the input schemas: unknown keys are reported, so a typo never silently drops data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _id_text(value: object) -> object:
+    # Ids are often numbers in exported data; a number names a record as unambiguously as a string does.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+IdText = Annotated[str, BeforeValidator(_id_text)]
+
+_REACTION_ALIASES: dict[str, ReactionValue] = {
+    "thumbs_up": "like",
+    "thumbsup": "like",
+    "👍": "like",
+    "thumbs_down": "dislike",
+    "thumbsdown": "dislike",
+    "👎": "dislike",
+}
+
+
+def _reaction_value(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    key = value.strip().lower().replace("-", "_").replace(" ", "_")
+    return _REACTION_ALIASES.get(key, key)
+
+
+def _rating_number(value: object) -> object:
+    # pydantic would read true as 1.0: a boolean is not a rating.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    return value
+
+
+class _FeedbackInput(_Input):
+    kind: str
+    turn: int | None = Field(default=None, ge=0)
+    timestamp: datetime | None = None
+    implicit: bool = False
+
+
+class _TextFeedbackInput(_FeedbackInput):
+    text: str
+
+
+class _ReactionInput(_FeedbackInput):
+    value: Annotated[ReactionValue, BeforeValidator(_reaction_value)]
+    terminated: bool = False
+
+
+class _RatingInput(_FeedbackInput):
+    # Declared before ``value`` so that the value's validator sees the validated scale in ``info.data``.
+    scale: tuple[float, float] | None = None
+    scale_min: float | None = None
+    scale_max: float | None = None
+    value: Annotated[float, BeforeValidator(_rating_number)]
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_not_empty(cls, scale: tuple[float, float] | None) -> tuple[float, float] | None:
+        if scale is not None and scale[1] <= scale[0]:
+            raise ValueError(f"rating scale is empty: [{scale[0]:g}, {scale[1]:g}]")
+        return scale
+
+    @field_validator("value")
+    @classmethod
+    def _on_scale(cls, value: float, info: ValidationInfo) -> float:
+        bounds = _scale_from(info.data)
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            raise ValueError(f"rating {value:g} is outside its scale [{bounds[0]:g}, {bounds[1]:g}]")
+        return value
+
+    def bounds(self) -> tuple[float, float]:
+        found = _scale_from(self.__dict__)
+        assert found is not None, "validation guarantees a usable scale"
+        return found
+
+
+def _scale_from(fields: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The scale from ``scale`` or ``scale_min``/``scale_max`` (default 1-5); None if it was invalid."""
+    if fields.get("scale") is not None:
+        low, high = fields["scale"]
+        return float(low), float(high)
+    if "scale_min" not in fields or "scale_max" not in fields:
+        return None
+    low = 1.0 if fields["scale_min"] is None else float(fields["scale_min"])
+    high = 5.0 if fields["scale_max"] is None else float(fields["scale_max"])
+    return (low, high) if high > low else None
+
+
+_KIND_ALIASES = {"follow_up": "followup", "follow-up": "followup"}
+
+
+def parse_feedback(raw: object, loc: Loc) -> Feedback:
+    """One feedback item (see the module docstring) -> a ``Feedback`` record; ``loc`` places its errors."""
+    if isinstance(raw, str):
+        raw = {"kind": FeedbackKind.FOLLOWUP.value, "text": raw}
+    if not isinstance(raw, dict):
+        raise InvalidRecord.at(
+            loc, f"a feedback item must be an object or a string, got {json_type_name(raw)}"
+        )
+    item = dict(raw)
+    if "kind" not in item and "type" in item:
+        item["kind"] = item.pop("type")
+    kind = item.get("kind")
+    if kind is None:
+        raise InvalidRecord([Problem((), f"missing field `{_render((*loc, 'kind'))}`")])
+    if not isinstance(kind, str):
+        raise InvalidRecord.at((*loc, "kind"), f"expected a string, got {json_type_name(kind)}")
+    normalized = kind.strip().lower()
+    item["kind"] = _KIND_ALIASES.get(normalized, normalized)
+    builder = _FEEDBACK_BUILDERS.get(item["kind"])
+    if builder is None:
+        known = ", ".join(kind.value for kind in FeedbackKind)
+        raise InvalidRecord.at(
+            (*loc, "kind"), f"unknown feedback kind {quote(kind)} (expected one of {known})"
+        )
+    try:
+        return builder(item)
+    except ValidationError as error:
+        raise InvalidRecord.from_validation_error(error, loc) from None
+
+
+def _render(loc: Loc) -> str:
+    return Problem(loc, "").field
+
+
+def _followup(item: dict[str, Any]) -> Feedback:
+    parsed = _TextFeedbackInput.model_validate(item)
+    return FollowupFeedback(**_common(parsed), text=parsed.text)
+
+
+def _edit(item: dict[str, Any]) -> Feedback:
+    parsed = _TextFeedbackInput.model_validate(item)
+    return EditFeedback(**_common(parsed), text=parsed.text)
+
+
+def _reaction(item: dict[str, Any]) -> Feedback:
+    parsed = _ReactionInput.model_validate(item)
+    return ReactionFeedback(**_common(parsed), value=parsed.value, terminated=parsed.terminated)
+
+
+def _rating(item: dict[str, Any]) -> Feedback:
+    parsed = _RatingInput.model_validate(item)
+    low, high = parsed.bounds()
+    return RatingFeedback(**_common(parsed), value=parsed.value, scale_min=low, scale_max=high)
+
+
+def _common(parsed: _FeedbackInput) -> dict[str, Any]:
+    return {"turn": parsed.turn, "timestamp": parsed.timestamp, "implicit": parsed.implicit}
+
+
+_FEEDBACK_BUILDERS: dict[str, Callable[[dict[str, Any]], Feedback]] = {
+    FeedbackKind.FOLLOWUP.value: _followup,
+    FeedbackKind.EDIT.value: _edit,
+    FeedbackKind.REACTION.value: _reaction,
+    FeedbackKind.RATING.value: _rating,
+}
+
+
+def _as_list(value: object) -> object:
+    # A single feedback item where a list is expected means a list of one.
+    return [value] if isinstance(value, str | dict) else value
+
+
+FeedbackItems = Annotated[list[Any], BeforeValidator(_as_list)]
+
+
+def parse_feedback_list(items: Sequence[object], field: str = "feedback") -> list[Feedback]:
+    """Every item of a feedback list; collects the problems of all items before raising."""
+    parsed: list[Feedback] = []
+    problems: list[Problem] = []
+    for index, raw in enumerate(items):
+        try:
+            parsed.append(parse_feedback(raw, (field, index)))
+        except InvalidRecord as error:
+            problems.extend(error.problems)
+    if problems:
+        raise InvalidRecord(problems)
+    return parsed
+
+
+class _Scoping:
+    """The namespace and user an ingest asked for, reconciled with what a record says about itself.
+
+    A value given by the caller fills in records that do not name one; a record that names a *different* one
+    is an error rather than being moved silently across a tenant boundary.
+    """
+
+    def __init__(self, namespace: str | None, user_id: str | None) -> None:
+        self.namespace = namespace
+        self.user_id = user_id
+
+    def resolve(self, own_namespace: str | None, own_user_id: str | None) -> tuple[str, str | None]:
+        problems = []
+        if self.namespace is not None and own_namespace not in (None, self.namespace):
+            problems.append(
+                Problem(
+                    ("namespace",),
+                    f"record is in namespace {own_namespace!r} but the ingest targets {self.namespace!r}",
+                )
+            )
+        if self.user_id is not None and own_user_id not in (None, self.user_id):
+            problems.append(
+                Problem(
+                    ("user_id",),
+                    f"record belongs to user {own_user_id!r} but the ingest is for {self.user_id!r}",
+                )
+            )
+        if problems:
+            raise InvalidRecord(problems)
+        namespace = own_namespace or self.namespace or DEFAULT_NAMESPACE
+        return namespace, own_user_id if own_user_id is not None else self.user_id
+
+
+def apply_scope(log: LogRecord, *, namespace: str | None = None, user_id: str | None = None) -> LogRecord:
+    """``log`` placed in the ingest's namespace and user, under the same rules as parsed records.
+
+    A ``LogRecord`` cannot say whether its namespace was chosen or defaulted, so the default namespace
+    counts as unspecified. A log whose id was derived from its content gets the id of its new content.
+    """
+    own_namespace = None if log.namespace == DEFAULT_NAMESPACE else log.namespace
+    new_namespace, new_user = _Scoping(namespace, user_id).resolve(own_namespace, log.user_id)
+    if (new_namespace, new_user) == (log.namespace, log.user_id):
+        return log
+    fields = log.model_dump()
+    if log.id == "log-" + log.content_hash():
+        del fields["id"]
+    fields.update(namespace=new_namespace, user_id=new_user)
+    return _build_log(fields)
+
+
+def _build_log(fields: dict[str, Any]) -> LogRecord:
+    """The final ``LogRecord``; its own checks (turn pointers, roles) become problems too."""
+    if fields.get("id") is None:
+        fields.pop("id", None)
+    if fields.get("timestamp") is None:
+        fields.pop("timestamp", None)
+    try:
+        return LogRecord.model_validate(fields)
+    except ValidationError as error:
+        raise InvalidRecord.from_validation_error(error) from None
+
+
+_InputT = TypeVar("_InputT", bound=BaseModel)
+
+
+def _validate(model: type[_InputT], obj: Mapping[str, object]) -> _InputT:
+    try:
+        return model.model_validate(obj)
+    except ValidationError as error:
+        raise InvalidRecord.from_validation_error(error) from None
+
+
+class _WithFeedback(_Input):
+    feedback: FeedbackItems = Field(default_factory=list)
+
+
+_WithFeedbackT = TypeVar("_WithFeedbackT", bound=_WithFeedback)
+
+
+def _validate_with_feedback(
+    model: type[_WithFeedbackT], obj: Mapping[str, object]
+) -> tuple[_WithFeedbackT, list[Feedback]]:
+    """The record and its feedback; the problems of both are reported together, not one stage at a time."""
+    problems: list[Problem] = []
+    parsed: _WithFeedbackT | None = None
+    try:
+        parsed = model.model_validate(obj)
+    except ValidationError as error:
+        problems.extend(InvalidRecord.from_validation_error(error).problems)
+    raw_feedback = parsed.feedback if parsed is not None else _as_list(obj.get("feedback", []))
+    feedback: list[Feedback] = []
+    if isinstance(raw_feedback, list):
+        try:
+            feedback = parse_feedback_list(raw_feedback)
+        except InvalidRecord as error:
+            problems.extend(error.problems)
+    if problems:
+        raise InvalidRecord(problems)
+    assert parsed is not None
+    return parsed, feedback
+
+
+# ------------------------------------------------------------------------------------------ plain
+
+
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is blank")
+    return value
+
+
+class PlainInput(_WithFeedback):
+    id: IdText | None = None
+    user_id: str | None = None
+    namespace: str | None = None
+    timestamp: datetime | None = None
+    system: str | None = None
+    query: str
+    response: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("query", "response")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        # A log without a question or an answer teaches nothing: reject it rather than store an empty turn.
+        return _non_blank(value)
+
+
+def from_plain(
+    obj: Mapping[str, object], *, namespace: str | None = None, user_id: str | None = None
+) -> LogRecord:
+    """A ``plain`` record -> ``LogRecord`` (system?, user query, assistant response, explicit feedback)."""
+    parsed, feedback = _validate_with_feedback(PlainInput, obj)
+    log_namespace, log_user = _Scoping(namespace, user_id).resolve(parsed.namespace, parsed.user_id)
+    messages = [] if parsed.system is None else [Message(role="system", content=parsed.system)]
+    messages += [
+        Message(role="user", content=parsed.query),
+        Message(role="assistant", content=parsed.response),
+    ]
+    return _build_log(
+        {
+            "id": parsed.id,
+            "namespace": log_namespace,
+            "user_id": log_user,
+            "timestamp": parsed.timestamp,
+            "messages": messages,
+            "feedback": feedback,
+            "metadata": parsed.metadata,
+        }
+    )
+
+
+# ------------------------------------------------------------------------------------------ openai
+
+_ROLE_ALIASES = {"developer": "system", "function": "tool"}
+_TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
+
+
+def _content_text(value: object) -> object:
+    """``content`` as one string: text parts joined by newlines, other parts (images, audio) left out."""
+    if value is None:
+        # An assistant turn that only calls tools has no text.
+        return ""
+    if not isinstance(value, list):
+        return value
+    texts: list[str] = []
+    for index, part in enumerate(value):
+        if isinstance(part, str):
+            texts.append(part)
+            continue
+        if not isinstance(part, dict):
+            raise ValueError(f"part {index} must be an object or a string, got {json_type_name(part)}")
+        if part.get("type") in _TEXT_PART_TYPES:
+            text = part.get("text")
+            if not isinstance(text, str):
+                raise ValueError(f"text part {index} has no string `text` (got {json_type_name(text)})")
+            texts.append(text)
+    return "\n".join(texts)
+
+
+def _role(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    role = value.strip().lower()
+    return _ROLE_ALIASES.get(role, role)
+
+
+class ChatMessageInput(_Input):
+    role: Annotated[str, BeforeValidator(_role)]
+    content: Annotated[str, BeforeValidator(_content_text)]
+    name: str | None = None
+    # Accepted so that real OpenAI logs load, but not kept: a LogRecord holds the conversation's text.
+    tool_calls: Any = None
+    tool_call_id: Any = None
+    function_call: Any = None
+    refusal: Any = None
+    weight: Any = None
+
+    def to_message(self) -> Message:
+        return Message.model_validate({"role": self.role, "content": self.content, "name": self.name})
+
+
+class OpenAIInput(_WithFeedback):
+    messages: list[ChatMessageInput]
+    id: IdText | None = None
+    user_id: str | None = None
+    namespace: str | None = None
+    timestamp: datetime | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    # Fine-tuning files carry the tool schema beside the messages: kept in metadata.
+    tools: list[Any] | None = None
+    functions: list[Any] | None = None
+    parallel_tool_calls: bool | None = None
+
+
+def _messages(items: Sequence[ChatMessageInput], field: str) -> list[Message]:
+    messages: list[Message] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        try:
+            messages.append(item.to_message())
+        except ValidationError as error:
+            problems.extend(InvalidRecord.from_validation_error(error, (field, index)).problems)
+    if problems:
+        raise InvalidRecord(problems)
+    return messages
+
+
+def from_openai(
+    obj: Mapping[str, object], *, namespace: str | None = None, user_id: str | None = None
+) -> LogRecord:
+    """An OpenAI chat record (or an exported ``LogRecord``) -> ``LogRecord``."""
+    parsed, feedback = _validate_with_feedback(OpenAIInput, obj)
+    messages = _messages(parsed.messages, "messages")
+    log_namespace, log_user = _Scoping(namespace, user_id).resolve(parsed.namespace, parsed.user_id)
+    metadata = dict(parsed.metadata)
+    for key in ("tools", "functions", "parallel_tool_calls"):
+        if getattr(parsed, key) is not None:
+            metadata.setdefault(key, getattr(parsed, key))
+    return _build_log(
+        {
+            "id": parsed.id,
+            "namespace": log_namespace,
+            "user_id": log_user,
+            "timestamp": parsed.timestamp,
+            "messages": messages,
+            "feedback": feedback,
+            "metadata": metadata,
+        }
+    )
+
+
+# ------------------------------------------------------------------------------------------ memorybench
+
+
+def decode_column(value: object) -> object:
+    """A column as the hub stores it: JSON, else a Python literal (as MemoryBench's own loader reads it)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise ValueError(f"is a string that is neither JSON nor a Python literal: {quote(value)}") from None
+
+
+def _decoded_or_text(value: object) -> object:
+    # ``info`` is evaluation metadata: keep it even when it is free text rather than an encoded object.
+    try:
+        return decode_column(value)
+    except ValueError:
+        return value
+
+
+class _BenchMessage(BaseModel):
+    # Upstream adds bookkeeping keys to turns (e.g. ``origin_content``): ignored, not errors.
+    model_config = ConfigDict(extra="ignore")
+
+    role: Annotated[str, BeforeValidator(_role)]
+    content: Annotated[str, BeforeValidator(_content_text)]
+    name: str | None = None
+
+
+class _BenchImplicit(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    round: int = Field(ge=0)
+    implicit_action: Annotated[ReactionValue, BeforeValidator(_reaction_value)]
+    terminated: bool = False
+
+
+def _to_list_of_dicts(value: object) -> object:
+    decoded = decode_column(value)
+    return [] if decoded is None else decoded
+
+
+BenchMessages = Annotated[list[_BenchMessage], BeforeValidator(_to_list_of_dicts)]
+
+
+class MemoryBenchInput(BaseModel):
+    # Rows carry more columns than the ones read here (one dialog per memory system for LoCoMo/DialSim, ...):
+    # they are kept in metadata["extra"] rather than rejected.
+    model_config = ConfigDict(extra="allow")
+
+    test_idx: IdText
+    dataset_name: str
+    lang: str | None = None
+    input_prompt: str | None = None
+    input_chat_messages: BenchMessages | None = None
+    dialog: BenchMessages = Field(default_factory=list)
+    implicit_feedback: Annotated[list[_BenchImplicit], BeforeValidator(_to_list_of_dicts)] = Field(
+        default_factory=list
+    )
+    info: Annotated[Any, BeforeValidator(_decoded_or_text)] = None
+    # A prediction file's answer: used as the assistant turn when there is no dialog.
+    response: str | None = None
+
+
+def answer_turns(messages: Sequence[Message]) -> list[int]:
+    """Indexes of the assistant answers: the assistant turns after the first user turn."""
+    first_user = next((i for i, m in enumerate(messages) if m.role == "user"), len(messages))
+    return [i for i, m in enumerate(messages) if i > first_user and m.role == "assistant"]
+
+
+def implicit_feedback_turns(rounds: Sequence[int], answers: Sequence[int]) -> list[int | None]:
+    """Map MemoryBench feedback rounds to assistant turns; None where the round has no answer.
+
+    Upstream numbers rounds two ways. MemoryBench-code's dialog generator counts the first answer as
+    round 0 and records the feedback on it as round 1, so round r is about the r-th answer (1-based); an
+    older generator records the feedback on the first answer as round 0 (0-based). A 0 only occurs in the
+    0-based numbering, so it decides: any round 0 -> 0-based, otherwise 1-based.
+    """
+    base = 0 if 0 in rounds else 1
+    return [answers[r - base] if 0 <= r - base < len(answers) else None for r in rounds]
+
+
+def from_memorybench(
+    obj: Mapping[str, object], *, namespace: str | None = None, user_id: str | None = None
+) -> LogRecord:
+    """A MemoryBench row -> ``LogRecord`` with id ``{dataset_name}_{test_idx}``.
+
+    The dialog's later user turns stay messages (``LogRecord`` derives follow-ups from them); each
+    ``implicit_feedback`` entry becomes an implicit ``ReactionFeedback`` on the answer of its round.
+    """
+    parsed = _validate(MemoryBenchInput, obj)
+    messages = _bench_messages(parsed)
+    answers = answer_turns(messages)
+    rounds = [item.round for item in parsed.implicit_feedback]
+    problems: list[Problem] = []
+    feedback: list[Feedback] = []
+    for index, (item, turn) in enumerate(
+        zip(parsed.implicit_feedback, implicit_feedback_turns(rounds, answers), strict=False)
+    ):
+        if turn is None:
+            problems.append(
+                Problem(
+                    ("implicit_feedback", index, "round"),
+                    f"round {item.round} has no assistant answer (the dialog has {len(answers)})",
+                )
+            )
+            continue
+        feedback.append(
+            ReactionFeedback(value=item.implicit_action, terminated=item.terminated, implicit=True, turn=turn)
+        )
+    if problems:
+        raise InvalidRecord(problems)
+    log_namespace, log_user = _Scoping(namespace, user_id).resolve(None, None)
+    metadata: dict[str, Any] = {
+        "dataset_name": parsed.dataset_name,
+        "test_idx": obj["test_idx"],
+        "lang": parsed.lang,
+    }
+    if parsed.info is not None:
+        metadata["info"] = parsed.info
+    if parsed.model_extra:
+        metadata["extra"] = dict(parsed.model_extra)
+    return _build_log(
+        {
+            "id": f"{parsed.dataset_name}_{parsed.test_idx}",
+            "namespace": log_namespace,
+            "user_id": log_user,
+            "messages": messages,
+            "feedback": feedback,
+            "metadata": metadata,
+        }
+    )
+
+
+def _bench_messages(parsed: MemoryBenchInput) -> list[Message]:
+    """The dialog; without one, the input plus an answer found elsewhere in the row, or an error."""
+    if parsed.dialog:
+        return _bench_to_messages(parsed.dialog, "dialog")
+    if parsed.input_chat_messages:
+        messages = _bench_to_messages(parsed.input_chat_messages, "input_chat_messages")
+    elif parsed.input_prompt is not None:
+        messages = [Message(role="user", content=parsed.input_prompt)]
+    else:
+        raise InvalidRecord.at(
+            ("dialog",), "is empty and the row has neither `input_prompt` nor `input_chat_messages`"
+        )
+    if not answer_turns(messages) and parsed.response is not None:
+        messages.append(Message(role="assistant", content=parsed.response))
+    if not answer_turns(messages):
+        raise InvalidRecord.at(
+            ("dialog",), "is empty and the input has no assistant answer: no response to learn from"
+        )
+    return messages
+
+
+def _bench_to_messages(items: Sequence[_BenchMessage], field: str) -> list[Message]:
+    messages: list[Message] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        try:
+            messages.append(
+                Message.model_validate({"role": item.role, "content": item.content, "name": item.name})
+            )
+        except ValidationError as error:
+            problems.extend(InvalidRecord.from_validation_error(error, (field, index)).problems)
+    if problems:
+        raise InvalidRecord(problems)
+    return messages
+
+
+# ------------------------------------------------------------------------------------------ dispatch
+
+RecordParser = Callable[..., LogRecord]
+
+PARSERS: dict[Format, RecordParser] = {
+    Format.PLAIN: from_plain,
+    Format.OPENAI: from_openai,
+    Format.MEMORYBENCH: from_memorybench,
+}
+
+
+def parse_record(
+    obj: object,
+    format: Format | str | None = None,
+    *,
+    namespace: str | None = None,
+    user_id: str | None = None,
+) -> LogRecord:
+    """Parse one record (its format detected from its keys when not given).
+
+    Raises ``InvalidRecord`` naming each problem, or ``FormatDetectionError`` when the format is not given
+    and the keys do not tell it.
+    """
+    if not isinstance(obj, dict):
+        raise InvalidRecord.at((), f"expected a JSON object, got {json_type_name(obj)}")
+    record = cast(dict[str, object], obj)
+    chosen = Format(format) if format is not None else detect_format(record)
+    return PARSERS[chosen](record, namespace=namespace, user_id=user_id)

@@ -1,0 +1,960 @@
+"""``UnoMemory``: the front door. Logs in, experience out.
+
+Data flows one way::
+
+    add / ingest_file ──► store (logs, no model call)
+    build ──► distil ──► embed ──► cluster ──► gate ──► index (FAISS, swapped atomically)
+    augment(query) ──► embed query ──► nearest clusters (with an out-of-distribution cutoff) ──► rules ──► prompt
+
+``augment`` is the hot path: one cached query embedding and two FAISS searches over an in-memory read model that
+``build`` replaces whole, so readers never see a half-built state and never call an LLM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, Field
+
+from rule_store.protocol import AddResult, RuleStore, Scope
+from rule_store.records import (
+    DEFAULT_NAMESPACE,
+    Cluster,
+    Evidence,
+    Experience,
+    LogRecord,
+    LogVerdict,
+    Route,
+    Rule,
+    RuleStatus,
+    Verdict,
+    stable_hash,
+)
+from uno.cluster import ClusteringConfig, fit_clusters, make_cluster, normalize
+from uno.gap import (
+    GapContext,
+    GateConfig,
+    NoveltyScorer,
+    ResponsePriorScorer,
+    gate_rule,
+    independent_sources,
+    route_cluster,
+    settle_contradictions,
+)
+from uno.inject import (
+    DEFAULT_BUDGET_TOKENS,
+    Augmentation,
+    InjectedRule,
+    ReflectivePlan,
+    build_messages,
+    count_tokens,
+    fit_budget,
+)
+from uno.paths import StorePaths
+
+if TYPE_CHECKING:
+    from uno.distill.base import Distillation, Distiller
+    from uno.embed import Embedder
+    from uno.index import FaissIndex
+
+log = logging.getLogger("uno")
+Vectors = npt.NDArray[np.float32]
+
+
+class BuildReport(BaseModel):
+    namespace: str
+    distilled_logs: int = 0
+    new_rules: int = 0
+    rules_by_status: dict[str, int] = Field(default_factory=dict)
+    clusters: int = 0
+    clusters_by_route: dict[str, int] = Field(default_factory=dict)
+    reclustered: bool = False
+    seconds: float = 0.0
+
+
+class ForgetReport(BaseModel):
+    namespace: str
+    logs_deleted: int = 0
+    rules_deleted: int = 0
+    rules_rescored: int = 0
+    experiences_deleted: int = 0
+    preference_pairs_deleted: int = 0
+    hindsight_deleted: int = 0
+
+
+class SearchHit(BaseModel):
+    rule: Rule
+    score: float
+
+
+@dataclass
+class _NamespaceView:
+    """The read model ``augment`` serves from; replaced whole by ``build`` and ``forget``."""
+
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+    centroid_index: FaissIndex | None = None
+    log_index: FaissIndex | None = None
+    rule_index: FaissIndex | None = None
+    rules: dict[str, Rule] = field(default_factory=dict)
+    rules_by_cluster: dict[str, list[str]] = field(default_factory=dict)
+    rules_by_log: dict[str, list[str]] = field(default_factory=dict)
+    experiences_by_cluster: dict[str, list[Experience]] = field(default_factory=dict)
+    rule_vectors: dict[str, Vectors] = field(default_factory=dict)
+
+
+@dataclass
+class _LogFacts:
+    """What clustering and gating need to know about one log."""
+
+    log: LogRecord
+    verdict: Verdict
+    rule_ids: list[str]
+
+
+class UnoMemory:
+    """Learn from user logs; inject what was learnt into prompts.
+
+    Args:
+        path: directory of the store (SQLite database and FAISS files); default ``$UNO_STORE`` or ``./.uno``.
+        namespace: the tenant every call uses unless it names another. Namespaces never see each other's data.
+        embedder: any :class:`uno.embed.Embedder`; default the packaged all-MiniLM-L6-v2, cached by content hash.
+        distiller: default the offline :class:`uno.distill.HeuristicDistiller` (no LLM).
+        novelty_scorer: default :class:`uno.gap.ResponsePriorScorer`.
+        store: another :class:`rule_store.RuleStore` backend instead of the SQLite file under ``path``.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        embedder: Embedder | None = None,
+        distiller: Distiller | None = None,
+        novelty_scorer: NoveltyScorer | None = None,
+        store: RuleStore | None = None,
+        clustering: ClusteringConfig | None = None,
+        gate: GateConfig | None = None,
+        budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+        log_similarity: float = 0.62,
+        progress: bool = False,
+    ) -> None:
+        self.paths = StorePaths.resolve(path).ensure()
+        if store is None:
+            from rule_store.sqlite import SQLiteRuleStore
+
+            store = SQLiteRuleStore(self.paths.database)
+        self.store: RuleStore = store
+        self.namespace = namespace
+        self.clustering = clustering or ClusteringConfig()
+        self.gate = gate or GateConfig()
+        self.budget_tokens = budget_tokens
+        self.log_similarity = log_similarity
+        self.progress = progress
+        self._embedder = embedder
+        self._distiller = distiller
+        self._novelty_scorer = novelty_scorer
+        self._write_lock = threading.RLock()
+        self._views: dict[str, _NamespaceView] = {}
+
+    # --- components
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from uno.embed import default_embedder
+
+            self._embedder = default_embedder(cache_path=self.paths.embedding_cache)
+        return self._embedder
+
+    @property
+    def distiller(self) -> Distiller:
+        if self._distiller is None:
+            from uno.distill.heuristic import HeuristicDistiller
+
+            self._distiller = HeuristicDistiller()
+        return self._distiller
+
+    @property
+    def novelty_scorer(self) -> NoveltyScorer:
+        if self._novelty_scorer is None:
+            self._novelty_scorer = ResponsePriorScorer(self.embedder.embed, min_checked=self.gate.min_checked_responses)
+        return self._novelty_scorer
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> UnoMemory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ns(self, namespace: str | None) -> str:
+        return namespace or self.namespace
+
+    # --- writes
+
+    def add(self, log: LogRecord | dict[str, Any], *, namespace: str | None = None) -> str:
+        """Store one log (a ``LogRecord`` or a plain-format dict) and return its id. No model call."""
+        return self.add_many([log], namespace=namespace).inserted_or_duplicate[0]
+
+    def add_many(self, logs: Iterable[LogRecord | dict[str, Any]], *, namespace: str | None = None) -> AddOutcome:
+        records = [self._coerce(item, namespace) for item in logs]
+        with self._write_lock:
+            result = self.store.add_logs(records)
+        return AddOutcome(result, [r.id for r in records])
+
+    def _coerce(self, item: LogRecord | dict[str, Any], namespace: str | None) -> LogRecord:
+        from uno.ingest import apply_scope, detect_format, parse_record
+
+        ns = self._ns(namespace)
+        if isinstance(item, LogRecord):
+            return apply_scope(item, namespace=ns)
+        return parse_record(item, detect_format(item), namespace=ns)
+
+    def ingest_file(
+        self, path: str | os.PathLike[str], *, format: str | None = None, namespace: str | None = None
+    ) -> Any:
+        """Import a JSONL/JSON log file (plain, OpenAI chat or MemoryBench; detected unless named).
+
+        Bad lines are quarantined with their line number and reason; every valid record is kept.
+        """
+        from uno.ingest import ingest_file
+
+        with self._write_lock:
+            return ingest_file(
+                Path(path), self.store, format=format, namespace=self._ns(namespace), progress=self.progress
+            )
+
+    # --- build
+
+    def build(self, *, full: bool = False, namespace: str | None = None) -> BuildReport:
+        """Distil, embed, cluster, gate and index what is new. ``full=True`` re-distils and re-clusters everything."""
+        started = datetime.now(UTC)
+        ns = self._ns(namespace)
+        with self._write_lock:
+            pending = list(self.store.iter_logs(Scope(namespace=ns), processed=None if full else False))
+            distillations = self._distill(pending)
+            new_rules = self._merge_distillations(ns, pending, distillations, replace=full)
+            report = self._refresh(ns, recluster=full)
+            self.store.mark_processed([log.id for log in pending])
+        report.distilled_logs = len(pending)
+        report.new_rules = new_rules
+        report.seconds = round((datetime.now(UTC) - started).total_seconds(), 3)
+        return report
+
+    def _distill(self, logs: Sequence[LogRecord]) -> list[Distillation]:
+        if not logs:
+            return []
+        if self.progress and len(logs) > 200:
+            from tqdm import tqdm
+
+            out: list[Distillation] = []
+            for start in tqdm(range(0, len(logs), 500), desc="distil", unit="batch"):
+                out.extend(self.distiller.distill_many(logs[start : start + 500]))
+            return out
+        return self.distiller.distill_many(logs)
+
+    def _merge_distillations(
+        self, ns: str, logs: Sequence[LogRecord], distillations: Sequence[Distillation], *, replace: bool
+    ) -> int:
+        """Fold new candidate rules into stored ones (same id = same instruction: evidence is merged)."""
+        redistilled = {log.id for log in logs}
+        incoming: dict[str, Rule] = {}
+        for item in distillations:
+            for rule in item.rules:
+                rule = rule.model_copy(update={"namespace": ns})
+                if rule.id in incoming:
+                    rule = _merge_evidence(incoming[rule.id], rule.evidence)
+                incoming[rule.id] = rule
+        stored_ids = set(self.store.rule_ids_for_logs(sorted(redistilled))) if replace else set()
+        existing = {r.id: r for r in self.store.get_rules(sorted(set(incoming) | stored_ids), Scope(namespace=ns))}
+        merged: list[Rule] = []
+        for rule_id in sorted(set(incoming) | set(existing)):
+            old = existing.get(rule_id)
+            new = incoming.get(rule_id)
+            if old is not None and replace:
+                old = old.model_copy(update={"evidence": [e for e in old.evidence if e.log_id not in redistilled]})
+            if old is None:
+                assert new is not None
+                merged.append(new)
+            else:
+                merged.append(_merge_evidence(old, new.evidence if new else []))
+        with self.store.transaction():
+            self.store.upsert_rules(r for r in merged if r.evidence)
+            self.store.delete_rules([r.id for r in merged if not r.evidence])
+            self.store.upsert_verdicts(d.verdict.model_copy(update={"namespace": ns}) for d in distillations)
+            self.store.upsert_experiences(
+                e.model_copy(update={"namespace": ns}) for d in distillations for e in d.experiences
+            )
+            self.store.upsert_preference_pairs(
+                p.model_copy(update={"namespace": ns}) for d in distillations for p in d.preference_pairs
+            )
+            self.store.upsert_hindsight(
+                h.model_copy(update={"namespace": ns}) for d in distillations for h in d.hindsight
+            )
+        return len(set(incoming) - set(existing))
+
+    def _log_facts(self, ns: str, rules: Sequence[Rule]) -> dict[str, _LogFacts]:
+        rules_by_log: dict[str, list[str]] = {}
+        for rule in rules:
+            for log_id in rule.source_log_ids:
+                rules_by_log.setdefault(log_id, []).append(rule.id)
+        logs = list(self.store.iter_logs(Scope(namespace=ns)))
+        verdicts = {v.log_id: v.verdict for v in self.store.get_verdicts([log.id for log in logs])}
+        return {
+            log.id: _LogFacts(log, verdicts.get(log.id, Verdict.NO_FEEDBACK), sorted(rules_by_log.get(log.id, [])))
+            for log in logs
+        }
+
+    def _refresh(self, ns: str, *, recluster: bool) -> BuildReport:
+        """Everything after distillation: cluster, gate, route, index. Also run after ``forget``."""
+        rules = self.store.list_rules(Scope(namespace=ns))
+        # Rules already retired as attacks do not shape the clusters.
+        facts = self._log_facts(ns, [r for r in rules if not r.status_reason.startswith("adversarial")])
+        log_ids = sorted(facts)
+        query_vectors = self._embed_map([facts[i].log.query for i in log_ids])
+        qvec = {log_id: query_vectors[n] for n, log_id in enumerate(log_ids)}
+        rule_vec = self._rule_vectors(rules)
+        old_clusters = self.store.list_clusters(Scope(namespace=ns))
+        clusters, reclustered = self._cluster(ns, facts, qvec, rule_vec, old_clusters, force=recluster)
+        home = _home_clusters(clusters, rules)
+        gated = self._gate(rules, clusters, facts, qvec, home)
+        routed = self._route(clusters, gated, facts)
+        self._write_results(ns, gated, routed, old_clusters, home, facts)
+        self._views[ns] = self._make_view(ns, routed, gated, qvec, rule_vec)
+        self._save_view(ns)
+        return BuildReport(
+            namespace=ns,
+            rules_by_status=_count(r.status.value for r in gated),
+            clusters=len(routed),
+            clusters_by_route=_count(c.route.value for c in routed),
+            reclustered=reclustered,
+        )
+
+    def _embed_map(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        return normalize(self.embedder.embed(list(texts)))
+
+    def _rule_vectors(self, rules: Sequence[Rule]) -> dict[str, Vectors]:
+        vectors = self._embed_map([r.do for r in rules])
+        return {rule.id: vectors[n] for n, rule in enumerate(rules)}
+
+    def _cluster(
+        self,
+        ns: str,
+        facts: dict[str, _LogFacts],
+        qvec: dict[str, Vectors],
+        rule_vec: dict[str, Vectors],
+        old: list[Cluster],
+        *,
+        force: bool,
+    ) -> tuple[list[Cluster], bool]:
+        """Re-fit when asked, when there is no clustering yet, or when too many new logs fit no cluster."""
+        learnt = [i for i, f in sorted(facts.items()) if f.rule_ids]
+        clustered = {m for c in old for m in c.member_log_ids if m in facts}
+        if not force and old:
+            kept = self._assign_incrementally(ns, old, facts, qvec, clustered)
+            placed = {m for c in kept for m in c.member_log_ids}
+            unplaced = [i for i in learnt if i not in placed]
+            if len(unplaced) <= max(10, len(placed) // 5):
+                return kept, False
+        if not learnt:
+            return [], True
+        feedback = np.stack([normalize(np.mean([rule_vec[r] for r in facts[i].rule_ids], axis=0)) for i in learnt])
+        fit = fit_clusters(ns, learnt, np.stack([qvec[i] for i in learnt]), feedback, self.clustering)
+        attached = self._attach_unlearnt(ns, fit.clusters, facts, qvec)
+        return attached, True
+
+    def _assign_incrementally(
+        self,
+        ns: str,
+        old: list[Cluster],
+        facts: dict[str, _LogFacts],
+        qvec: dict[str, Vectors],
+        clustered: set[str],
+    ) -> list[Cluster]:
+        members = {c.id: [m for m in c.member_log_ids if m in facts] for c in old}
+        centers = np.stack([normalize(np.asarray(c.centroid, dtype=np.float32)) for c in old])
+        for log_id in sorted(set(facts) - clustered):
+            sims = centers @ qvec[log_id]
+            best = int(np.argmax(sims))
+            if sims[best] >= old[best].min_similarity:
+                members[old[best].id].append(log_id)
+        out: list[Cluster] = []
+        for cluster in old:
+            ids = members[cluster.id]
+            if not any(facts[i].rule_ids for i in ids):
+                continue
+            learnt = [i for i in ids if facts[i].rule_ids] or ids
+            rebuilt = make_cluster(ns, learnt, np.stack([qvec[i] for i in learnt]), self.clustering)
+            out.append(
+                rebuilt.model_copy(
+                    update={"id": cluster.id, "member_log_ids": sorted(ids), "created_at": cluster.created_at}
+                )
+            )
+        return out
+
+    def _attach_unlearnt(
+        self, ns: str, clusters: list[Cluster], facts: dict[str, _LogFacts], qvec: dict[str, Vectors]
+    ) -> list[Cluster]:
+        """Logs without rules (satisfied users, no feedback) join the cluster they ask like: the gap filter's prior."""
+        if not clusters:
+            return clusters
+        centers = np.stack([np.asarray(c.centroid, dtype=np.float32) for c in clusters])
+        extra: dict[int, list[str]] = {}
+        for log_id, fact in sorted(facts.items()):
+            if fact.rule_ids:
+                continue
+            sims = centers @ qvec[log_id]
+            best = int(np.argmax(sims))
+            if sims[best] >= clusters[best].min_similarity:
+                extra.setdefault(best, []).append(log_id)
+        return [
+            c.model_copy(update={"member_log_ids": sorted([*c.member_log_ids, *extra.get(n, [])])})
+            for n, c in enumerate(clusters)
+        ]
+
+    def _gate(
+        self,
+        rules: list[Rule],
+        clusters: list[Cluster],
+        facts: dict[str, _LogFacts],
+        qvec: dict[str, Vectors],
+        home: dict[str, str | None],
+    ) -> list[Rule]:
+        contexts = {c.id: _gap_context(c.member_log_ids, facts) for c in clusters}
+        by_context: dict[str | None, list[Rule]] = {}
+        for rule in rules:
+            by_context.setdefault(home.get(rule.id), []).append(rule)
+        gated: list[Rule] = []
+        for cluster_id, group in by_context.items():
+            context = contexts[cluster_id] if cluster_id else _gap_context(_evidence_logs(group), facts)
+            scores = self.novelty_scorer.novelty(group, context)
+            gated.extend(
+                gate_rule(r, s, self.gate).model_copy(update={"cluster_id": cluster_id})
+                for r, s in zip(group, scores, strict=True)
+            )
+        where = {r.id: _mean_query(r, qvec) for r in gated}
+
+        def neighbourhood(a: Rule, b: Rule) -> float:
+            if a.cluster_id is not None and a.cluster_id == b.cluster_id:
+                return 1.0
+            va, vb = where[a.id], where[b.id]
+            return float(va @ vb) if va is not None and vb is not None else 0.0
+
+        return settle_contradictions(gated, neighbourhood, self.gate)
+
+    def _route(self, clusters: list[Cluster], rules: list[Rule], facts: dict[str, _LogFacts]) -> list[Cluster]:
+        experiences = self.store.list_experiences(Scope(namespace=clusters[0].namespace)) if clusters else []
+        sources = {log_id for e in experiences for log_id in e.source_log_ids}
+        routed = []
+        for cluster in clusters:
+            members = set(cluster.member_log_ids)
+            cluster_rules = [r for r in rules if members.intersection(r.source_log_ids)]
+            verdicts = {m: facts[m].verdict for m in members}
+            routed.append(
+                route_cluster(cluster, cluster_rules, verdicts, self.gate, has_experiences=bool(members & sources))
+            )
+        return routed
+
+    def _write_results(
+        self,
+        ns: str,
+        rules: list[Rule],
+        clusters: list[Cluster],
+        old: list[Cluster],
+        home: dict[str, str | None],
+        facts: dict[str, _LogFacts],
+    ) -> None:
+        cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
+        scope = Scope(namespace=ns)
+        with self.store.transaction():
+            self.store.upsert_rules(rules)
+            self.store.delete_clusters([c.id for c in old if c.id not in {n.id for n in clusters}])
+            self.store.upsert_clusters(clusters)
+            self.store.upsert_experiences(
+                e.model_copy(update={"cluster_id": _majority(cluster_of_log, e.source_log_ids)})
+                for e in self.store.list_experiences(scope)
+            )
+            self.store.upsert_preference_pairs(
+                p.model_copy(update={"cluster_id": cluster_of_log.get(p.source_log_id)})
+                for p in self.store.list_preference_pairs(scope)
+            )
+            self.store.upsert_hindsight(
+                h.model_copy(update={"cluster_id": cluster_of_log.get(h.source_log_id)})
+                for h in self.store.list_hindsight(scope)
+            )
+            self.store.set_meta(f"built_at:{ns}", datetime.now(UTC).isoformat())
+
+    # --- read model
+
+    def _make_view(
+        self,
+        ns: str,
+        clusters: list[Cluster],
+        rules: list[Rule],
+        qvec: dict[str, Vectors],
+        rule_vec: dict[str, Vectors],
+    ) -> _NamespaceView:
+        from uno.index import FaissIndex
+
+        dim = self.embedder.dimension
+        active = {r.id: r for r in rules if r.status is RuleStatus.ACTIVE}
+        view = _NamespaceView(
+            clusters={c.id: c for c in clusters},
+            rules=active,
+            rule_vectors={i: rule_vec[i] for i in active if i in rule_vec},
+        )
+        view.centroid_index = FaissIndex(dim)
+        if clusters:
+            view.centroid_index.upsert(
+                [c.id for c in clusters],
+                np.stack([np.asarray(c.centroid, dtype=np.float32) for c in clusters]),
+            )
+        for rule in active.values():
+            for cluster in clusters:
+                if set(cluster.member_log_ids).intersection(rule.source_log_ids):
+                    view.rules_by_cluster.setdefault(cluster.id, []).append(rule.id)
+            for log_id in rule.source_log_ids:
+                view.rules_by_log.setdefault(log_id, []).append(rule.id)
+        view.log_index = FaissIndex(dim)
+        learnt_logs = sorted(i for i in view.rules_by_log if i in qvec)
+        if learnt_logs:
+            view.log_index.upsert(learnt_logs, np.stack([qvec[i] for i in learnt_logs]))
+        view.rule_index = FaissIndex(dim)
+        if active:
+            view.rule_index.upsert(list(active), np.stack([rule_vec[i] for i in active]))
+        for exp in self.store.list_experiences(Scope(namespace=ns)):
+            cluster_id = exp.cluster_id
+            if cluster_id:
+                view.experiences_by_cluster.setdefault(cluster_id, []).append(exp)
+        return view
+
+    def _index_name(self, ns: str, kind: str) -> str:
+        return f"{stable_hash(ns, length=12)}.{kind}"
+
+    def _save_view(self, ns: str) -> None:
+        view = self._views[ns]
+        for kind, index in (
+            ("centroids", view.centroid_index),
+            ("logs", view.log_index),
+            ("rules", view.rule_index),
+        ):
+            if index is not None:
+                index.save(self.paths.index_dir, self._index_name(ns, kind))
+        self.store.set_meta(f"index_saved_at:{ns}", datetime.now(UTC).isoformat())
+
+    def _view(self, ns: str) -> _NamespaceView:
+        view = self._views.get(ns)
+        if view is None:
+            with self._write_lock:
+                view = self._views.get(ns) or self._load_view(ns)
+                self._views[ns] = view
+        return view
+
+    def _load_view(self, ns: str) -> _NamespaceView:
+        """Rebuild the read model from the store and the saved FAISS files (no embedding when they are current)."""
+        from uno.index import FaissIndex
+
+        scope = Scope(namespace=ns)
+        clusters = self.store.list_clusters(scope)
+        rules = self.store.list_rules(scope, status=RuleStatus.ACTIVE)
+        indexes = {
+            kind: FaissIndex.load(self.paths.index_dir, self._index_name(ns, kind))
+            for kind in ("centroids", "logs", "rules")
+        }
+        fresh = all(i is not None for i in indexes.values()) and len(indexes["rules"] or []) == len(rules)
+        if not fresh:
+            facts = self._log_facts(ns, rules)
+            learnt = sorted(i for i, f in facts.items() if f.rule_ids)
+            vectors = self._embed_map([facts[i].log.query for i in learnt])
+            view = self._make_view(
+                ns, clusters, rules, dict(zip(learnt, vectors, strict=True)), self._rule_vectors(rules)
+            )
+            self._views[ns] = view
+            if clusters:
+                self._save_view(ns)
+            return view
+        view = self._make_view(ns, [], [], {}, {})
+        view.clusters = {c.id: c for c in clusters}
+        view.rules = {r.id: r for r in rules}
+        view.rule_vectors = self._rule_vectors(rules)
+        view.centroid_index, view.log_index, view.rule_index = (
+            indexes["centroids"],
+            indexes["logs"],
+            indexes["rules"],
+        )
+        for rule in rules:
+            for cluster in clusters:
+                if set(cluster.member_log_ids).intersection(rule.source_log_ids):
+                    view.rules_by_cluster.setdefault(cluster.id, []).append(rule.id)
+            for log_id in rule.source_log_ids:
+                view.rules_by_log.setdefault(log_id, []).append(rule.id)
+        for exp in self.store.list_experiences(scope):
+            if exp.cluster_id:
+                view.experiences_by_cluster.setdefault(exp.cluster_id, []).append(exp)
+        return view
+
+    # --- reads
+
+    def augment(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        namespace: str | None = None,
+        system_prompt: str | None = None,
+        explain: bool = False,
+        budget_tokens: int | None = None,
+        max_rules: int = 8,
+    ) -> Augmentation:
+        """Messages for ``query`` with what was learnt from similar conversations, quoted as data.
+
+        No LLM call and no model load after the first. A query like nothing learnt gets its messages unchanged.
+        With ``user_id``, rules learnt from a single other user's feedback are not shown (their personal taste),
+        and provenance lists only that user's own logs.
+        """
+        view = self._view(self._ns(namespace))
+        vector = self._embed_map([query])[0]
+        notes: list[str] = []
+        matched = self._match_clusters(view, vector, notes)
+        candidates = self._candidate_rules(view, vector, matched, user_id, notes)
+        chosen = self._dedupe(view, sorted(candidates.values(), key=lambda r: (-r.score, r.rule_id)), notes)
+        route, cluster_id, similarity = Route.NONE, None, None
+        if matched:
+            top, similarity = matched[0]
+            cluster_id, route = top.id, top.route
+        elif chosen:
+            route = Route.PRIMARY
+        plan = self._plan(view, cluster_id) if route is Route.REFLECTIVE and cluster_id else None
+        injected, block = fit_budget(chosen[:max_rules], budget_tokens or self.budget_tokens, plan)
+        if len(injected) < len(chosen[:max_rules]):
+            notes.append(f"token budget kept {len(injected)} of {len(chosen[:max_rules])} rules")
+        if not injected:
+            route = Route.NONE if plan is None else route
+        if not explain:
+            injected = [r.model_copy(update={"why": None}) for r in injected]
+        return Augmentation(
+            query=query,
+            messages=build_messages(query, block if injected else "", system_prompt),
+            rules=injected,
+            route=route,
+            cluster_id=cluster_id,
+            cluster_similarity=similarity,
+            tokens=count_tokens(block) if injected else 0,
+            plan=plan if injected else None,
+            explanation=notes if explain else None,
+        )
+
+    def _match_clusters(self, view: _NamespaceView, vector: Vectors, notes: list[str]) -> list[tuple[Cluster, float]]:
+        if view.centroid_index is None or len(view.centroid_index) == 0:
+            notes.append("no clusters learnt yet")
+            return []
+        hits = view.centroid_index.search(vector[None, :], 3)[0]
+        passing = []
+        for cluster_id, sim in hits:
+            cluster = view.clusters.get(cluster_id)
+            if cluster is None:
+                continue
+            ok = sim >= cluster.min_similarity
+            notes.append(
+                f"cluster {cluster_id} ({cluster.route.value}): similarity {sim:.3f}, "
+                f"cutoff {cluster.min_similarity:.3f} -> {'match' if ok else 'out of distribution'}"
+            )
+            if ok:
+                passing.append((cluster, sim))
+        if passing:
+            best = passing[0][1]
+            passing = [(c, s) for c, s in passing if s >= best - 0.08]
+        return passing
+
+    def _candidate_rules(
+        self,
+        view: _NamespaceView,
+        vector: Vectors,
+        matched: list[tuple[Cluster, float]],
+        user_id: str | None,
+        notes: list[str],
+    ) -> dict[str, InjectedRule]:
+        found: dict[str, InjectedRule] = {}
+
+        def offer(rule_id: str, sim: float, cluster_id: str | None, why: str) -> None:
+            rule = view.rules.get(rule_id)
+            if rule is None or not _visible(rule, user_id, self.gate.min_independent_support):
+                return
+            score = round(sim * (0.5 + 0.5 * rule.confidence), 4)
+            if rule_id in found and found[rule_id].score >= score:
+                return
+            found[rule_id] = _injected(rule, score, cluster_id, sim, why, user_id)
+
+        for cluster, sim in matched:
+            for rule_id in view.rules_by_cluster.get(cluster.id, []):
+                offer(rule_id, sim, cluster.id, f"in matched cluster {cluster.id} (similarity {sim:.3f})")
+        if view.log_index is not None and len(view.log_index) > 0:
+            for log_id, sim in view.log_index.search(vector[None, :], 5)[0]:
+                if sim < self.log_similarity:
+                    continue
+                for rule_id in view.rules_by_log.get(log_id, []):
+                    offer(
+                        rule_id,
+                        sim * 0.95,
+                        view.rules[rule_id].cluster_id,
+                        f"learnt from a log asking alike ({sim:.3f})",
+                    )
+        if not found:
+            notes.append("no active rule is relevant")
+        return found
+
+    def _dedupe(self, view: _NamespaceView, ranked: list[InjectedRule], notes: list[str]) -> list[InjectedRule]:
+        """One rule per aspect and no near-paraphrases, best first."""
+        kept: list[InjectedRule] = []
+        aspects: set[str] = set()
+        vectors: list[Vectors] = []
+        for rule in ranked:
+            if rule.aspect and rule.aspect.split(":")[0] in aspects:
+                notes.append(f"skipped {rule.rule_id}: another rule on {rule.aspect.split(':')[0]} ranks higher")
+                continue
+            vec = view.rule_vectors.get(rule.rule_id)
+            if vec is not None and any(float(vec @ v) >= 0.9 for v in vectors):
+                notes.append(f"skipped {rule.rule_id}: paraphrase of a rule already chosen")
+                continue
+            kept.append(rule)
+            if rule.aspect:
+                aspects.add(rule.aspect.split(":")[0])
+            if vec is not None:
+                vectors.append(vec)
+        return kept
+
+    def _plan(self, view: _NamespaceView, cluster_id: str) -> ReflectivePlan:
+        experiences = view.experiences_by_cluster.get(cluster_id, [])[:5]
+        return ReflectivePlan(
+            cluster_id=cluster_id,
+            failure_modes=sorted({e.failure_mode for e in experiences})[:5],
+            critique_checklist=[e.revision_guidance for e in experiences][:5],
+            experience_ids=[e.id for e in experiences],
+        )
+
+    def search(
+        self, query: str, *, k: int = 10, namespace: str | None = None, user_id: str | None = None
+    ) -> list[SearchHit]:
+        """Active rules whose instruction is closest to ``query`` (semantic search over the rule index)."""
+        view = self._view(self._ns(namespace))
+        if view.rule_index is None or len(view.rule_index) == 0:
+            return []
+        hits = view.rule_index.search(self._embed_map([query])[0][None, :], k)[0]
+        return [
+            SearchHit(rule=view.rules[rule_id], score=round(score, 4))
+            for rule_id, score in hits
+            if rule_id in view.rules and _visible(view.rules[rule_id], user_id, self.gate.min_independent_support)
+        ]
+
+    def rules(
+        self, *, namespace: str | None = None, status: RuleStatus | None = None, user_id: str | None = None
+    ) -> list[Rule]:
+        return self.store.list_rules(Scope(namespace=self._ns(namespace), user_id=user_id), status=status)
+
+    def stats(self, *, namespace: str | None = None) -> dict[str, Any]:
+        ns = self._ns(namespace)
+        counts: dict[str, Any] = dict(self.store.stats(Scope(namespace=ns)))
+        clusters = self.store.list_clusters(Scope(namespace=ns))
+        counts["clusters_by_route"] = _count(c.route.value for c in clusters)
+        counts["namespace"] = ns
+        return counts
+
+    # --- forget
+
+    def forget(
+        self,
+        *,
+        user_id: str | None = None,
+        log_ids: Sequence[str] | None = None,
+        namespace: str | None = None,
+    ) -> ForgetReport:
+        """Delete logs (a user's, or by id) and everything derived only from them; re-score what remains."""
+        if user_id is None and not log_ids:
+            raise ValueError("forget needs user_id or log_ids (there is deliberately no 'forget everything')")
+        ns = self._ns(namespace)
+        report = ForgetReport(namespace=ns)
+        with self._write_lock:
+            scope = Scope(namespace=ns)
+            targets = set(log_ids or [])
+            if user_id is not None:
+                targets |= set(self.store.log_ids_for_user(user_id, ns))
+            targets = {log.id for log in self.store.get_logs(sorted(targets), scope)}
+            if not targets:
+                return report
+            forgotten_texts = [log.query for log in self.store.get_logs(sorted(targets), scope)]
+            with self.store.transaction():
+                self._forget_derived(ns, targets, report)
+                report.logs_deleted = len(self.store.delete_logs(sorted(targets), scope))
+            self._forget_embeddings(forgotten_texts)
+            self._refresh(ns, recluster=False)
+        return report
+
+    def _forget_derived(self, ns: str, targets: set[str], report: ForgetReport) -> None:
+        scope = Scope(namespace=ns)
+        affected = self.store.get_rules(self.store.rule_ids_for_logs(sorted(targets)), scope)
+        keep: list[Rule] = []
+        drop: list[str] = []
+        for rule in affected:
+            remaining = [e for e in rule.evidence if e.log_id not in targets]
+            if remaining:
+                keep.append(rule.model_copy(update={"evidence": remaining}))
+            else:
+                drop.append(rule.id)
+        self.store.delete_rules(drop)
+        self.store.upsert_rules(keep)
+        report.rules_deleted, report.rules_rescored = len(drop), len(keep)
+        exp_drop, exp_keep = [], []
+        for exp in self.store.list_experiences(scope):
+            left = [i for i in exp.source_log_ids if i not in targets]
+            if len(left) < len(exp.source_log_ids):
+                (exp_keep.append(exp.model_copy(update={"source_log_ids": left})) if left else exp_drop.append(exp.id))
+        self.store.delete_experiences(exp_drop)
+        self.store.upsert_experiences(exp_keep)
+        report.experiences_deleted = len(exp_drop)
+        pairs = [p.id for p in self.store.list_preference_pairs(scope) if p.source_log_id in targets]
+        self.store.delete_preference_pairs(pairs)
+        report.preference_pairs_deleted = len(pairs)
+        hind = [h.id for h in self.store.list_hindsight(scope) if h.source_log_id in targets]
+        self.store.delete_hindsight(hind)
+        report.hindsight_deleted = len(hind)
+
+    def _forget_embeddings(self, texts: Sequence[str]) -> None:
+        forget = getattr(self.embedder, "forget", None)
+        if callable(forget):
+            forget(list(texts))
+
+    # --- async twins
+
+    async def aadd(self, log: LogRecord | dict[str, Any], *, namespace: str | None = None) -> str:
+        return await asyncio.to_thread(self.add, log, namespace=namespace)
+
+    async def aadd_many(
+        self, logs: Iterable[LogRecord | dict[str, Any]], *, namespace: str | None = None
+    ) -> AddOutcome:
+        return await asyncio.to_thread(self.add_many, list(logs), namespace=namespace)
+
+    async def abuild(self, *, full: bool = False, namespace: str | None = None) -> BuildReport:
+        return await asyncio.to_thread(self.build, full=full, namespace=namespace)
+
+    async def aaugment(self, query: str, **kwargs: Any) -> Augmentation:
+        return await asyncio.to_thread(lambda: self.augment(query, **kwargs))
+
+    async def asearch(self, query: str, **kwargs: Any) -> list[SearchHit]:
+        return await asyncio.to_thread(lambda: self.search(query, **kwargs))
+
+    async def aforget(self, **kwargs: Any) -> ForgetReport:
+        return await asyncio.to_thread(lambda: self.forget(**kwargs))
+
+
+@dataclass
+class AddOutcome:
+    """Which of the given logs were new and which were already stored."""
+
+    result: AddResult
+    ids: list[str]
+
+    @property
+    def inserted(self) -> list[str]:
+        return self.result.inserted
+
+    @property
+    def duplicates(self) -> list[str]:
+        return self.result.duplicates
+
+    @property
+    def inserted_or_duplicate(self) -> list[str]:
+        return self.ids
+
+
+# --- helpers
+
+
+def _merge_evidence(rule: Rule, extra: Sequence[Evidence]) -> Rule:
+    seen = {(e.log_id, e.quote) for e in rule.evidence}
+    evidence = list(rule.evidence) + [e for e in extra if (e.log_id, e.quote) not in seen]
+    return rule.model_copy(update={"evidence": evidence, "updated_at": datetime.now(UTC)})
+
+
+def _count(values: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for value in values:
+        out[value] = out.get(value, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def _majority(cluster_of_log: dict[str, str], log_ids: Sequence[str]) -> str | None:
+    votes = _count(cluster_of_log[i] for i in log_ids if i in cluster_of_log)
+    return max(votes, key=lambda k: (votes[k], k)) if votes else None
+
+
+def _home_clusters(clusters: Sequence[Cluster], rules: Sequence[Rule]) -> dict[str, str | None]:
+    cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
+    return {rule.id: _majority(cluster_of_log, rule.source_log_ids) for rule in rules}
+
+
+def _evidence_logs(rules: Sequence[Rule]) -> list[str]:
+    return sorted({log_id for r in rules for log_id in r.source_log_ids})
+
+
+def _gap_context(log_ids: Iterable[str], facts: dict[str, _LogFacts]) -> GapContext:
+    context = GapContext()
+    for log_id in log_ids:
+        fact = facts.get(log_id)
+        if fact is None:
+            continue
+        target = context.satisfied_responses if fact.verdict is Verdict.SATISFIED else context.responses
+        target.append(fact.log.response)
+    return context
+
+
+def _mean_query(rule: Rule, qvec: dict[str, Vectors]) -> Vectors | None:
+    vectors = [qvec[i] for i in rule.source_log_ids if i in qvec]
+    return normalize(np.mean(vectors, axis=0)) if vectors else None
+
+
+def _visible(rule: Rule, user_id: str | None, min_support: int) -> bool:
+    """Population rules for everyone; a rule learnt from one user's feedback only for that user."""
+    sources = independent_sources(rule)
+    users = {e.user_id for e in rule.evidence}
+    if user_id is not None and user_id in users:
+        return True
+    return len(sources) >= min_support or None in users
+
+
+def _injected(
+    rule: Rule, score: float, cluster_id: str | None, sim: float, why: str, user_id: str | None
+) -> InjectedRule:
+    provenance = [e.log_id for e in rule.evidence if user_id is None or e.user_id == user_id]
+    return InjectedRule(
+        rule_id=rule.id,
+        text=rule.text,
+        when=rule.when,
+        do=rule.do,
+        polarity=rule.polarity.value,
+        aspect=rule.aspect,
+        score=score,
+        cluster_id=cluster_id,
+        cluster_similarity=round(sim, 4),
+        support=rule.support,
+        confidence=rule.confidence,
+        novelty=rule.novelty,
+        provenance=sorted(set(provenance)),
+        why=f"{why}; {rule.status_reason}; confidence {rule.confidence:.2f}",
+    )
+
+
+__all__ = ["AddOutcome", "BuildReport", "ForgetReport", "LogVerdict", "SearchHit", "UnoMemory"]

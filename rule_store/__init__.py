@@ -1,6 +1,10 @@
 """rule_store: uno's persistence package. It stores logs and what is distilled from them, and knows nothing of LLMs."""
 
-from rule_store.migrations import SchemaVersionError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from rule_store.protocol import ALL, AddResult, RuleStore, Scope
 from rule_store.records import (
     DEFAULT_NAMESPACE,
@@ -25,7 +29,26 @@ from rule_store.records import (
     RuleStatus,
     Verdict,
 )
-from rule_store.sqlite import NamespaceConflictError, SQLiteRuleStore, StoreClosedError
+
+if TYPE_CHECKING:
+    from rule_store.migrations import SchemaVersionError
+    from rule_store.sqlite import NamespaceConflictError, SQLiteRuleStore, StoreClosedError
+
+# The SQLite backend pulls in sqlite_utils: load it on first use so `import rule_store` stays light.
+_LAZY = {
+    "SQLiteRuleStore": "rule_store.sqlite",
+    "NamespaceConflictError": "rule_store.sqlite",
+    "StoreClosedError": "rule_store.sqlite",
+    "SchemaVersionError": "rule_store.migrations",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rule_store' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "ALL",

@@ -68,6 +68,13 @@ class RuleStore(Protocol):
         """Insert logs that are new by id *and* by content hash; report the rest as duplicates."""
         ...
 
+    def update_log(self, log: LogRecord) -> None:
+        """Replace a stored log's content (new feedback arrived) and mark it unprocessed; its id and namespace stay.
+
+        Raises ``KeyError`` when no log with that id exists in the log's namespace.
+        """
+        ...
+
     def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]: ...
 
     def iter_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> Iterator[LogRecord]:

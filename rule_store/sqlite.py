@@ -239,6 +239,19 @@ class SQLiteRuleStore:
             self._db.table("logs").insert_all(rows, batch_size=100)
         return result
 
+    def update_log(self, log: LogRecord) -> None:
+        """Replace a stored log's body (new feedback arrived) and mark it unprocessed so the next build re-distils it."""
+        (checked,) = _checked([log], LogRecord, "update_log")
+        with self.transaction():
+            rows = self._fetch("SELECT namespace FROM logs WHERE id = ?", [checked.id])
+            if not rows or rows[0][0] != checked.namespace:
+                raise KeyError(f"no log {checked.id!r} in namespace {checked.namespace!r} to update")
+            row = _log_row(checked, checked.content_hash())
+            self._execute(
+                "UPDATE logs SET user_id = ?, content_hash = ?, timestamp = ?, processed = 0, body = ? WHERE id = ?",
+                [row["user_id"], row["content_hash"], row["timestamp"], row["body"], checked.id],
+            )
+
     def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]:
         """The logs with these ids that are in scope, in the order asked (each once)."""
         return self._get_by_ids("logs", "id", ids, scope, LogRecord)

@@ -577,6 +577,22 @@ class RuleStoreConformance(ABC):
 
     # ----------------------------------------------------------------------------------------- logs
 
+    def test_update_log_replaces_content_and_reopens_it(self, store: RuleStore) -> None:
+        """Troubleshooting: ``update_log`` must keep the id, replace the body and clear the processed flag."""
+        log = make_log(1)
+        store.add_logs([log])
+        store.mark_processed([log.id])
+        more = [*log.feedback, ReactionFeedback(value="dislike")]
+        updated = log.model_copy(update={"feedback": more})
+        store.update_log(updated)
+        (stored,) = store.get_logs([log.id])
+        assert stored == updated
+        assert [x.id for x in store.iter_logs(processed=False)] == [log.id]
+        with pytest.raises(KeyError):
+            store.update_log(make_log(2))
+        with pytest.raises(KeyError):
+            store.update_log(log.model_copy(update={"namespace": "tenant-b"}))
+
     def test_processed_flag_round_trip(self, store: RuleStore) -> None:
         """mark_processed sets and clears the flag that iter_logs and count_logs filter on.
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from rule_store.records import DEFAULT_NAMESPACE
 from uno.paths import STORE_ENV, StorePaths
 
 if TYPE_CHECKING:
@@ -396,10 +397,56 @@ def _write_jsonl_file(records: Iterable[BaseModel], out: Path) -> int:
 
 
 # -------------------------------------------------------------------------------- lead: build, demo
-# LEAD: add the `build` and `demo` commands here (`@main.command()` functions calling uno.memory.UnoMemory).
-# Import UnoMemory inside the command body, never at module level: `uno --help` must not import torch,
-# sentence-transformers or FAISS (tests/test_cli.py checks it). Use `state.paths` (the resolved --store)
-# and `state.namespace`, and raise `BadInput` / `NotFound` for exit codes 2 / 1.
+@main.command(epilog="\b\nExamples:\n  uno build\n  uno build --full\n  uno --namespace acme build --json")
+@click.option("--full", is_flag=True, help="Re-distil and re-cluster everything, not just what is new.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@pass_state
+def build(state: CliState, full: bool, as_json: bool) -> None:
+    """Distil, embed, cluster, gate and index the logs added since the last build."""
+    if not state.paths.database.exists():
+        raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` first)")
+    from uno.memory import UnoMemory
+
+    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=True) as memory:
+        report = memory.build(full=full)
+    click.echo(report.model_dump_json(indent=2 if not as_json else None))
+
+
+@main.command(
+    epilog='\b\nExamples:\n  uno augment "Is the shop open on Monday?"\n'
+    '  uno augment --explain --user-id u42 "Can I cancel my plan?"'
+)
+@click.argument("query")
+@click.option("--user-id", default=None, help="Serve this user (their personal rules plus shared ones).")
+@click.option("--explain", is_flag=True, help="Say why each rule was chosen.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole augmentation as JSON.")
+@pass_state
+def augment(state: CliState, query: str, user_id: str | None, explain: bool, as_json: bool) -> None:
+    """Show the messages uno would send to the model for QUERY, with the rules it learnt."""
+    if not state.paths.database.exists():
+        raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` and `uno build` first)")
+    from uno.memory import UnoMemory
+
+    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE) as memory:
+        result = memory.augment(query, user_id=user_id, explain=explain)
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+        return
+    click.echo(f"route: {result.route.value}   injected tokens: {result.tokens}")
+    for message in result.messages:
+        click.echo(f"--- {message['role']}\n{message['content']}")
+    for note in result.explanation or []:
+        click.echo(f"why: {note}")
+
+
+@main.command(epilog="\b\nExamples:\n  uno demo\n  uno demo --store ./demo-store   # keep the store afterwards")
+@click.option("--keep", is_flag=True, help="Build the demo in --store (default ./.uno) and keep it.")
+@pass_state
+def demo(state: CliState, keep: bool) -> None:
+    """Run the whole loop on the bundled sample logs, offline: ingest, build, augment a few new queries."""
+    from uno.demo import run_demo
+
+    run_demo(state.paths.root if keep or state.store_dir else None, echo=click.echo)
 
 
 # ------------------------------------------------------------------------------------------ rendering

@@ -29,10 +29,19 @@ class ClusteringConfig:
     method: Literal["hdbscan", "ward"] = "hdbscan"
     # None: chosen from the data size (3 for small stores, up to 15).
     min_cluster_size: int | None = None
+    # "leaf" keeps the fine, feedback-specific clusters; "eom" tends to merge whole topics into a few blobs.
+    selection: Literal["leaf", "eom"] = "leaf"
     # Ward only: merge cost threshold on the unit-norm dual vectors.
     ward_distance_threshold: float = 1.5
     # No query below this cosine similarity to a centroid is ever in distribution, whatever the members say.
-    similarity_floor: float = 0.40
+    similarity_floor: float = 0.28
+    # Tight clusters (template-like queries) would otherwise demand near-copies of their members.
+    similarity_cap: float = 0.42
+    # A cutoff sits above this percentile of how close other topics' queries come to the centroid.
+    negative_percentile: float = 80.0
+    # Clusters whose centroids are at least this similar ask about the same thing (split by feedback only):
+    # their members are not negatives for each other.
+    same_topic_similarity: float = 0.75
     # Margin under the 10th percentile of the members' own similarities to their centroid.
     cutoff_margin: float = 0.05
     # HDBSCAN outliers join their nearest cluster when their query is at least this close to its centroid.
@@ -75,7 +84,13 @@ def cluster_labels(vectors: Vectors, config: ClusteringConfig) -> npt.NDArray[np
         return np.asarray(ward.fit_predict(vectors), dtype=np.int64)
     from sklearn.cluster import HDBSCAN
 
-    model = HDBSCAN(min_cluster_size=size, min_samples=max(2, size // 2), metric="euclidean", copy=True)
+    model = HDBSCAN(
+        min_cluster_size=size,
+        min_samples=max(2, size // 2),
+        metric="euclidean",
+        cluster_selection_method=config.selection,
+        copy=True,
+    )
     return np.asarray(model.fit_predict(vectors), dtype=np.int64)
 
 
@@ -88,11 +103,33 @@ def similarity_cutoff(member_similarities: npt.ArrayLike, config: ClusteringConf
     sims = np.asarray(member_similarities, dtype=np.float32)
     if len(sims) == 0:
         return 1.0
-    if len(sims) < 3:
-        # Too few members to estimate a spread: demand a query about as close as the members themselves.
-        return float(max(config.similarity_floor, float(sims.min()) - config.cutoff_margin))
-    low = float(np.percentile(sims, 10)) - config.cutoff_margin
-    return float(min(0.95, max(config.similarity_floor, low)))
+    low = float(sims.min() if len(sims) < 3 else np.percentile(sims, 10)) - config.cutoff_margin
+    return float(max(config.similarity_floor, min(config.similarity_cap, low)))
+
+
+def calibrate_cutoffs(
+    clusters: Sequence[Cluster], member_vectors: Sequence[Vectors], config: ClusteringConfig
+) -> list[Cluster]:
+    """Raise each cutoff above how close *other* topics' queries come to the centroid (``negative_percentile``).
+
+    The members say how far a like query may stray; the other clusters' members say how close an unlike one comes.
+    Clusters about the same thing (centroids closer than ``same_topic_similarity``) are not each other's negatives.
+    """
+    if len(clusters) < 2:
+        return list(clusters)
+    centers = np.stack([np.asarray(c.centroid, dtype=np.float32) for c in clusters])
+    between = centers @ centers.T
+    out = []
+    for i, cluster in enumerate(clusters):
+        others = [member_vectors[j] for j in range(len(clusters)) if between[i, j] < config.same_topic_similarity]
+        if not others:
+            out.append(cluster)
+            continue
+        negatives = np.concatenate(others) @ centers[i]
+        guard = float(np.percentile(negatives, config.negative_percentile)) + 0.02
+        cutoff = min(0.95, max(cluster.min_similarity, guard))
+        out.append(cluster.model_copy(update={"min_similarity": cutoff}))
+    return out
 
 
 @dataclass
@@ -141,6 +178,7 @@ def fit_clusters(
         cluster = make_cluster(namespace, members, queries[rows], config)
         clusters.append(cluster)
         assignment.update(dict.fromkeys(members, cluster.id))
+    clusters = calibrate_cutoffs(clusters, [queries[rows] for rows in groups.values()], config)
     return ClusterFit(clusters, assignment)
 
 

@@ -52,10 +52,11 @@ class GateConfig:
 
 @dataclass
 class GapContext:
-    """What the scorer may look at for one cluster: the model's own responses there."""
+    """What a scorer may look at for one cluster: the model's own responses there, by log id."""
 
-    responses: list[str] = field(default_factory=list)
-    satisfied_responses: list[str] = field(default_factory=list)
+    responses: dict[str, str] = field(default_factory=dict)
+    # Logs whose user was satisfied: their responses show what the model already does to users' liking.
+    satisfied: set[str] = field(default_factory=set)
 
 
 class NoveltyScorer(Protocol):
@@ -79,15 +80,18 @@ DEFAULT_BEHAVIOURS = (
 
 
 class ResponsePriorScorer:
-    """Offline novelty: how often the model's logged responses in a cluster already follow the rule.
+    """Offline novelty: did the model already do what the feedback asks?
 
-    For rules with a checkable aspect (length, lists, emoji, language, ...) novelty is one minus the share of the
-    cluster's responses that comply, satisfied responses counting double (a satisfied user saw the behaviour and
-    kept it). For free-text rules, novelty falls with the rule's similarity to :data:`DEFAULT_BEHAVIOURS` and to
-    the satisfied responses' sentences, when an embedder is given.
+    For rules with a checkable aspect (length, lists, emoji, language, ...), two compliance rates are measured:
+    over the responses the rule's own feedback was given on (feedback asking for what the response already did
+    teaches nothing: "answer in English" on an English answer), and over the cluster's other responses, satisfied
+    ones counting double (what the model does anyway). Novelty is one minus their blend, the evidence weighing
+    more. For free-text rules, novelty falls with the rule's similarity to :data:`DEFAULT_BEHAVIOURS`, when an
+    embedder is given.
     """
 
     name = "response-prior"
+    evidence_weight = 0.7
 
     def __init__(
         self,
@@ -109,14 +113,30 @@ class ResponsePriorScorer:
                 scores[i] = value
         return scores
 
+    def _compliance(self, aspect: str | None, weighted: Sequence[tuple[str, float]]) -> tuple[float, float]:
+        """(weighted share of checkable responses that comply, total weight checked)."""
+        known = [(ok, w) for ok, w in ((complies(aspect, text), w) for text, w in weighted) if ok is not None]
+        total = sum(w for _, w in known)
+        return (sum(w for ok, w in known if ok) / total if total else 0.0), total
+
     def _checked_novelty(self, rule: Rule, context: GapContext) -> float | None:
-        weighted = [(r, 1.0) for r in context.responses] + [(r, 2.0) for r in context.satisfied_responses]
-        verdicts = [(complies(rule.aspect, text), weight) for text, weight in weighted]
-        known = [(ok, w) for ok, w in verdicts if ok is not None]
-        if len(known) < self._min_checked:
+        sources = set(rule.source_log_ids)
+        evidence = [(context.responses[i], 1.0) for i in sorted(sources) if i in context.responses]
+        prior = [
+            (text, 2.0 if log_id in context.satisfied else 1.0)
+            for log_id, text in sorted(context.responses.items())
+            if log_id not in sources
+        ]
+        own, own_weight = self._compliance(rule.aspect, evidence)
+        rest, rest_weight = self._compliance(rule.aspect, prior)
+        if own_weight == 0 and rest_weight < self._min_checked:
             return None
-        compliance = sum(w for ok, w in known if ok) / sum(w for _, w in known)
-        return round(1.0 - compliance, 4)
+        if own_weight == 0:
+            return round(1.0 - rest, 4)
+        if rest_weight < self._min_checked:
+            return round(1.0 - own, 4)
+        blended = self.evidence_weight * own + (1.0 - self.evidence_weight) * rest
+        return round(1.0 - blended, 4)
 
     def _semantic_novelty(self, rules: Sequence[Rule]) -> list[float | None]:
         assert self._embed is not None

@@ -29,18 +29,21 @@ from pydantic import BaseModel, Field
 from rule_store.protocol import AddResult, RuleStore, Scope
 from rule_store.records import (
     DEFAULT_NAMESPACE,
+    FEEDBACK_ADAPTER,
     Cluster,
     Evidence,
     Experience,
+    Feedback,
     LogRecord,
     LogVerdict,
+    Message,
     Route,
     Rule,
     RuleStatus,
     Verdict,
     stable_hash,
 )
-from uno.cluster import ClusteringConfig, fit_clusters, make_cluster, normalize
+from uno.cluster import ClusteringConfig, calibrate_cutoffs, fit_clusters, make_cluster, normalize
 from uno.gap import (
     GapContext,
     GateConfig,
@@ -66,6 +69,7 @@ if TYPE_CHECKING:
     from uno.distill.base import Distillation, Distiller
     from uno.embed import Embedder
     from uno.index import FaissIndex
+    from uno.ingest import IngestReport
 
 log = logging.getLogger("uno")
 Vectors = npt.NDArray[np.float32]
@@ -74,6 +78,8 @@ Vectors = npt.NDArray[np.float32]
 class BuildReport(BaseModel):
     namespace: str
     distilled_logs: int = 0
+    # Logs the distiller could not process this time (kept, retried by the next build).
+    pending_logs: int = 0
     new_rules: int = 0
     rules_by_status: dict[str, int] = Field(default_factory=dict)
     clusters: int = 0
@@ -222,9 +228,49 @@ class UnoMemory:
             return apply_scope(item, namespace=ns)
         return parse_record(item, detect_format(item), namespace=ns)
 
+    def log_exchange(
+        self,
+        messages: Sequence[dict[str, Any] | Message],
+        response: str,
+        *,
+        user_id: str | None = None,
+        namespace: str | None = None,
+        log_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        """Record a conversation your app just had (the prompt messages and the model's answer) as a log.
+
+        Returns its id, to attach feedback later with :meth:`feedback`. uno's own memory block is not stored: pass
+        the messages as the user wrote them, not the augmented ones.
+        """
+        turns = [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
+        record = LogRecord(
+            id=log_id or "",
+            namespace=self._ns(namespace),
+            user_id=user_id,
+            messages=[*turns, Message(role="assistant", content=response)],
+            metadata=metadata or {},
+        )
+        with self._write_lock:
+            self.store.add_logs([record])
+        return record.id
+
+    def feedback(
+        self, log_id: str, event: Feedback | dict[str, Any], *, namespace: str | None = None
+    ) -> LogRecord:
+        """Attach one feedback event (follow-up, edit, reaction, rating) to a stored log; the next build learns it."""
+        parsed = FEEDBACK_ADAPTER.validate_python(event) if isinstance(event, dict) else event
+        with self._write_lock:
+            found = self.store.get_logs([log_id], Scope(namespace=self._ns(namespace)))
+            if not found:
+                raise KeyError(f"no log {log_id!r} in namespace {self._ns(namespace)!r}")
+            updated = LogRecord.model_validate({**found[0].model_dump(), "feedback": [*found[0].feedback, parsed]})
+            self.store.update_log(updated)
+        return updated
+
     def ingest_file(
         self, path: str | os.PathLike[str], *, format: str | None = None, namespace: str | None = None
-    ) -> Any:
+    ) -> IngestReport:
         """Import a JSONL/JSON log file (plain, OpenAI chat or MemoryBench; detected unless named).
 
         Bad lines are quarantined with their line number and reason; every valid record is kept.
@@ -247,8 +293,12 @@ class UnoMemory:
             distillations = self._distill(pending)
             new_rules = self._merge_distillations(ns, pending, distillations, replace=full)
             report = self._refresh(ns, recluster=full)
-            self.store.mark_processed([log.id for log in pending])
-        report.distilled_logs = len(pending)
+            # A distiller leaves out the logs it could not process (an LLM timeout, invalid JSON): they stay
+            # pending and the next build retries them. Nothing is lost because a call failed.
+            done = {d.log_id for d in distillations}
+            self.store.mark_processed([log.id for log in pending if log.id in done])
+        report.distilled_logs = len(done)
+        report.pending_logs = len(pending) - len(done)
         report.new_rules = new_rules
         report.seconds = round((datetime.now(UTC) - started).total_seconds(), 3)
         return report
@@ -269,7 +319,7 @@ class UnoMemory:
         self, ns: str, logs: Sequence[LogRecord], distillations: Sequence[Distillation], *, replace: bool
     ) -> int:
         """Fold new candidate rules into stored ones (same id = same instruction: evidence is merged)."""
-        redistilled = {log.id for log in logs}
+        redistilled = {d.log_id for d in distillations}
         incoming: dict[str, Rule] = {}
         for item in distillations:
             for rule in item.rules:
@@ -393,18 +443,20 @@ class UnoMemory:
             if sims[best] >= old[best].min_similarity:
                 members[old[best].id].append(log_id)
         out: list[Cluster] = []
+        vectors: list[Vectors] = []
         for cluster in old:
             ids = members[cluster.id]
-            if not any(facts[i].rule_ids for i in ids):
+            learnt = [i for i in ids if facts[i].rule_ids]
+            if not learnt:
                 continue
-            learnt = [i for i in ids if facts[i].rule_ids] or ids
             rebuilt = make_cluster(ns, learnt, np.stack([qvec[i] for i in learnt]), self.clustering)
             out.append(
                 rebuilt.model_copy(
                     update={"id": cluster.id, "member_log_ids": sorted(ids), "created_at": cluster.created_at}
                 )
             )
-        return out
+            vectors.append(np.stack([qvec[i] for i in learnt]))
+        return calibrate_cutoffs(out, vectors, self.clustering)
 
     def _attach_unlearnt(
         self, ns: str, clusters: list[Cluster], facts: dict[str, _LogFacts], qvec: dict[str, Vectors]
@@ -916,8 +968,9 @@ def _gap_context(log_ids: Iterable[str], facts: dict[str, _LogFacts]) -> GapCont
         fact = facts.get(log_id)
         if fact is None:
             continue
-        target = context.satisfied_responses if fact.verdict is Verdict.SATISFIED else context.responses
-        target.append(fact.log.response)
+        context.responses[log_id] = fact.log.response
+        if fact.verdict is Verdict.SATISFIED:
+            context.satisfied.add(log_id)
     return context
 
 

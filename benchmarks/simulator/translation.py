@@ -17,18 +17,15 @@ from benchmarks.simulator.topics import TOPICS
 # Generic elaboration a verbose model adds; used by the length preference to pad an answer.
 ELABORATION: tuple[tuple[str, str], ...] = (
     (
-        "It is also worth keeping in mind that every situation is a little different, so small adjustments "
-        "are normal.",
-        "Gardez aussi à l'esprit que chaque situation est un peu différente, donc de petits ajustements sont "
-        "normaux.",
+        "It is also worth keeping in mind that every situation is a little different, so small adjustments are normal.",
+        "Gardez aussi à l'esprit que chaque situation est un peu différente, donc de petits ajustements sont normaux.",
     ),
     (
         "Many people find it helpful to plan this ahead of time rather than deciding at the last minute.",
         "Beaucoup de gens trouvent utile de le prévoir à l'avance plutôt que de décider au dernier moment.",
     ),
     (
-        "If you are unsure, starting with the simplest option and adjusting later is usually the safest "
-        "approach.",
+        "If you are unsure, starting with the simplest option and adjusting later is usually the safest approach.",
         "Si vous hésitez, commencer par l'option la plus simple et ajuster ensuite est souvent la solution la "
         "plus sûre.",
     ),
@@ -42,20 +39,17 @@ ELABORATION: tuple[tuple[str, str], ...] = (
         "fois se passe mieux.",
     ),
     (
-        "Experiences vary from person to person, so reading a few first-hand accounts can give you useful "
-        "context.",
+        "Experiences vary from person to person, so reading a few first-hand accounts can give you useful context.",
         "Les expériences varient d'une personne à l'autre, donc lire quelques témoignages peut vous donner "
         "un contexte utile.",
     ),
     (
-        "Finally, checking the most recent information is a good idea, because details like these change "
-        "over time.",
+        "Finally, checking the most recent information is a good idea, because details like these change over time.",
         "Enfin, vérifier les informations les plus récentes est une bonne idée, car ces détails changent avec "
         "le temps.",
     ),
     (
-        "In general, a careful and patient approach tends to give better results than rushing through the "
-        "steps.",
+        "In general, a careful and patient approach tends to give better results than rushing through the steps.",
         "En général, une approche prudente et patiente donne de meilleurs résultats que de se précipiter.",
     ),
 )

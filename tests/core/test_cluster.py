@@ -35,11 +35,24 @@ def test_outlier_is_not_forced_into_a_cluster() -> None:
     assert {f"l{i}" for i in range(15)} <= set(fit.assignment)
 
 
-def test_cutoff_has_a_floor_and_tracks_members() -> None:
-    config = ClusteringConfig(similarity_floor=0.4)
-    assert similarity_cutoff([0.9, 0.92, 0.95, 0.97], config) > 0.8
+def test_cutoff_has_a_floor_a_cap_and_tracks_members() -> None:
+    config = ClusteringConfig(similarity_floor=0.4, similarity_cap=0.6)
+    assert similarity_cutoff([0.9, 0.92, 0.95, 0.97], config) == 0.6
+    assert similarity_cutoff([0.50, 0.52, 0.55, 0.58, 0.6, 0.62], config) == pytest.approx(0.46, abs=0.01)
     assert similarity_cutoff([0.1, 0.2, 0.3], config) == 0.4
     assert similarity_cutoff([], config) == 1.0
+
+
+def test_other_topics_raise_the_cutoff() -> None:
+    config = ClusteringConfig(similarity_floor=0.1, similarity_cap=0.3, same_topic_similarity=0.75)
+    queries = blobs(11, 2, 12, spread=0.6)
+    feedback = blobs(12, 2, 12)
+    fit = fit_clusters("ns", [f"l{i}" for i in range(24)], queries, feedback, config)
+    assert len(fit.clusters) == 2
+    for cluster in fit.clusters:
+        others = [i for i in range(24) if f"l{i}" not in cluster.member_log_ids]
+        sims = queries[others] @ np.asarray(cluster.centroid, dtype=np.float32)
+        assert cluster.min_similarity > float(np.percentile(sims, 95))
 
 
 def test_dual_vectors_are_unit_length() -> None:

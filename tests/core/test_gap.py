@@ -138,13 +138,29 @@ def test_opposite_polarity_of_one_instruction_conflicts() -> None:
     assert out[b.id].status is RuleStatus.SUPERSEDED
 
 
-def test_response_prior_measures_compliance() -> None:
+def test_response_prior_blends_evidence_and_cluster_compliance() -> None:
     scorer = ResponsePriorScorer()
-    rules = [make_rule("Do not use emojis.", "emoji:none"), make_rule("Keep it short.", "length:short")]
-    context = GapContext(responses=["Sure 🎉 done", "ok 😀", "fine 👍", "short one"], satisfied_responses=[])
-    emoji, short = scorer.novelty(rules, context)
-    assert emoji == pytest.approx(0.75)
-    assert short == pytest.approx(0.0)
+    emoji = make_rule("Do not use emojis.", "emoji:none", evidence("a", "u1"), evidence("b", "u2"))
+    english = make_rule("Answer in English.", "language:en", evidence("c", "u3"), evidence("d", "u4"))
+    english_text = "The shop is open on Sunday and the hours are posted for you on the door."
+    context = GapContext(
+        responses={
+            "a": "Sure 🎉 done",
+            "b": "ok 😀 fine",
+            "c": english_text,
+            "d": english_text,
+            "e": "All set.",
+            "f": "Done, see you.",
+            "g": "Here it is 👍",
+        },
+        satisfied={"e"},
+    )
+    emoji_novelty, english_novelty = scorer.novelty([emoji, english], context)
+    # the complained-about responses had emojis (0 % compliance); elsewhere c, d, e (satisfied: counts twice)
+    # and f comply, g does not: 5 of 6
+    assert emoji_novelty == pytest.approx(1 - 0.3 * (5 / 6))
+    # "answer in English" on English answers: the model already does it
+    assert english_novelty is not None and english_novelty < CONFIG.known_novelty_threshold
     assert scorer.novelty([make_rule("Cite a statute.", None)], context) == [None]
 
 

@@ -231,3 +231,25 @@ def test_stats(memory: UnoMemory) -> None:
     assert stats["logs"] == len(sample_logs())
     assert stats["clusters"] >= 2
     assert sum(stats["clusters_by_route"].values()) == stats["clusters"]
+
+
+def test_exchange_then_feedback_is_learnt(tmp_path: Path) -> None:
+    mem = make_memory(tmp_path / "s")
+    mem.add_many(sample_logs())
+    mem.build()
+    ids = [
+        mem.log_exchange([{"role": "user", "content": q}], SUPPORT_ANSWER, user_id=f"late{n}")
+        for n, q in enumerate(SUPPORT[:3])
+    ]
+    assert mem.build().distilled_logs == 3  # no feedback yet: distilled, nothing learnt from them
+    for log_id in ids:
+        updated = mem.feedback(log_id, {"kind": "followup", "text": "no, only YES or NO"})
+        assert updated.id == log_id and updated.feedback_events()
+    report = mem.build()
+    assert report.distilled_logs == 3
+    yes_no = next(r for r in mem.rules() if r.aspect == "answer:yes_no")
+    assert set(ids) <= set(yes_no.source_log_ids)
+    with pytest.raises(KeyError):
+        mem.feedback("log-missing", {"kind": "reaction", "value": "like"})
+    with pytest.raises(KeyError):
+        mem.feedback(ids[0], {"kind": "reaction", "value": "like"}, namespace="elsewhere")

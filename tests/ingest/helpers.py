@@ -45,12 +45,13 @@ class GeneratedFile:
 
 
 def _record(n: int) -> dict[str, Any]:
-    feedback: list[Any] = [
+    variants: list[list[Any]] = [
         [f"Shorter please (log {n})."],
         [{"kind": "reaction", "value": "dislike"}, {"kind": "followup", "text": "Use bullet points."}],
         [{"kind": "rating", "value": n % 5 + 1}],
         [{"kind": "edit", "text": f"Corrected answer {n}."}],
-    ][n % 4]
+    ]
+    feedback = variants[n % 4]
     record: dict[str, Any] = {
         "user_id": f"user-{n % 7}",
         "query": f"Question {n}: how do I sort a list of {n} items?",

@@ -38,17 +38,17 @@ def test_killed_ingest_leaves_whole_batches_and_resumes_without_duplicates(tmp_p
     database = StorePaths.resolve(store_dir).database
     command = [str(UNO), "--store", str(store_dir), "ingest", str(generated.path), "--batch-size", str(BATCH)]
 
-    process = subprocess.Popen([*command, "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while committed_logs(database) < KILL_AFTER_LOGS:
-        assert process.poll() is None, f"ingest ended before it could be killed: {process.stderr.read()!r}"
-        assert time.monotonic() < deadline, "ingest made no progress"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as stderr:
+        process = subprocess.Popen([*command, "--no-progress"], stdout=subprocess.DEVNULL, stderr=stderr)
+        deadline = time.monotonic() + 60
+        while committed_logs(database) < KILL_AFTER_LOGS:
+            assert process.poll() is None, f"ingest ended before it could be killed: {errors.read_text()!r}"
+            assert time.monotonic() < deadline, "ingest made no progress"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
     assert process.returncode == -signal.SIGKILL
-    assert process.stderr is not None
-    process.stderr.close()
 
     with sqlite3.connect(database) as raw:
         assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

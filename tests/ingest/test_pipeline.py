@@ -13,7 +13,7 @@ from rule_store.protocol import Scope
 from rule_store.records import LogRecord, ReactionFeedback
 from rule_store.sqlite import SQLiteRuleStore
 from tests.ingest.helpers import FIXTURES, write_plain_logs
-from uno.ingest import FormatDetectionError, IngestReport, SourceError, ingest_file, ingest_records
+from uno.ingest import FormatDetectionError, IngestReport, SourceError, ingest_file, ingest_records, pipeline
 from uno.ingest.pipeline import MAX_RAW_BYTES, MAX_REPORTED_ERRORS, truncate_raw
 
 
@@ -121,16 +121,29 @@ def test_format_is_found_past_bad_lines_and_undetectable_files_touch_nothing(
     assert store.count_logs() == 1
 
 
+def test_records_after_a_long_garbage_prefix_are_detected_one_by_one(
+    store: SQLiteRuleStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "DETECTION_WINDOW", 2)
+    path = tmp_path / "late.jsonl"
+    path.write_text('garbage\n[1]\n{"query": "q", "response": "r"}\n{"prompt": "p"}\n')
+    report = ingest_file(path, store, progress=False)
+    assert (report.format, report.inserted, report.quarantined) == (None, 1, 3)
+    assert "cannot tell the format from the record's keys (prompt)" in report.errors[2][1]
+
+
 def test_named_format_overrides_detection(store: SQLiteRuleStore) -> None:
     report = ingest_file(FIXTURES / "openai.jsonl", store, format="plain", progress=False)
     assert (report.format, report.inserted, report.quarantined) == ("plain", 0, 3)
     assert all("missing field `query`" in reason for _line, reason in report.errors)
+    with pytest.raises(ValueError, match="unknown format 'csv': expected one of plain, openai, memorybench"):
+        ingest_file(FIXTURES / "openai.jsonl", store, format="csv", progress=False)
 
 
 def test_json_documents_and_layout_fallbacks(store: SQLiteRuleStore, tmp_path: Path) -> None:
     records = [json.loads(line) for line in (FIXTURES / "plain.jsonl").read_text().splitlines() if line.strip()]
     container = tmp_path / "container.json"
-    container.write_text(json.dumps({"records": records + [{"query": "only a query"}]}))
+    container.write_text(json.dumps({"records": [*records, {"query": "only a query"}]}))
     report = ingest_file(container, store, progress=False)
     assert (report.inserted, report.quarantined, report.errors) == (5, 1, [(6, "missing field `response`")])
 
@@ -151,7 +164,7 @@ def test_unreadable_files_raise_source_error(store: SQLiteRuleStore, tmp_path: P
         ingest_file(tmp_path, store, progress=False)
     corrupt = tmp_path / "corrupt.jsonl.gz"
     corrupt.write_bytes(b"this is not gzip data")
-    with pytest.raises(SourceError, match="corrupt.jsonl.gz"):
+    with pytest.raises(SourceError, match=r"corrupt\.jsonl\.gz: cannot"):
         ingest_file(corrupt, store, progress=False)
 
 

@@ -113,7 +113,8 @@ _ADVERSARIAL: tuple[_Detector, ...] = (
         "tries to change the assistant's persona or lift its restrictions (jailbreak)",
         re.compile(
             r"\byou(?:'re| are) now (?:an?|my|the|in|free|dan|unrestricted|evil|called|named|"
-            r"going to|able to|allowed to|no longer)\b|\byou are no longer\b|\bdo anything now\b|\bjailbr(?:eak|oken)\w*"
+            r"going to|able to|allowed to|no longer)\b|\byou are no longer\b|\bdo anything now\b"
+            r"|\bjailbr(?:eak|oken)\w*"
             r"|\b(?:developer|god|dev|unrestricted|unfiltered|opposite|evil|chaos) mode\b"
             r"|\b(?:unfiltered|uncensored|unrestricted|amoral|unaligned)\s+(?:ai|assistant|model|chatbot|bot|"
             r"version|response|answers?)\b"
@@ -229,6 +230,8 @@ _ABUSIVE: tuple[_Detector, ...] = (
             r"model|gpt|thing)\b"
             r"|\b(?:idiot|moron|imbecile|dumbass|dimwit|nitwit|numbskull|halfwit)s?\b|\bshut (?:up|it)\b"
             r"|\bscrew (?:you|this|off)\b|\bgo to hell\b|\bget lost\b|\bkill yourself\b|\bkys\b|\byou suck\b"
+            r"|\b(?:this|that|it)(?:'s| is| was)(?: so| really| just| fucking)? "
+            r"(?:stupid|dumb|idiotic|moronic|pathetic)\b"
             r"|\bpiss off\b|\bwhat a (?:joke|waste of time)\b|\bhate you\b"
         ),
     ),
@@ -275,7 +278,8 @@ def classify_noise(text: str) -> NoiseLabel | None:
 
 
 def mask_abuse(norm: str) -> str:
-    """A normalised text with its insults and profanity replaced by clause breaks, so the rest can be read."""
+    """A normalised text without its insults (replaced by a clause break) and profanity (dropped: it is only an
+    intensifier, "give me the damn answer"), so that the rest can be read."""
     for detector in _ABUSIVE:
-        norm = detector.pattern.sub(" , ", norm)
+        norm = detector.pattern.sub(" , " if detector.category is NoiseCategory.INSULT else " ", norm)
     return " ".join(norm.split())

@@ -11,6 +11,12 @@ from functools import lru_cache
 
 # ----------------------------------------------------------------------------------------------------- typos
 
+
+def word_set(text: str) -> frozenset[str]:
+    """A set of whitespace-separated words (keeps long word tables readable)."""
+    return frozenset(text.split())
+
+
 # Spellings users type that the pattern tables would otherwise miss. Multi-word keys are matched as phrases.
 _TYPOS: dict[str, str] = {
     "u": "you",
@@ -108,7 +114,7 @@ _TYPO_PHRASES = re.compile(
 )
 
 # Keywords the pattern tables rely on; a longer token one edit away from one of them is read as that keyword.
-_KEYWORDS = frozenset(
+_KEYWORDS = word_set(
     """
     shorter shorten concise verbose bullets examples example sentence sentences paragraph paragraphs detailed
     simpler spanish english italian chinese japanese russian portuguese formatting markdown headings apologize
@@ -116,10 +122,17 @@ _KEYWORDS = frozenset(
     friendly language emoticons disclaimers disclaimer celsius fahrenheit kilometers kilograms centimeters
     references greeting greetings exclamation enthusiastic technical complicated repeating repetitive summary
     summarize summarise informal casually formally lengthy rambling condescending patronizing conversational
-    instead without metric french german answer bullet emojis tables table formal casual simple""".split()
+    instead without metric french german answer bullet emojis tables table formal casual simple"""
 )
 # Real words one edit away from a keyword: never "corrected".
-_PROTECTED = frozenset({"sorter", "sentience", "derailed", "retailed", "examine", "simplex", "causal", "normal"})
+# (Checked against the ~15k whole words of a WordPiece vocabulary: see tests/distill/test_distill_text.py.)
+_PROTECTED = word_set(
+    """
+    sorter sentience derailed retailed examine simplex causal normal length lengths normally emotions russia prussia
+    prussian preference preferences gambling shooter detained readings agreeing hearings casualty rumbling javanese
+    reclamation taliban italia italiana
+    """
+)
 _MIN_FUZZY_LENGTH = 6
 _MIN_KEYWORD_LENGTH = 7
 
@@ -160,8 +173,12 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "´": "
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
+@lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
-    """Lower-case, straight quotes, single spaces, common typos and one-letter slips fixed."""
+    """Lower-case, straight quotes, single spaces, common typos and one-letter slips fixed.
+
+    Cached: short feedback ("too long", "thanks") repeats across logs, and each message is read several ways.
+    """
     lowered = _SPACES.sub(" ", text.translate(_QUOTES).lower()).strip()
     lowered = _TYPO_PHRASES.sub(lambda m: _TYPOS[m.group(1)], lowered)
     lowered = _TOO_TYPO.sub(r"too \1", lowered)
@@ -170,8 +187,10 @@ def normalize(text: str) -> str:
 
 # ----------------------------------------------------------------------------------------------------- splitting
 
-# A sentence runs to . ! ? or a line break; a full stop between digits ("3.5") or in "e.g." does not end it.
-_SENTENCE = re.compile(r"(?:[^.!?…\n]|\.(?=\d)|(?<=\be\.g)\.|(?<=\bi\.e)\.)+(?:[.!?…]+|$)", re.MULTILINE)
+# A sentence runs to . ! ? or a line break; the full stop of "3.5", "e.g." or "Dr." does not end it.
+_SENTENCE = re.compile(
+    r"(?:\b(?:e\.g|i\.e|etc|vs|approx|mr|mrs|ms|dr)\.|\.(?=\d)|[^.!?…\n])+(?:[.!?…]+|$)", re.MULTILINE | re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -182,47 +201,35 @@ class Sentence:
     norm: str
 
 
+def sentence_texts(text: str) -> list[str]:
+    """The sentences of ``text``, each an exact substring of it, in order."""
+    spans = (match.group(0).strip() for match in _SENTENCE.finditer(text))
+    return [span for span in spans if span.strip(".!?… ")]
+
+
 def split_sentences(text: str) -> list[Sentence]:
-    """The message's sentences, each an exact substring of ``text``, in order."""
-    out: list[Sentence] = []
-    for match in _SENTENCE.finditer(text):
-        span = match.group(0).strip()
-        if span.strip(".!?… "):
-            out.append(Sentence(span, normalize(span)))
-    return out
+    """The message's sentences with their normalised forms."""
+    return [Sentence(span, normalize(span)) for span in sentence_texts(text)]
 
 
-# Clause boundaries inside a normalised sentence: cues ("no", "not") do not reach across them.
+# Clause boundaries: punctuation (not the comma in "1,000") and joining words.
 CLAUSE_BREAK = re.compile(
-    r"\s*[,;:()]\s*|\s+[-–—]+\s+|\s+(?:but|and|also|then|plus|though|however|although|while|whereas|or)\s+"
+    r"\s*(?:,(?!\d)|[;:()])\s*|\s+[-–—]+\s+|\s+(?:but|and|also|then|plus|though|however|although|while|whereas)\s+",
+    re.IGNORECASE,
 )
+_TLDR = re.compile(r"\btl;\s?dr\b", re.IGNORECASE)
 
 
-def clause_spans(norm: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the clauses of a normalised sentence."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in CLAUSE_BREAK.finditer(norm):
-        if match.start() > start:
-            spans.append((start, match.start()))
-        start = match.end()
-    if start < len(norm):
-        spans.append((start, len(norm)))
-    return spans
-
-
-def clause_bounds(spans: list[tuple[int, int]], position: int) -> tuple[int, int]:
-    """(start, end) of the clause holding ``position`` (the whole sentence when none does)."""
-    for start, end in spans:
-        if start <= position < end:
-            return start, end
-    return (spans[0][0], spans[-1][1]) if spans else (position, position)
+def split_clauses(sentence: str) -> list[str]:
+    """The clauses of a sentence (original case kept): cues such as "no" or "not" do not reach across them."""
+    text = _TLDR.sub("tldr", sentence.translate(_QUOTES))
+    return [part for part in CLAUSE_BREAK.split(text) if part and part.strip(" .!?")]
 
 
 # ----------------------------------------------------------------------------------------------------- words
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
-STOPWORDS = frozenset(
+STOPWORDS = word_set(
     """
     a about above after again all also am an and any are aren't as at be because been before being below between
     both but by can can't could couldn't did didn't do does doesn't doing don't down during each few for from
@@ -232,7 +239,7 @@ STOPWORDS = frozenset(
     through to too under until up very was wasn't we were what what's when where which while who whom why will
     with won't would you you're your yours yourself thanks thank ok okay yes yeah tell give make want need know
     like really one two also maybe much many way thing things something anything answer question response
-    """.split()
+    """
 )
 
 
@@ -361,16 +368,16 @@ _HOW_TO = re.compile(
     r"^how\s+(?:do|can|should|would|could|to|does one|do you)\s+(?:i|we|you|one)?\s*(?:best\s+)?", re.IGNORECASE
 )
 _WHAT_IS = re.compile(
-    r"^(?:what|who|which)(?:'s|\s+(?:is|are|was|were|'s))\s+(?:the\s+|a\s+|an\s+)?|^tell me about\s+|"
+    r"^(?:what|who|which)(?:'s|\s+(?:is|are|was|were|'s))\s+|^tell me about\s+|"
     r"^(?:what|which)\s+(?:kind|type|sort)s?\s+of\s+",
     re.IGNORECASE,
 )
-_TASK_VERBS = frozenset(
+_TASK_VERBS = word_set(
     """
     write summarize summarise translate draft create generate describe compare list explain give suggest recommend
     rewrite edit fix review plan outline design build calculate convert find make compose prepare propose name
     analyze analyse classify extract answer solve check proofread correct define tell
-    """.split()
+    """
 )
 _TOPIC_END = re.compile(r"[?!:;\n]|\.(?!\d)|,\s")
 _MAX_TOPIC_WORDS = 10

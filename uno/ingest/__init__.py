@@ -7,7 +7,7 @@ accepted formats.
 """
 
 from uno.ingest.errors import FormatDetectionError, IngestError, InvalidRecord, Problem, SourceError
-from uno.ingest.formats import Format, apply_scope, detect_format, parse_feedback, parse_record
+from uno.ingest.formats import Format, apply_scope, detect_format, parse_feedback, parse_format, parse_record
 from uno.ingest.pipeline import DEFAULT_BATCH_SIZE, IngestReport, ingest_file, ingest_records
 from uno.ingest.reader import Layout, detect_layout
 
@@ -27,5 +27,6 @@ __all__ = [
     "ingest_file",
     "ingest_records",
     "parse_feedback",
+    "parse_format",
     "parse_record",
 ]

@@ -51,7 +51,7 @@ from rule_store.records import (
     ReactionFeedback,
     ReactionValue,
 )
-from uno.ingest.errors import FormatDetectionError, InvalidRecord, Loc, Problem, json_type_name, quote
+from uno.ingest.errors import FormatDetectionError, InvalidRecord, Loc, Problem, json_type_name, quote, render_loc
 
 
 class Format(StrEnum):
@@ -61,6 +61,15 @@ class Format(StrEnum):
 
 
 # ------------------------------------------------------------------------------------------ detection
+
+
+def parse_format(name: Format | str) -> Format:
+    """A format by name; ``ValueError`` listing the known ones otherwise."""
+    try:
+        return Format(name)
+    except ValueError:
+        known = ", ".join(f.value for f in Format)
+        raise ValueError(f"unknown format {name!r}: expected one of {known}") from None
 
 
 def detect_format(obj: Mapping[str, object]) -> Format:
@@ -182,15 +191,13 @@ def parse_feedback(raw: object, loc: Loc) -> Feedback:
     if isinstance(raw, str):
         raw = {"kind": FeedbackKind.FOLLOWUP.value, "text": raw}
     if not isinstance(raw, dict):
-        raise InvalidRecord.at(
-            loc, f"a feedback item must be an object or a string, got {json_type_name(raw)}"
-        )
+        raise InvalidRecord.at(loc, f"a feedback item must be an object or a string, got {json_type_name(raw)}")
     item = dict(raw)
     if "kind" not in item and "type" in item:
         item["kind"] = item.pop("type")
     kind = item.get("kind")
     if kind is None:
-        raise InvalidRecord([Problem((), f"missing field `{_render((*loc, 'kind'))}`")])
+        raise InvalidRecord([Problem((), f"missing field `{render_loc((*loc, 'kind'))}`")])
     if not isinstance(kind, str):
         raise InvalidRecord.at((*loc, "kind"), f"expected a string, got {json_type_name(kind)}")
     normalized = kind.strip().lower()
@@ -198,17 +205,11 @@ def parse_feedback(raw: object, loc: Loc) -> Feedback:
     builder = _FEEDBACK_BUILDERS.get(item["kind"])
     if builder is None:
         known = ", ".join(kind.value for kind in FeedbackKind)
-        raise InvalidRecord.at(
-            (*loc, "kind"), f"unknown feedback kind {quote(kind)} (expected one of {known})"
-        )
+        raise InvalidRecord.at((*loc, "kind"), f"unknown feedback kind {quote(kind)} (expected one of {known})")
     try:
         return builder(item)
     except ValidationError as error:
         raise InvalidRecord.from_validation_error(error, loc) from None
-
-
-def _render(loc: Loc) -> str:
-    return Problem(loc, "").field
 
 
 def _followup(item: dict[str, Any]) -> Feedback:
@@ -278,7 +279,7 @@ class _Scoping:
         self.user_id = user_id
 
     def resolve(self, own_namespace: str | None, own_user_id: str | None) -> tuple[str, str | None]:
-        problems = []
+        problems: list[Problem] = []
         if self.namespace is not None and own_namespace not in (None, self.namespace):
             problems.append(
                 Problem(
@@ -394,9 +395,7 @@ class PlainInput(_WithFeedback):
         return _non_blank(value)
 
 
-def from_plain(
-    obj: Mapping[str, object], *, namespace: str | None = None, user_id: str | None = None
-) -> LogRecord:
+def from_plain(obj: Mapping[str, object], *, namespace: str | None = None, user_id: str | None = None) -> LogRecord:
     """A ``plain`` record -> ``LogRecord`` (system?, user query, assistant response, explicit feedback)."""
     parsed, feedback = _validate_with_feedback(PlainInput, obj)
     log_namespace, log_user = _Scoping(namespace, user_id).resolve(parsed.namespace, parsed.user_id)
@@ -494,9 +493,7 @@ def _messages(items: Sequence[ChatMessageInput], field: str) -> list[Message]:
     return messages
 
 
-def from_openai(
-    obj: Mapping[str, object], *, namespace: str | None = None, user_id: str | None = None
-) -> LogRecord:
+def from_openai(obj: Mapping[str, object], *, namespace: str | None = None, user_id: str | None = None) -> LogRecord:
     """An OpenAI chat record (or an exported ``LogRecord``) -> ``LogRecord``."""
     parsed, feedback = _validate_with_feedback(OpenAIInput, obj)
     messages = _messages(parsed.messages, "messages")
@@ -579,9 +576,7 @@ class MemoryBenchInput(BaseModel):
     input_prompt: str | None = None
     input_chat_messages: BenchMessages | None = None
     dialog: BenchMessages = Field(default_factory=list)
-    implicit_feedback: Annotated[list[_BenchImplicit], BeforeValidator(_to_list_of_dicts)] = Field(
-        default_factory=list
-    )
+    implicit_feedback: Annotated[list[_BenchImplicit], BeforeValidator(_to_list_of_dicts)] = Field(default_factory=list)
     info: Annotated[Any, BeforeValidator(_decoded_or_text)] = None
     # A prediction file's answer: used as the assistant turn when there is no dialog.
     response: str | None = None
@@ -666,15 +661,11 @@ def _bench_messages(parsed: MemoryBenchInput) -> list[Message]:
     elif parsed.input_prompt is not None:
         messages = [Message(role="user", content=parsed.input_prompt)]
     else:
-        raise InvalidRecord.at(
-            ("dialog",), "is empty and the row has neither `input_prompt` nor `input_chat_messages`"
-        )
+        raise InvalidRecord.at(("dialog",), "is empty and the row has neither `input_prompt` nor `input_chat_messages`")
     if not answer_turns(messages) and parsed.response is not None:
         messages.append(Message(role="assistant", content=parsed.response))
     if not answer_turns(messages):
-        raise InvalidRecord.at(
-            ("dialog",), "is empty and the input has no assistant answer: no response to learn from"
-        )
+        raise InvalidRecord.at(("dialog",), "is empty and the input has no assistant answer: no response to learn from")
     return messages
 
 
@@ -683,9 +674,7 @@ def _bench_to_messages(items: Sequence[_BenchMessage], field: str) -> list[Messa
     problems: list[Problem] = []
     for index, item in enumerate(items):
         try:
-            messages.append(
-                Message.model_validate({"role": item.role, "content": item.content, "name": item.name})
-            )
+            messages.append(Message.model_validate({"role": item.role, "content": item.content, "name": item.name}))
         except ValidationError as error:
             problems.extend(InvalidRecord.from_validation_error(error, (field, index)).problems)
     if problems:
@@ -719,5 +708,5 @@ def parse_record(
     if not isinstance(obj, dict):
         raise InvalidRecord.at((), f"expected a JSON object, got {json_type_name(obj)}")
     record = cast(dict[str, object], obj)
-    chosen = Format(format) if format is not None else detect_format(record)
+    chosen = parse_format(format) if format is not None else detect_format(record)
     return PARSERS[chosen](record, namespace=namespace, user_id=user_id)

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, closing, nullcontext
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from rule_store.protocol import AddResult, RuleStore
 from rule_store.records import DEFAULT_NAMESPACE, LogRecord, QuarantineRecord
 from uno.ingest.errors import FormatDetectionError, InvalidRecord, SourceError, json_type_name
-from uno.ingest.formats import Format, apply_scope, detect_format, parse_record
+from uno.ingest.formats import Format, apply_scope, detect_format, parse_format, parse_record
 from uno.ingest.reader import SourceItem, detect_layout, iter_source
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ MAX_RAW_BYTES = 10 * 1024
 MAX_REPORTED_ERRORS = 100
 # Files at least this big get a progress bar even when stderr is not a terminal.
 LARGE_FILE_BYTES = 64 * 1024 * 1024
-# How many records format detection looks at before giving up.
+# How many lines (or records) format detection looks at before giving up.
 DETECTION_WINDOW = 1000
 RECORDS_SOURCE = "<records>"
 
@@ -94,7 +94,7 @@ def ingest_file(
         on_progress = bar.update if bar is not None else None
         with closing(iter_source(source, layout, on_progress)) as stream:
             if format is not None:
-                chosen: Format | None = Format(format)
+                chosen: Format | None = parse_format(format)
                 items: Iterable[SourceItem] = stream
             else:
                 chosen, items = _detect_stream_format(source, stream)
@@ -127,7 +127,7 @@ def ingest_records(
     when not given). Quarantine rows name ``source`` and the 1-based position of the record."""
     _check_batch_size(batch_size)
     started = time.perf_counter()
-    fixed = Format(format) if format is not None else None
+    fixed = parse_format(format) if format is not None else None
     report = IngestReport(path=source, format=fixed.value if fixed else None)
 
     def format_for(value: dict[str, Any]) -> Format:
@@ -153,9 +153,7 @@ def ingest_records(
 class _BatchWriter:
     """Collects logs and quarantine records, writing each batch in one transaction."""
 
-    def __init__(
-        self, store: RuleStore, report: IngestReport, source: str, namespace: str, size: int
-    ) -> None:
+    def __init__(self, store: RuleStore, report: IngestReport, source: str, namespace: str, size: int) -> None:
         self.store = store
         self.report = report
         self.source = source
@@ -273,19 +271,15 @@ def _items_from_records(records: Iterable[dict[str, Any] | LogRecord]) -> Iterat
         yield SourceItem(line=position, raw=raw, value=record)
 
 
-def _detect_stream_format(
-    path: Path, items: Iterator[SourceItem]
-) -> tuple[Format | None, Iterator[SourceItem]]:
+def _detect_stream_format(path: Path, items: Iterator[SourceItem]) -> tuple[Format | None, Iterator[SourceItem]]:
     """The format of the first record whose keys identify one, and the items again from the start.
 
-    Items read while looking are buffered and replayed, so the file is read once. The format is None when the
-    file holds no JSON object at all (every line will be quarantined or skipped anyway).
+    Looks at the first ``DETECTION_WINDOW`` items, buffering them so that the file is still read once. When
+    they hold no JSON object at all the format is None, and each later record is detected on its own.
     """
-    buffered: list[SourceItem] = []
+    buffered = list(islice(items, DETECTION_WINDOW))
     first_failure: tuple[int, FormatDetectionError] | None = None
-    objects_seen = 0
-    for item in items:
-        buffered.append(item)
+    for item in buffered:
         if item.error is not None or not isinstance(item.value, dict):
             continue
         try:
@@ -293,14 +287,9 @@ def _detect_stream_format(
         except FormatDetectionError as error:
             if first_failure is None:
                 first_failure = (item.line, error)
-        objects_seen += 1
-        if objects_seen >= DETECTION_WINDOW:
-            break
     if first_failure is not None:
         line, failure = first_failure
-        raise FormatDetectionError(
-            f"{path}: line {line}: {failure}; name the format (plain, openai or memorybench)"
-        )
+        raise FormatDetectionError(f"{path}: line {line}: {failure}; name the format (plain, openai or memorybench)")
     return None, chain(buffered, items)
 
 
@@ -336,9 +325,7 @@ def _progress_bar(enabled: bool, size: int, label: str) -> AbstractContextManage
         return nullcontext(None)
     from tqdm import tqdm
 
-    return tqdm(
-        total=size, unit="B", unit_scale=True, desc=label, file=sys.stderr, mininterval=0.5, leave=False
-    )
+    return tqdm(total=size, unit="B", unit_scale=True, desc=label, file=sys.stderr, mininterval=0.5, leave=False)
 
 
 __all__ = [

@@ -1,0 +1,675 @@
+"""Pattern tables for follow-ups: what a phrase is about, and which way the words around it point.
+
+A *mention* is a phrase tied to a kind of instruction ("bullet points", "too long", "in French"). Three modes:
+
+* ``plain`` - a neutral phrase whose direction comes from its cues: "use bullet points" asks for lists, "no bullet
+  points" rejects them (-> prose), "bullet points please" asks for them, "I like the bullet points" is praise.
+* ``fixed`` - a complaint or request that already says what it wants: "too long", "wall of text", "get to the point".
+* ``reject`` - a phrase that only ever leads to a rule when rejected: "stop apologising", "no disclaimers".
+
+Cues are read inside the mention's clause only, so "No, use bullet points" is not read as "no bullet points".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from uno.distill.catalog import LANGUAGES, Instruction, language_instruction, unit_limit, word_limit
+from uno.distill.text import NUMBER, parse_number
+
+Mode = Literal["plain", "fixed", "reject"]
+
+
+@dataclass(frozen=True)
+class Mention:
+    name: str
+    mode: Mode
+    asked: str | None  # catalogue name when the phrase is asked for (or for a fixed phrase)
+    rejected: str | None  # catalogue name when it is rejected
+    pattern: str
+
+
+_M = Mention
+MENTIONS: tuple[Mention, ...] = (
+    # --- fixed phrases first: at one position the first alternative wins, and these are the longer readings
+    _M(
+        "answer_first",
+        "fixed",
+        "answer_first",
+        None,
+        r"(?:lead|start|begin|open) with (?:the|your) (?:answer|conclusion|bottom line|result|recommendation|verdict)"
+        r"|answer first|(?:the |your )?answer (?:at the top|up front|upfront)|bottom line (?:up front|first)"
+        r"|get to the point|(?:straight|right) to the point|cut to the chase|straight answer|direct answer"
+        r"|skip (?:the |all the )?(?:intro(?:duction)?|preamble|background|wind[- ]?up|small talk)"
+        r"|(?:no|without(?: the| an?)?|no need for (?:the|an?)) (?:intro(?:duction)?|preamble)|be (?:more )?direct"
+        r"|more direct|just answer (?:the|my) question|answer (?:the|my) question directly|just answer\s*[.!]*$"
+        r"|beat(?:ing)? around the bush"
+        r"|buried the (?:answer|lede|lead)",
+    ),
+    _M(
+        "code_only",
+        "fixed",
+        "code_only",
+        None,
+        r"(?:just|only) (?:give me |show me |want |need |send )?(?:the )?code\b(?! (?:block|blocks|fences?))"
+        r"|code only|only code",
+    ),
+    _M(
+        "no_explain",
+        "fixed",
+        "no_explain",
+        None,
+        r"(?:just|only) (?:(?:give me|want|need|show me|tell me|say) (?:the |a |your )?|the |a |your )(?:final )?"
+        r"(?:answer|number|result|command|name|value|figure|solution|verdict)(?! (?:to|for|of|the|is|was)\b)"
+        r"|(?:answer|result|number) only|no need (?:to|for) (?:an? )?explain\w*"
+        r"|(?:skip|drop|cut|spare me|without|no|lose|forget) (?:the |your |any |all the )?"
+        r"(?:explanations?|commentary|backstory|lecture|rationale)"
+        r"|(?:don't|do not) (?:need|want) (?:an? |the |your |any )?(?:explanations?|commentary|reasoning)"
+        r"|(?:don't|do not|no need to) explain(?! (?:it|this|that) (?:again|twice))",
+    ),
+    _M(
+        "explain_fixed",
+        "fixed",
+        "explain",
+        None,
+        r"explain (?:your|the) reasoning|show (?:your|the) (?:work|reasoning|math|calculations?)"
+        r"|justify (?:it|that|your answer)|not just (?:the answer|a number|yes or no)"
+        r"|more than (?:just )?(?:yes or no|a number|the answer)",
+    ),
+    _M(
+        "short_fixed",
+        "fixed",
+        "short",
+        None,
+        r"too (?:long|lengthy|wordy|verbose|detailed|much text|much detail|much information|much info)(?! ago)"
+        r"|(?:way|far|much|a bit|a little|kinda|kind of|bit|slightly|waaay) too long|walls? of text"
+        r"|long[- ]winded|verbose|wordy|rambl(?:e|ed|es|ing|y)|waffl(?:e|ed|es|ing)|tl;dr(?! (?:at|on)\b)"
+        r"|too much to read|(?:this|another|such an?|whole|an entire|a whole|thanks for the|i didn't ask for an?"
+        r"|i did not ask for an?|nobody asked for an?|no one asked for an?) (?:essay|novel|lecture|dissertation"
+        r"|thesis|book|saga)\b|overly long|bloated|padded|padding|summari[sz]e (?:it|this|that)"
+        r"|sum (?:it|this|that) up|in a nutshell|the short version|give me the gist|just the gist|tl;dr version"
+        r"|like an? (?:essay|novel|book|lecture|dissertation)|^an? (?:essay|novel|lecture|dissertation|book)\s*[.!]*$"
+        r"|too many words|too much (?:text|writing|reading)|quick(?:er)? (?:answers?|reply|replies|response|version)",
+    ),
+    _M(
+        "long_fixed",
+        "fixed",
+        "long",
+        None,
+        r"too (?:short|brief|terse|vague|shallow|thin|superficial|sparse|general|generic)\b"
+        r"|lacks? (?:detail|depth|substance)|lacking (?:detail|depth|substance)"
+        r"|not (?:enough|much) (?:detail|depth|info|information|substance)|barely (?:anything|said anything)",
+    ),
+    _M(
+        "simple_fixed",
+        "fixed",
+        "simple",
+        None,
+        r"too (?:technical|complicated|complex|advanced|academic|dense|jargony|sciency)|jargon(?:y)?|over my head"
+        r"|confusing|convoluted|hard to (?:follow|understand|read)"
+        r"|(?:i )?(?:don't|do not|didn't|did not|can't|cannot) (?:understand|follow)"
+        r"(?: (?:this|that|it|your answer|the answer|any of (?:this|that|it)|a (?:word|thing)))?(?=\s*[.!?,]|\s*$)"
+        r"|eli5|explain (?:it )?like i'?m (?:five|5|a (?:child|kid|beginner))|dumb (?:it |this )?down"
+        r"|for (?:a )?(?:child|kid|beginner|five[- ]year[- ]old|5[- ]year[- ]old|non-expert|layperson|dummies)",
+    ),
+    _M(
+        "technical_fixed",
+        "fixed",
+        "technical",
+        None,
+        r"too (?:basic|simple|simplistic|elementary|dumbed[- ]down)|dumbed[- ]down|oversimplif\w*"
+        r"|(?:i'm|i am) (?:an? )?(?:expert|professional|engineer|developer|physician|researcher|phd)\b",
+    ),
+    _M(
+        "casual_fixed",
+        "fixed",
+        "casual",
+        None,
+        r"too (?:formal|stiff|robotic|stuffy|corporate|cold|dry|serious|impersonal|professional)"
+        r"|stiff|robotic|stuffy|corporate speak|like a robot|like a textbook",
+    ),
+    _M(
+        "formal_fixed",
+        "fixed",
+        "formal",
+        None,
+        r"too (?:casual|informal|chatty|slangy|familiar|flippant|jokey|friendly)|slang(?:y)?|unprofessional"
+        r"|sloppy|flippant",
+    ),
+    _M(
+        "neutral_fixed",
+        "fixed",
+        "neutral",
+        None,
+        r"too (?:enthusiastic|excited|cheerful|peppy|bubbly|upbeat|hyped|much enthusiasm|excitable)"
+        r"|over[- ]the[- ]top|over[- ]?enthusiastic|overexcited|salesy|cringe(?:y|worthy)?|cringy|cheesy|gushing"
+        r"|tone (?:it|this|that) down|calm down|less hype",
+    ),
+    _M(
+        "polite",
+        "fixed",
+        "polite",
+        None,
+        r"condescending|patroni[sz]ing|rude|snarky|sarcastic|smug|talking down|passive[- ]aggressive|arrogant"
+        r"|dismissive",
+    ),
+    _M(
+        "no_moralizing",
+        "fixed",
+        "no_moralizing",
+        None,
+        r"preachy|moraliz\w*|moralis\w*|lecturing me|lecture me|sermon|virtue signal\w*|judg(?:e)?mental",
+    ),
+    _M(
+        "no_guessing",
+        "fixed",
+        "no_guessing",
+        None,
+        r"(?:don't|do not|stop|never|quit) (?:make (?:things|stuff|it|facts|numbers|sources) up"
+        r"|making (?:things|stuff|it) up|guess(?:ing)?|hallucinat\w*|invent(?:ing)? (?:things|facts|sources)"
+        r"|fabricat\w*|lie|lying)|(?:you )?made (?:that|it|this|things|stuff) up|made-up|hallucinat\w*"
+        r"|(?:if|when) you (?:don't|do not|aren't|are not) (?:know|sure)|admit (?:it )?when you (?:don't|do not) know"
+        r"|double[- ]check|fact[- ]check|verify (?:your|the) (?:facts|claims|answer|sources)|check your facts",
+    ),
+    _M(
+        "on_question",
+        "fixed",
+        "on_question",
+        None,
+        r"not what i (?:asked|wanted|meant|was asking|need(?:ed)?|was looking for)"
+        r"|(?:didn't|did not|doesn't|does not|don't|do not|never|failed to) (?:actually |even )?answer (?:my|the)"
+        r" (?:actual )?question|answer (?:my|the) (?:actual )?question|off[- ]topic|irrelevant|beside the point"
+        r"|(?:missed|missing) the point|not relevant|unrelated|stay on (?:topic|track)"
+        r"|focus on (?:my|the) (?:question|request)|read (?:my|the) question|you misunderstood",
+    ),
+    _M(
+        "no_repetition",
+        "fixed",
+        "no_repetition",
+        None,
+        r"repetitive|repeating yourself|you already (?:said|mentioned|told me) (?:that|this|it)"
+        r"|(?:said|told me) that already|same thing (?:twice|again|over and over)|redundant",
+    ),
+    _M(
+        "no_filler_fixed",
+        "fixed",
+        "no_filler",
+        None,
+        r"sycophan\w*|flattery|sucking up|butter(?:ing)? (?:me )?up|(?:enough|stop) with the (?:praise|compliments)",
+    ),
+    _M(
+        "no_markdown_fixed",
+        "fixed",
+        "no_markdown",
+        None,
+        r"plain text|no formatting|without (?:any )?formatting|raw text|(?:too much|so much|excessive) formatting",
+    ),
+    _M(
+        "cite_fixed",
+        "fixed",
+        "cite",
+        None,
+        r"where did you get (?:that|this|these|it)|(?:back|prove) (?:it|that|this) up"
+        r"|what(?:'s| is| are) (?:your|the) sources?|sources?\?|says who|according to (?:whom|who|what)"
+        r"|(?:do|can) you (?:have|give|provide|share) (?:a |any |some )?(?:sources?|references?|citations?)"
+        r"|cite (?:your |the |some |any |all |proper |real )?(?:sources?|references?|studies|papers|it|this|that)",
+    ),
+    _M(
+        "steps_fixed",
+        "fixed",
+        "steps",
+        None,
+        r"walk me through(?: it| this| that)?|break (?:it|this|that) down|one step at a time|step[- ]by[- ]step"
+        r"|(?:in|into|as) (?:numbered |clear |individual |separate |simple )?steps|stepwise",
+    ),
+    # --- plain phrases: direction from cues
+    _M("numbered", "plain", "numbered", "prose", r"numbered (?:list|lists|steps|points)"),
+    _M("yes_no", "plain", "yes_no", "explain", r"(?:a )?(?:simple )?yes or no(?: answer)?"),
+    _M(
+        "lists",
+        "plain",
+        "lists",
+        "prose",
+        r"bullet(?:ed)?(?:[- ]points?| lists?)?|bullets|(?:bulleted |itemi[sz]ed )?lists?(?: format)?"
+        r"(?! (?:of|the|all|some|any|your|my|every|a few|these|those|ingredients|steps)\b)"
+        r"|list form|point form|listicle",
+    ),
+    _M(
+        "prose",
+        "plain",
+        "prose",
+        "lists",
+        r"prose|paragraphs?|full sentences|(?:flowing|running|continuous) text|narrative form|essay form",
+    ),
+    _M(
+        "table",
+        "plain",
+        "table",
+        "no_table",
+        r"tables?(?! (?:salt|spoons?|of contents|manners|tennis|top|cloth|wine))|tabular|table format|spreadsheet",
+    ),
+    _M("json", "plain", "json", "no_json", r"json"),
+    _M(
+        "code_block",
+        "plain",
+        "code_block",
+        None,
+        r"code ?blocks?|code fences?|fenced code|backticks|triple backticks|(?:code|syntax) highlighting",
+    ),
+    _M(
+        "markdown",
+        "plain",
+        "markdown",
+        "no_markdown",
+        r"markdown|headings?|headers?(?! (?:file|files|row))|section titles|subheadings|bold(?:ing| text| font)?"
+        r"|asterisks|formatting|hashtags|pound signs",
+    ),
+    _M("emoji", "plain", "emoji", "no_emoji", r"emojis?|emoticons?|smileys?|smiley faces?"),
+    _M(
+        "formal",
+        "plain",
+        "formal",
+        "casual",
+        r"formal(?:ly)?|(?<!an )(?<!a )professional(?:ly)?|businesslike|business(?:-like)? tone|polished",
+    ),
+    _M(
+        "casual",
+        "plain",
+        "casual",
+        "formal",
+        r"informal(?:ly)?|casual(?:ly)?|friendl(?:y|ier)|conversational|relaxed|laid[- ]back",
+    ),
+    _M(
+        "enthusiasm",
+        "plain",
+        "casual",
+        "neutral",
+        r"enthusias(?:m|tic)|excite(?:d|ment)|exclamation (?:marks?|points?)|exclamations|hype|cheer(?:ful|y)"
+        r"|peppy|bubbly|upbeat|energetic",
+    ),
+    _M(
+        "metric",
+        "plain",
+        "metric",
+        "imperial",
+        r"metric(?: units?| system)?|celsius|centigrade|kilo(?:gram|met(?:er|re))s?|kgs?|km|grams|litres|liters"
+        r"|millilit(?:er|re)s|ml|centimet(?:er|re)s|cm|si units",
+    ),
+    _M(
+        "imperial",
+        "plain",
+        "imperial",
+        "metric",
+        r"imperial(?: units?| system)?|fahrenheit|pounds|lbs?|ounces|oz|miles|mph|feet|inches|us units"
+        r"|american units|freedom units|us customary(?: units)?",
+    ),
+    _M(
+        "examples",
+        "plain",
+        "examples",
+        "no_examples",
+        r"(?<!for )examples?|sample code|code samples?|worked examples?|use cases?",
+    ),
+    _M(
+        "citations",
+        "plain",
+        "cite",
+        "no_cite",
+        r"sources?(?! (?:of|code|file|files)\b)|citations?|cite|citing|references?(?! (?:to|for)\b)|footnotes"
+        r"|bibliography",
+    ),
+    _M("explanation", "plain", "explain", "no_explain", r"explanations?|reasoning|commentary|justification"),
+    _M("summary", "plain", "summary", None, r"summary|summaries|key takeaways|recap|tl;dr(?= (?:at|on)\b)"),
+    _M(
+        "technical",
+        "plain",
+        "technical",
+        "simple",
+        r"technical(?:ly)?|advanced|expert[- ]level|rigorous|in technical terms|mathematical(?:ly)?",
+    ),
+    _M(
+        "simple",
+        "plain",
+        "simple",
+        "technical",
+        r"simpl(?:e|er|y|ify|ified)(?! (?:question|questions|task|recipe|way|yes))"
+        r"|plain (?:english|language|words|terms)|layman'?s terms|lay terms|easier"
+        r"|easy to (?:understand|follow|read)|beginner[- ]friendly|accessible",
+    ),
+    _M(
+        "short",
+        "plain",
+        "short",
+        "long",
+        r"(?<!in )short(?:er|en)?(?! (?:for|of|on|term|story|stories|ribs?|cut|bread|hand|list)\b)"
+        r"|concise(?:ly)?|brief(?:er|ly)?(?! (?:history|overview|introduction|intro|description|look))"
+        r"|succinct(?:ly)?|condensed?|trim(?:med)? (?:it |this )?down|cut (?:it|this) down|to the point|tighter",
+    ),
+    _M(
+        "long",
+        "plain",
+        "long",
+        "short",
+        r"(?<!no )(?<!how )long(?:er)?\b(?! (?:time|ago|run|term|way|island|haul|story|as|enough)\b)(?!-term)"
+        r"|lengthier|(?:more )?in[- ]depth|in more depth|more depth|thorough(?:ly)?|comprehensive"
+        r"|details?(?! (?:about|on|of)\b)|detailed|elaborate(?! on\b)|expand(?:ed)?(?! on\b)"
+        r"|(?:elaborate|expand) on (?:that|this|it|your answer|the answer)|flesh (?:it|this|that) out"
+        r"|(?:go|dig) deeper",
+    ),
+    # --- phrases that only matter when rejected
+    _M(
+        "background",
+        "reject",
+        None,
+        "answer_first",
+        r"(?:history|background) (?:lesson|lecture|section|info(?:rmation)?)|backstory|background",
+    ),
+    _M(
+        "greeting",
+        "reject",
+        None,
+        "no_greeting",
+        r"greetings?|salutations?|pleasantries|saying (?:hi|hello)|hellos",
+    ),
+    _M("apology", "reject", None, "no_apology", r"apolog(?:y|ies|ize|ise|izing|ising|etic)|sorry|sorries"),
+    _M(
+        "signoff",
+        "reject",
+        None,
+        "no_signoff",
+        r"sign[- ]?offs?|closing (?:lines?|remarks?|sentences?|paragraphs?)|outros?|(?:i )?hope (?:this|that|it) helps"
+        r"|let me know if(?: you have (?:any )?(?:other |more |further )?questions)?|feel free to(?: ask)?"
+        r"|happy to help|any (?:other|more|further) questions",
+    ),
+    _M(
+        "disclaimers",
+        "reject",
+        None,
+        "no_disclaimers",
+        r"disclaimers?|caveats?|warnings?|safety notes?|as an ai(?: language model)?|legal notices?"
+        r"|consult (?:a|your) (?:doctor|professional|lawyer|physician|expert)",
+    ),
+    _M(
+        "filler",
+        "reject",
+        None,
+        "no_filler",
+        r"filler|fluff|flattery|flattering|compliments?|praise|(?:great|good|excellent|fantastic|wonderful) question",
+    ),
+    _M(
+        "repetition",
+        "reject",
+        None,
+        "no_repetition",
+        r"repeat(?:ing)?(?: (?:yourself|the question|my question|itself|the same))?|restat(?:e|ing)"
+        r"(?: the question| my question)?|repetition|rephras(?:e|ing) (?:my|the) question",
+    ),
+)
+
+MENTION_BY_GROUP: dict[str, Mention] = {f"m{i}": m for i, m in enumerate(MENTIONS)}
+MENTION_RE = re.compile(r"(?<!\w)(?:" + "|".join(f"(?P<m{i}>{m.pattern})" for i, m in enumerate(MENTIONS)) + r")(?!\w)")
+
+
+# ----------------------------------------------------------------------------------------------------- cues
+
+
+class Cue(StrEnum):
+    STRONG_ASK = "strong_ask"  # "not enough", "you forgot", "why didn't you": asks for it, even after a negation
+    ASK = "ask"
+    REJECT = "reject"
+    PRAISE = "praise"
+    NONE = "none"
+
+
+_CUE_WORDS: dict[Cue, str] = {
+    Cue.STRONG_ASK: (
+        r"not enough|too little|too few|why not(?: just)?|why no|why didn't you(?: just)?|why did you not"
+        r"|there (?:is|are|was|were) no|there's no|theres no|(?:has|had|have|contains) no|(?:doesn't|does not"
+        r"|didn't|did not) (?:have|include|use|add|give|provide|contain|show)|lacks|lacking|missing|no mention of"
+        r"|forgot(?: to (?:add|include|use|give))?|left out|you missed|where (?:are|is) the|where's the"
+        r"|(?:don't|do not|never) forget(?: to (?:add|include|use))?|remember to|make sure (?:to|you)|be sure to"
+        r"|more than just|at least|(?:need|needs|want|wants) more|could use(?: some)?|(?:i|we)'d (?:like|prefer"
+        r"|rather)|would (?:like|prefer|rather)|i prefer|should have(?: used| included| added)?"
+        r"|should've(?: used| included| added)?|i asked for|i said|i told you|i wanted"
+    ),
+    Cue.REJECT: (
+        r"no more|no need for|no|not|don't|do not|doesn't|isn't|aren't|wasn't|shouldn't|mustn't|never|stop"
+        r"(?: using| adding| with)?|quit|avoid|without|less|fewer|minus|remove|drop|lose|ditch|skip|cut(?: out)?"
+        r"|get rid of|take out|leave out|omit|exclude|strip|delete|kill|lay off|spare me|enough with|enough of"
+        r"|instead of|rather than|as opposed to|hate|dislike|not a fan of|can't stand|sick of|tired of"
+        r"|fed up with|annoyed by|(?:didn't|did not|never) ask(?:ed)? for|nobody asked for|no one asked for"
+        r"|(?:don't|do not) (?:need|want)|why (?:did|do|would|are) you|why the|why all the|why so|what's with"
+        r"|what is with|what's up with|too many|too much|so many|so much|overly|excessive(?:ly)?|unnecessary"
+        r"|pointless|zero|none of|tone down|cut down on|cut back on|reduce|limit|ban|nix|unlike"
+    ),
+    Cue.ASK: (
+        r"use|using|add|include|give|show|want|need|needs|prefer|more|only|just|please|can you|could you"
+        r"|would you|make(?: it)?|keep(?: it)?|write|format(?:ted)?|put|try|switch to|convert to|change to"
+        r"|should(?: be)?|must|requires?|insert|bring back|stick (?:to|with)|go with|be|more of|lots of"
+        r"|plenty of|let's(?: have)?|how about|what about|maybe|ideally|always"
+    ),
+    Cue.PRAISE: (
+        r"like|love|liked|loved|enjoy(?:ed)?|appreciate(?:d)?|nice|great|good|perfect|helpful|awesome|excellent"
+        r"|thanks for|thank you for|glad|the best|well done|beautiful|fine|cool"
+    ),
+}
+_CUE_GROUPS = {f"c_{cue.value}": cue for cue in _CUE_WORDS}
+_CUE_RE = re.compile(
+    r"(?<![\w'])(?:" + "|".join(f"(?P<c_{cue.value}>{words})" for cue, words in _CUE_WORDS.items()) + r")(?![\w'])"
+)
+# "too formal", "so many emojis", "way too long": a degree word right before the phrase rejects it.
+_ADJACENT_REJECT = re.compile(
+    r"(?:\btoo|\boverly|\bexcessively|\ball (?:the|these|those)|\S\s+so)\s+(?:many\s+|much\s+)?$"
+)
+# "in a table", "as bullet points", "with examples": a preposition right before the phrase asks for it.
+_ADJACENT_ASK = re.compile(
+    r"(?:^|\s)(?:in|into|as|with|answer|reply|respond|say)\s+(?:an?\s+|the\s+|some\s+|more\s+|proper\s+|\w+\s+)?$"
+)
+_NEGATED_COMPLAINT = re.compile(r"(?:\bnot|n't|\bnever|\bno)\s+$")
+_DIRECTIVE = re.compile(r"\b(?:keep|make sure|ensure|should|please|try|want|need|aim)\b")
+_POST_REJECT = re.compile(
+    r"^\s*(?:(?:is|are|was|were|feel|feels|seem|seems|look|looks)\s+)?(?:(?:so|really|very|a bit|kinda|way|too"
+    r"|just)\s+)*(?:annoying|unnecessary|not needed|not necessary|pointless|distracting|too much|excessive|overkill"
+    r"|irritating|cringe\w*|useless|unhelpful|not helpful|childish|unprofessional|silly|weird|cluttered|clutter"
+    r"|noise|noisy|a bit much|much|overwhelming|ugly|messy|confusing|redundant|have to go|must go|gotta go"
+    r"|need to go|go away|are bad|is bad|hurt|don't help|do not help|didn't help|not useful|are not useful"
+    r"|(?:must|should|need to|needs to|has to|have to) (?:be )?(?:go|gone|removed|deleted|dropped|cut))\b"
+)
+_POST_ASK = re.compile(
+    r"^\s*(?:please|pls|svp|only|instead|next time|from now on|going forward|if possible|as well|again|thanks"
+    r"|would do|will do|is enough|is all i need|would suffice|suffices|is fine"
+    r"|thank you|would (?:help|be (?:nice|nicer|good|better|great|helpful|useful|appreciated|easier|clearer))"
+    r"|could (?:help|be (?:nice|better|useful))|(?:is|are) (?:missing|needed|required|necessary|better|easier"
+    r"|clearer)|would have been (?:nice|better|good|helpful)|too\s*$)"
+)
+_POST_PRAISE = re.compile(
+    r"^\s*(?:(?:is|are|was|were)\s+)?(?:(?:so|really|very)\s+)*(?:great|nice|good|perfect|helpful|useful|awesome"
+    r"|cool|lovely|fine|fun|cute)\b"
+)
+_WINDOW = 60
+
+
+def read_cue(clause: str, start: int, end: int) -> Cue:
+    """Which way the words around ``clause[start:end]`` point (the clause is normalised text)."""
+    before = clause[max(0, start - _WINDOW) : start]
+    last_strong = last_reject = -1
+    seen_ask = seen_praise = False
+    for match in _CUE_RE.finditer(before):
+        cue = _CUE_GROUPS[match.lastgroup or ""]
+        if cue is Cue.STRONG_ASK:
+            last_strong = match.start()
+        elif cue is Cue.REJECT:
+            last_reject = match.start()
+        elif cue is Cue.ASK:
+            seen_ask = True
+        else:
+            seen_praise = True
+    if last_strong > last_reject:
+        return Cue.STRONG_ASK
+    if _ADJACENT_REJECT.search(before) or last_reject >= 0:
+        return Cue.REJECT
+    if seen_ask or _ADJACENT_ASK.search(before):
+        return Cue.ASK
+    after = clause[end : end + 50]
+    if _POST_REJECT.match(after):
+        return Cue.REJECT
+    if _POST_ASK.match(after):
+        return Cue.ASK
+    if seen_praise or _POST_PRAISE.match(after):
+        return Cue.PRAISE
+    return Cue.NONE
+
+
+def negated_complaint(clause: str, start: int) -> bool:
+    """ "it's not too long": a complaint phrase negated without any request around it is praise, not a rule."""
+    return bool(_NEGATED_COMPLAINT.search(clause[:start])) and not _DIRECTIVE.search(clause)
+
+
+# ----------------------------------------------------------------------------------------------------- limits
+
+_NUM = rf"(?P<n>{NUMBER})"
+_MIN = {"at least", "more than", "over", "a minimum of", "minimum", "min", "minimum of", "or more"}
+_ABOUT = {"about", "around", "roughly", "approximately", "approx", "~"}
+
+
+@dataclass(frozen=True)
+class Limit:
+    instruction: Instruction
+    start: int
+    end: int
+
+
+_WORD_CMP = (
+    r"under|below|less than|fewer than|no more than|not more than|not over|at most|max(?:imum)?(?: of)?|within"
+    r"|up to|in|about|around|roughly|approximately|approx|~|at least|more than|over|a minimum of|min(?:imum)?(?: of)?"
+)
+_LIMIT_CMP = (
+    r"in|to|within|under|at most|max(?:imum)?|no more than|not more than|only|just|using|with|keep (?:it|this|the"
+    r" answer|answers|them) (?:to|under|within)|limit (?:it|yourself|answers|this) to|at least|more than|over"
+)
+_WORD_LIMITS = (
+    re.compile(rf"(?P<cmp>{_WORD_CMP})\s+{_NUM}\s*-?\s*words?\b"),
+    re.compile(
+        rf"{_NUM}\s*-?\s*words?\s*(?P<cmp>max(?:imum)?|or (?:less|fewer)|tops|at most|at the most|limit|minimum"
+        r"|or more|at least)"
+    ),
+    re.compile(rf"(?P<cmp>){_NUM}[- ]word (?:answer|response|reply|summary|limit|max(?:imum)?|version)"),
+    re.compile(rf"(?P<cmp>)word (?:limit|count|cap) (?:of |is |to )?{_NUM}"),
+)
+_UNITS = {
+    "sentence": r"(?:short\s+|full\s+|complete\s+|simple\s+)?sentences?",
+    "paragraph": r"(?:short\s+)?paragraphs?",
+    "bullet point": r"(?:short\s+)?(?:bullet points?|bullets?|points|key points|bullet items)",
+    "line": r"lines?(?! of code)",
+    "word": r"word(?! (?:of|for|count|limit))",
+}
+
+
+def _unit_patterns(unit: str, body: str) -> tuple[re.Pattern[str], ...]:
+    return (
+        re.compile(rf"(?:(?P<cmp>{_LIMIT_CMP})\s+)?{_NUM}\s+{body}\b"),
+        re.compile(rf"(?P<cmp>){_NUM}[- ]{unit.split()[0]} (?:answer|response|reply|summary|max(?:imum)?)"),
+    )
+
+
+_UNIT_LIMITS = {unit: _unit_patterns(unit, body) for unit, body in _UNITS.items()}
+_ONE_LINER = re.compile(r"one[- ]liner|(?:in |on )?(?:one|a single) line\b(?! of code)")
+
+
+def _comparison(raw: str) -> str:
+    raw = raw.strip().rstrip(".")
+    if raw in _MIN:
+        return "min"
+    if raw in _ABOUT:
+        return "about"
+    return "max"
+
+
+def find_limits(norm: str) -> list[Limit]:
+    """Length limits in a normalised clause: "under 50 words", "in 3 bullets", "one sentence"."""
+    found: list[Limit] = []
+    for pattern in _WORD_LIMITS:
+        for match in pattern.finditer(norm):
+            raw = match.group("n")
+            if raw in ("a", "an"):
+                continue
+            comparison = _comparison(match.group("cmp") or "")
+            found.append(Limit(word_limit(parse_number(raw), comparison), match.start(), match.end()))
+    for unit, patterns in _UNIT_LIMITS.items():
+        for pattern in patterns:
+            for match in pattern.finditer(norm):
+                if any(match.start() < item.end and item.start < match.end() for item in found):
+                    continue
+                raw, cmp = match.group("n"), match.group("cmp") or ""
+                if raw in ("a", "an") and not cmp:
+                    continue  # "write a paragraph about ..." is a task, not a limit
+                n, comparison = parse_number(raw), _comparison(cmp)
+                if unit == "bullet point" and raw in ("a", "an"):
+                    continue
+                if unit == "word" and n > 1:
+                    instruction = word_limit(n, comparison)
+                else:
+                    instruction = unit_limit(n, "sentence" if unit == "line" and n == 1 else unit, comparison)
+                found.append(Limit(instruction, match.start(), match.end()))
+    if not found:
+        for match in _ONE_LINER.finditer(norm):
+            found.append(Limit(unit_limit(1, "sentence", "max"), match.start(), match.end()))
+    return found
+
+
+# ----------------------------------------------------------------------------------------------------- languages
+
+_LANGUAGE_RE = re.compile(
+    r"(?<![\w'])(?P<lang>" + "|".join(re.escape(k) for k in sorted(LANGUAGES, key=len, reverse=True)) + r")(?![\w'])"
+)
+_LANGUAGE_ASK = re.compile(
+    r"\b(?:answer|respond|reply|write|speak|talk|say (?:it|that|this)|explain|do (?:it|this)|give (?:it|me)|use"
+    r"|switch(?:ed)? to|change to|translate(?: it| this| that| the answer| your answer| everything)?"
+    r"|only|please|in|into|keep it|stick to|stay in|continue|my (?:native |first |preferred )?language is"
+    r"|i (?:only )?(?:speak|read|understand))\b"
+)
+_POLITE_WORDS = r"please|pls|svp|s'il (?:te|vous) pla[iî]t|por favor|bitte|per favore|only|thanks|thank you"
+_LANGUAGE_POST = re.compile(rf"^\s*(?:{_POLITE_WORDS}|next time|from now on|instead|[.!]|$)")
+# "French fries", "the German army": the name is an adjective here, not a language request.
+_LANGUAGE_ADJECTIVE = re.compile(
+    r"^\s+(?:fries|toast|press|revolution|shepherd|food|cuisine|wine|wines|bread|omelet(?:te)?|muffin|people"
+    r"|history|culture|word|words|phrase|phrases|term|terms|translation|speakers?|grammar|class|lesson|course"
+    r"|teacher|dish|dishes|restaurant|style|accent|article|book|name|names|army|government|economy|market"
+    r"|company|law|city|cities|version of|equivalent|for|keyboard|layout|alphabet|characters?)\b"
+)
+# "how do you say cat in French?" asks for a translation, not for answers in French.
+_LEXICAL_QUESTION = re.compile(r"^(?:how|what|what's|which|is|are|does|do)\b")
+_REJECTED_LANGUAGE = re.compile(
+    r"(?:not|no|don't|do not|never|stop|without|instead of|rather than|i (?:don't|do not|can't|cannot)"
+    r" (?:speak|read|understand))\s+(?:\w+\s+){0,2}$|\bwhy\b[^,;]*$"
+)
+
+
+_FILLER_WORDS = re.compile(rf"\b(?:in|{_POLITE_WORDS}|next time|from now on)\b")
+
+
+@dataclass(frozen=True)
+class LanguageAsk:
+    instruction: Instruction
+    start: int
+    end: int
+
+
+def find_languages(clause: str, sentence: str) -> tuple[list[LanguageAsk], list[tuple[int, int]]]:
+    """Languages the clause asks answers to be in, and the spans of every language name (to mask them)."""
+    asks: list[LanguageAsk] = []
+    spans: list[tuple[int, int]] = []
+    for match in _LANGUAGE_RE.finditer(clause):
+        spans.append((match.start(), match.end()))
+        before, after = clause[: match.start()], clause[match.end() :]
+        if _REJECTED_LANGUAGE.search(before) or _LANGUAGE_ADJECTIVE.match(after):
+            continue
+        if _LEXICAL_QUESTION.match(sentence) and not sentence.startswith(("can ", "could ", "would ")):
+            continue
+        bare = not _FILLER_WORDS.sub("", before + " " + after).strip(" .!?")
+        if _LANGUAGE_ASK.search(before[-40:]) or bare or (not before.strip() and _LANGUAGE_POST.match(after)):
+            asks.append(LanguageAsk(language_instruction(match.group("lang")), match.start(), match.end()))
+    return asks, spans

@@ -31,12 +31,15 @@ class ClusteringConfig:
     min_cluster_size: int | None = None
     # "leaf" keeps the fine, feedback-specific clusters; "eom" tends to merge whole topics into a few blobs.
     selection: Literal["leaf", "eom"] = "leaf"
+    # Share of the dual vector given to the query (the rest to the feedback): above 0.5 clusters follow what
+    # users asked first and how they corrected it second.
+    query_weight: float = 0.5
     # Ward only: merge cost threshold on the unit-norm dual vectors.
     ward_distance_threshold: float = 1.5
     # No query below this cosine similarity to a centroid is ever in distribution, whatever the members say.
-    similarity_floor: float = 0.28
+    similarity_floor: float = 0.26
     # Tight clusters (template-like queries) would otherwise demand near-copies of their members.
-    similarity_cap: float = 0.42
+    similarity_cap: float = 0.34
     # A cutoff sits above this percentile of how close other topics' queries come to the centroid.
     negative_percentile: float = 80.0
     # Clusters whose centroids are at least this similar ask about the same thing (split by feedback only):
@@ -58,13 +61,16 @@ def normalize(vectors: npt.ArrayLike) -> Vectors:
     return (array / norms).astype(np.float32)
 
 
-def dual_vectors(query_vectors: Vectors, feedback_vectors: Vectors) -> Vectors:
-    """Concatenate normalised query and feedback embeddings and re-normalise (equal weight to both)."""
-    return normalize(np.hstack([normalize(query_vectors), normalize(feedback_vectors)]))
+def dual_vectors(query_vectors: Vectors, feedback_vectors: Vectors, query_weight: float = 0.5) -> Vectors:
+    """Concatenate normalised query and feedback embeddings, weighted, and re-normalise."""
+    q = np.sqrt(query_weight) * normalize(query_vectors)
+    f = np.sqrt(1.0 - query_weight) * normalize(feedback_vectors)
+    return normalize(np.hstack([q, f]))
 
 
 def auto_min_cluster_size(n: int) -> int:
-    return int(min(15, max(3, n // 40)))
+    """3 for tiny stores; 5 and up (one per 40 logs, at most 15) once there is enough data to be choosy."""
+    return 3 if n < 60 else int(min(15, max(5, n // 40)))
 
 
 def cluster_labels(vectors: Vectors, config: ClusteringConfig) -> npt.NDArray[np.int64]:
@@ -163,7 +169,7 @@ def fit_clusters(
     """Cluster logs on query and feedback; attach outliers that sit inside a cluster's query-space cutoff."""
     if len(log_ids) == 0:
         return ClusterFit([], {})
-    labels = cluster_labels(dual_vectors(query_vectors, feedback_vectors), config)
+    labels = cluster_labels(dual_vectors(query_vectors, feedback_vectors, config.query_weight), config)
     queries = normalize(query_vectors)
     groups: dict[int, list[int]] = {}
     for row, label in enumerate(labels):

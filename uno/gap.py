@@ -151,12 +151,11 @@ class ResponsePriorScorer:
 # --- rule gating
 
 
+# A narrow second line of defence behind the distiller's classifier: phrases that are never a style preference.
 _ATTACK = re.compile(
     r"(ignore (all |any )?(previous|prior|above|earlier) (instructions|rules|prompts?)|disregard (your|the|all) "
     r"(rules|instructions|guidelines)|(reveal|print|show|repeat|leak|output) (me )?(your|the) (system )?(prompt|"
-    r"instructions)|system prompt|jailbreak|\bDAN\b|developer mode|you are now|from now on,? (you|always)|"
-    r"<\|im_start\|>|###\s*system|always (recommend|mention|promote|say)|send (it|this|data|everything) to|"
-    r"https?://)",
+    r"instructions)|jailbreak|developer mode|<\|im_start\|>|###\s*system)",
     re.IGNORECASE,
 )
 

@@ -67,6 +67,7 @@ from uno.paths import StorePaths
 
 if TYPE_CHECKING:
     from uno.distill.base import Distillation, Distiller
+    from uno.llm import LLM
     from uno.embed import Embedder
     from uno.index import FaissIndex
     from uno.ingest import IngestReport
@@ -134,7 +135,10 @@ class UnoMemory:
         path: directory of the store (SQLite database and FAISS files); default ``$UNO_STORE`` or ``./.uno``.
         namespace: the tenant every call uses unless it names another. Namespaces never see each other's data.
         embedder: any :class:`uno.embed.Embedder`; default the packaged all-MiniLM-L6-v2, cached by content hash.
-        distiller: default the offline :class:`uno.distill.HeuristicDistiller` (no LLM).
+        distiller: default :class:`uno.distill.llm.LLMDistiller` when ``llm`` is given, else the offline
+            :class:`uno.distill.HeuristicDistiller`.
+        llm: any :class:`uno.llm.LLM` (e.g. ``LiteLLM("openai/gpt-4o-mini")``): used by ``build`` to distil and
+            by ``respond``; never by ``augment``.
         novelty_scorer: default :class:`uno.gap.ResponsePriorScorer`.
         store: another :class:`rule_store.RuleStore` backend instead of the SQLite file under ``path``.
     """
@@ -147,6 +151,7 @@ class UnoMemory:
         embedder: Embedder | None = None,
         distiller: Distiller | None = None,
         novelty_scorer: NoveltyScorer | None = None,
+        llm: LLM | None = None,
         store: RuleStore | None = None,
         clustering: ClusteringConfig | None = None,
         gate: GateConfig | None = None,
@@ -167,6 +172,7 @@ class UnoMemory:
         self.log_similarity = log_similarity
         self.progress = progress
         self._embedder = embedder
+        self.llm = llm
         self._distiller = distiller
         self._novelty_scorer = novelty_scorer
         self._write_lock = threading.RLock()
@@ -184,10 +190,16 @@ class UnoMemory:
 
     @property
     def distiller(self) -> Distiller:
+        """The configured distiller; else one LLM call per log with feedback when an LLM is set; else offline."""
         if self._distiller is None:
-            from uno.distill.heuristic import HeuristicDistiller
+            if self.llm is not None:
+                from uno.distill.llm import LLMDistiller
 
-            self._distiller = HeuristicDistiller()
+                self._distiller = LLMDistiller(self.llm, progress=self.progress)
+            else:
+                from uno.distill.heuristic import HeuristicDistiller
+
+                self._distiller = HeuristicDistiller()
         return self._distiller
 
     @property
@@ -499,9 +511,12 @@ class UnoMemory:
                 for r, s in zip(group, scores, strict=True)
             )
         where = {r.id: _mean_query(r, qvec) for r in gated}
+        cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
+        homes = {r.id: {cluster_of_log[i] for i in r.source_log_ids if i in cluster_of_log} for r in gated}
 
         def neighbourhood(a: Rule, b: Rule) -> float:
-            if a.cluster_id is not None and a.cluster_id == b.cluster_id:
+            """1 when the two rules have evidence in a common cluster, else how alike their queries are."""
+            if homes[a.id] & homes[b.id]:
                 return 1.0
             va, vb = where[a.id], where[b.id]
             return float(va @ vb) if va is not None and vb is not None else 0.0
@@ -888,6 +903,24 @@ class UnoMemory:
         forget = getattr(self.embedder, "forget", None)
         if callable(forget):
             forget(list(texts))
+
+    # --- generation helpers (they call an LLM; augment never does)
+
+    def respond(self, query: str, *, llm: LLM | None = None, **kwargs: Any) -> Any:
+        """Answer ``query`` with an LLM: plain augmented generation for primary clusters, draft -> critique ->
+        revise for reflective ones (see :func:`uno.reflect.respond`)."""
+        from uno.reflect import respond
+
+        chosen = llm or self.llm
+        if chosen is None:
+            raise ValueError("respond needs an LLM: pass llm=... here or to UnoMemory(llm=...)")
+        return respond(self, query, chosen, **kwargs)
+
+    def as_runnable(self, chat_model: Any, **kwargs: Any) -> Any:
+        """A LangChain ``Runnable`` that augments the input, calls ``chat_model`` and logs the exchange."""
+        from uno.integrations.langchain import as_runnable
+
+        return as_runnable(self, chat_model, **kwargs)
 
     # --- async twins
 

@@ -260,6 +260,17 @@ GENERIC: list[tuple[str, str]] = [
     ("i said no onions", "Avoid onions."),
     ("you ignored my allergy", "Take into account the user's allergy."),
     ("Can you please mention which eggs are pasteurised?", "Mention which eggs are pasteurised."),
+    # critiques in the style of an LLM judge or a simulated user
+    ("Your answer is partially correct but misses the statute of limitations.", "Include the statute of limitations."),
+    ("Your summary leaves out the main finding.", "Include the main finding."),
+    ("The answer should mention Article 12 of the Civil Code.", "Mention Article 12 of the Civil Code."),
+    ("You didn't consider the defendant's age.", "Consider the defendant's age."),
+    ("That's not quite right. The correct answer is 42.", "Take into account that the correct answer is 42."),
+    (
+        "Sorry, I meant chocolate chip cookie dough",
+        "Take into account that the user means chocolate chip cookie dough.",
+    ),
+    ("use butter instead of eggs", "Use butter instead of eggs."),
 ]
 
 

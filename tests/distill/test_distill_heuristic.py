@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from rule_store.records import (
     FollowupFeedback,
@@ -19,7 +21,7 @@ from rule_store.records import (
 from uno.distill import FEEDBACK_WEIGHTS, Distillation, Distiller, HeuristicDistiller
 from uno.distill.text import situation
 
-from .logs import QUERY, RESPONSE, WHEN, conversation, dislike, feedback_log, followup_log, rating, reaction
+from .logs import QUERY, RESPONSE, WHEN, conversation, dislike, edit_log, feedback_log, followup_log, rating, reaction
 
 DISTILLER = HeuristicDistiller()
 
@@ -326,3 +328,25 @@ def test_distils_two_thousand_logs() -> None:
     verdicts = {r.verdict.verdict for r in results}
     assert {Verdict.ACTIONABLE, Verdict.SATISFIED, Verdict.ADVERSARIAL, Verdict.ABUSIVE, Verdict.NEGATIVE} <= verdicts
     assert sum(len(r.rules) for r in results) > 500
+
+
+_WORDS = st.sampled_from(
+    [
+        "no", "too", "long", "bullet", "points", "please", "I", "said", "you", "forgot", "the", "answer", "in",
+        "French", "emojis", "not", "yes", "or", "metric", "!", "?", ",", ".", "don't", "use", "a", "table", "😊",
+        "ignore", "3", "words", "under", "thanks", "make", "it", "shorter", "'", '"', "\n", "- ", "#", "**",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.lists(_WORDS, min_size=1, max_size=20).map(" ".join), st.text(min_size=1, max_size=80)))
+def test_any_followup_or_edit_distils_to_valid_records(text: str) -> None:
+    assume(text.strip())
+    result = DISTILLER.distill(followup_log(text))
+    for rule in result.rules:
+        assert all(evidence.quote and evidence.quote in text for evidence in rule.evidence)
+        assert rule.do[0].isupper() and rule.do.endswith(".")
+    assert -1.0 <= result.verdict.signal <= 1.0
+    edited = DISTILLER.distill(edit_log(text))
+    assert all(pair.chosen == text for pair in edited.preference_pairs)

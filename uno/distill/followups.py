@@ -29,6 +29,8 @@ from uno.distill.text import content_words, normalize, overlap, split_clauses, s
 
 
 class FollowupKind(StrEnum):
+    """How a follow-up relates to the answer before it."""
+
     CORRECTIVE = "corrective"  # implies at least one rule
     COMPLAINT = "complaint"  # negative but says nothing specific: "that's wrong", "try again"
     SATISFIED = "satisfied"
@@ -58,6 +60,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class FollowupReading:
+    """What one follow-up message amounts to: its kind, the rules it implies, any noise, and a one-line note."""
+
     text: str
     kind: FollowupKind
     findings: tuple[Finding, ...]
@@ -77,10 +81,12 @@ _CORRECTION = re.compile(
     r"|false|outdated|mistaken)|\bnot what i\b|\bi (?:said|told you|asked for|asked you|meant|specifically|clearly"
     r"|already|explicitly)\b|\byou (?:forgot|missed|ignored|left out|didn't|did not|keep|still|misunderstood"
     r"|misread|got it wrong|failed|should(?:n't)?|need to|must|have to|were supposed to)\b"
-    r"|\bwhy (?:did|didn't|do|don't|would) you\b|\bshould(?:'ve| have)\b"
+    r"|\bwhy (?:did|didn't|do|don't|would) you\b|\bshould(?:'ve| have)\b|\bi(?: want| need| would like|'d like)"
+    r" (?:it|this|that|the answer|you to|an? (?:answer|response)|answers|responses)\b"
     r"|\bnext time\b|\bin the future\b|\bgoing forward\b|\bfrom now on\b|\bagain\b"
-    r"|\bi (?:want|need|would like|'d like) (?:it|this|that|the answer|you to|an? (?:answer|response)|answers"
-    r"|responses)\b|\bi(?:'d| would)? prefer\b|\bi(?:'d| would) rather\b"
+    r"|\bi(?:'d| would)? prefer\b|\bi(?:'d| would) rather\b"
+    r"|\b(?:misses|is missing|are missing|leaves out|left out|lacks|omits|omitted|ignores|overlooks|overlooked)\b"
+    r"|\bthe (?:correct|right|actual|real|true) answer is\b"
 )
 _INSISTENT = re.compile(
     r"\bi (?:said|told you|already|asked you|specifically|clearly|explicitly)\b|\bagain\b|\bhow many times\b"
@@ -101,6 +107,7 @@ _COMPLAINT = re.compile(
     r"|\b(?:doesn't|does not|didn't|did not|won't|isn't|is not|not) work(?:ing|s)?\b"
     r"|\b(?:makes no|doesn't make|does not make) sense\b|\bare you sure\b|\breally\s*\?|\btry again\b|\bredo\b"
     r"|\bdo it again\b|^(?:please )?(?:fix|redo|change|rewrite|correct|improve|update|try) (?:it|this|that)\b"
+    r"|\b(?:reconsider|rethink|think again)\b"
 )
 # "the second point", "step 3", "what you said": the question is about the answer, whatever its words.
 _DEIXIS = re.compile(
@@ -175,7 +182,7 @@ def _templates(clause: str, sentence: str, quote: str, *, strong: bool) -> list[
                 found.append(Finding(CATALOG[mention.asked], quote, trigger, "a complaint", False))
             continue
         cue = read_cue(clause, match.start(), match.end())
-        if cue is Cue.NONE and (strong or _bare(clause, match.start(), match.end())):
+        if cue is Cue.NONE and _bare(clause, match.start(), match.end()):
             cue = Cue.STRONG_ASK if strong else Cue.ASK
         name = mention.rejected if cue is Cue.REJECT else mention.asked if cue in (Cue.ASK, Cue.STRONG_ASK) else None
         if (mention.mode == "reject" and cue is not Cue.REJECT) or name is None:
@@ -186,7 +193,8 @@ def _templates(clause: str, sentence: str, quote: str, *, strong: bool) -> list[
 
 
 _JUDGEMENT_WORDS = (
-    r"(?:(?:still|just|completely|totally|really|so|very|not|simply|clearly|obviously|also)\s+)*(?:right|correct"
+    r"(?:(?:still|just|completely|totally|really|so|very|not|simply|clearly|obviously|also|partially|partly|mostly"
+    r"|somewhat|half|almost|nearly|only|largely)\s+)*(?:right|correct"
     r"|wrong|incorrect|true|false|helpful|useful|useless|good|bad|great|terrible|awful|broken|fine|ok|okay|outdated"
     r"|nonsense|confusing|unclear|clear|better|worse|perfect|off|mistaken|inaccurate|accurate|garbage|rubbish"
     r"|a mess|the same|it|what)\b"
@@ -196,7 +204,7 @@ _JUDGEMENT = re.compile(
     r"^(?:it|this|that|your (?:answer|response|reply)|the (?:answer|response|reply))(?:(?:'s| is| was)\s+"
     + _JUDGEMENT_WORDS
     + r"|\s+(?:still\s+)?(?:doesn't|does not|didn't|did not|won't|isn't|wasn't|makes no|sucks|fails|failed"
-    r"|crashes|crashed|works|worked|is missing|lacks))"
+    r"|crashes|crashed|works|worked))"
     r"|^(?:you're|you are|you were)\s+" + _JUDGEMENT_WORDS
 )
 

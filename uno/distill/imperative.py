@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from uno.distill.text import third_person, word_set
+from uno.distill.text import STOPWORDS, content_words, third_person, word_set
 
 # Verbs that ask for a change to the answer: a bare imperative with one of these is a correction.
 REVISION_VERBS = word_set(
@@ -63,6 +63,15 @@ _OMISSION = re.compile(
 _DIDNT = re.compile(
     r"^you (?:didn't|did not|never|failed to)\s+(?P<verb>mention|include|add|say|give|use|explain|consider|cover"
     r"|address|answer|list|show|provide|specify|cite|note|account for|tell me)\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+# "Your answer misses X", "(it) leaves out X": what the critique says is missing.
+_MISSING = re.compile(
+    r"^(?:(?:your|the|this|that) (?:answer|response|reply|summary|explanation|recipe|code|text|draft|essay|email"
+    r"|list|plan)\s+|it\s+|this\s+)?(?:still\s+|also\s+|completely\s+)?(?:misses|is missing|leaves out|left out"
+    r"|lacks|omits|omitted|ignores|ignored|overlooks|overlooked|forgot|forgets|doesn't mention|does not mention"
+    r"|didn't mention|did not mention|doesn't include|does not include|fails to mention|fails to include)"
+    r"\s+(?P<rest>.+)$",
     re.IGNORECASE,
 )
 _IGNORED = re.compile(r"^you (?:ignored|disregarded|overlooked|forgot about)\s+(?P<rest>.+)$", re.IGNORECASE)
@@ -153,9 +162,9 @@ def _finish(text: str) -> str | None:
     words = text.split()
     if len(words) < 2 or len(words) > MAX_WORDS or _LINK.search(text):
         return None
-    rest = text.partition(" ")[2]
-    if _PRONOUN_ONLY.match(_TRAILING.sub("", rest.strip())):
-        return None  # "Fix it.", "Change that.": nothing a later reader could act on
+    rest = _TRAILING.sub("", text.partition(" ")[2].strip())
+    if _PRONOUN_ONLY.match(rest) or not content_words(rest):
+        return None  # "Fix it.", "Include under.": nothing a later reader could act on
     return text[0].upper() + text[1:] + "."
 
 
@@ -171,6 +180,9 @@ def _take_into_account(statement: str) -> str | None:
     statement = third_person(_TRAILING.sub("", statement.strip()))
     if not _STATEMENT.search(statement) or _STATEMENT.match(statement):
         return None
+    first = statement.split(maxsplit=1)[0]
+    if first.lower() in STOPWORDS and first != "I":  # "The correct answer is 42" inside a sentence
+        statement = first.lower() + statement[len(first) :]
     return _finish("Take into account that " + statement)
 
 
@@ -245,6 +257,8 @@ def rewrite(clause: str, *, strong: bool) -> str | None:
             if first in REVISION_VERBS | INFORMATION_VERBS
             else _finish("Include " + third_person(rest))
         )
+    if match := _MISSING.match(text):
+        return _finish("Include " + third_person(match.group("rest")))
     if match := _IGNORED.match(text):
         return _finish("Take into account " + third_person(match.group("rest")))
     if match := _SHOULD.match(text):

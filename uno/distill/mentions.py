@@ -588,9 +588,15 @@ def _comparison(raw: str) -> str:
     return "max"
 
 
+# Every limit names its unit: clauses without one are skipped before the fourteen patterns run.
+_UNIT_HINT = re.compile(r"word|sentence|paragraph|bullet|point|line|item")
+
+
 def find_limits(norm: str) -> list[Limit]:
     """Length limits in a normalised clause: "under 50 words", "in 3 bullets", "one sentence"."""
     found: list[Limit] = []
+    if not _UNIT_HINT.search(norm):
+        return found
     for pattern in _WORD_LIMITS:
         for match in pattern.finditer(norm):
             raw = match.group("n")

@@ -24,6 +24,8 @@ from uno.distill.text import normalize
 
 
 class NoiseCategory(StrEnum):
+    """What kind of attack or abuse a span is."""
+
     INSTRUCTION_OVERRIDE = "instruction_override"
     PROMPT_EXTRACTION = "prompt_extraction"
     JAILBREAK = "jailbreak"
@@ -278,8 +280,11 @@ def classify_noise(text: str) -> NoiseLabel | None:
 
 
 def mask_abuse(norm: str) -> str:
-    """A normalised text without its insults (replaced by a clause break) and profanity (dropped: it is only an
-    intensifier, "give me the damn answer"), so that the rest can be read."""
+    """A normalised text without its insults and profanity, so that the rest can be read.
+
+    Insults become a clause break ("you idiot, use metric"); profanity is dropped, being only an intensifier
+    ("give me the damn answer").
+    """
     for detector in _ABUSIVE:
         norm = detector.pattern.sub(" , " if detector.category is NoiseCategory.INSULT else " ", norm)
     return " ".join(norm.split())

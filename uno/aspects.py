@@ -1,25 +1,35 @@
 """Aspects: coarse keys for what a rule is about, and code that checks whether a response already complies.
 
 A rule's ``aspect`` is ``"family:value"`` ("length:short", "format:prose", "language:fr"). Two rules of one family
-with different values contradict each other. Where a checker exists, the gap filter can measure how often the
-model's own responses already follow a rule: a rule the model follows anyway is not worth injecting.
+with different values contradict each other, except the few pairs listed in :data:`COMPATIBLE` (a family such as
+``code`` holds independent habits: fenced blocks and type hints). Where a checker exists, the gap filter can
+measure how often the model's own responses already follow a rule: a rule the model follows anyway is not worth
+injecting. A checker returns None when the response gives it nothing to check (no amounts for a currency rule, no
+function for a type-hint rule), so that such responses count neither for nor against the rule.
+
+The text measurements the checkers rest on (currencies, type hints, contractions, code outside fences) are public:
+the edit reader of :mod:`uno.distill.edits` uses the same definitions, so that "the user's edit added type hints"
+and "the response has type hints" can never disagree.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 _HEADING = re.compile(r"^\s*#{1,6}\s+\S|^\s*\*\*[^*\n]{2,60}\*\*\s*$", re.MULTILINE)
 _EMOJI = re.compile("[\U0001f300-\U0001faff\U00002600-\U000027bf\U0001f000-\U0001f2ff]")
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
 _FILLER = re.compile(
-    r"\b(great question|good question|i hope (this|that) helps|let me know if|happy to help|feel free to|"
-    r"absolutely!|certainly!|of course!)",
+    r"\b(great question|good question|i hope (this|that) helps|hope (this|that) helps|let me know if|happy to help"
+    r"|feel free to|absolutely!|certainly!|of course!)",
     re.IGNORECASE,
 )
-_CITATION = re.compile(r"(\[\d+\]|\(\w[^()]{0,60}\d{4}\)|https?://|\bsource:|\baccording to\b)", re.IGNORECASE)
+_CITATION = re.compile(
+    r"(\[\d+\]|\(\w[^()]{0,60}\d{4}\)|https?://|\bsources?:|\baccording to\b|\breferences?:)", re.IGNORECASE
+)
 _IMPERIAL = re.compile(
     r"\b\d+(\.\d+)?\s*(miles?|mi|feet|foot|ft|inch(es)?|in\.|lbs?|pounds?|ounces?|oz|°f|fahrenheit)\b", re.I
 )
@@ -27,15 +37,34 @@ _METRIC = re.compile(
     r"\b\d+(\.\d+)?\s*(km|kilomet(er|re)s?|m|met(er|re)s?|cm|mm|kg|g|grams?|l|lit(er|re)s?|ml|°c|celsius)\b",
     re.I,
 )
-_CONTRACTION = re.compile(r"\b\w+'(s|re|ve|ll|d|t|m)\b", re.IGNORECASE)
+_CONTRACTION = re.compile(r"\b\w+['’](s|re|ve|ll|d|t|m)\b", re.IGNORECASE)
+# Words of a casual register; "stuff" and "folks" are casual in an answer, whatever they mean in a query.
+_SLANG = re.compile(
+    r"\b(?:gonna|wanna|gotta|kinda|sorta|yeah|yep|yup|nope|hey|lol|tbh|btw|imo|basically|stuff|folks|awesome"
+    r"|totally|no biggie|pretty much|cool|guys|ok so|super easy)\b",
+    re.IGNORECASE,
+)
+_GREETING = re.compile(r"^\W*(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening))\b", re.IGNORECASE)
+_APOLOGY = re.compile(r"\b(?:sorry|apologi[sz]e|apologies|my apology)\b", re.IGNORECASE)
+_DISCLAIMER = re.compile(
+    r"\b(?:as an ai|i'?m not an? (?:doctor|lawyer|financial advisor|professional)|consult (?:a|your) (?:doctor"
+    r"|professional|lawyer|physician|expert|qualified)|not (?:medical|legal|financial) advice|disclaimer)",
+    re.IGNORECASE,
+)
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$", re.MULTILINE)
+_FENCE = re.compile(r"^\s*(?:```|~~~)", re.MULTILINE)
 
 _STOPWORDS = {
-    "en": {"the", "and", "is", "are", "you", "to", "of", "with", "for", "this", "that", "it", "in"},
-    "fr": {"le", "la", "les", "et", "est", "vous", "pour", "avec", "une", "des", "du", "que", "dans"},
-    "es": {"el", "la", "los", "las", "y", "es", "para", "con", "una", "del", "que", "en", "por"},
-    "de": {"der", "die", "das", "und", "ist", "sie", "mit", "für", "ein", "eine", "nicht", "zu", "den"},
-    "it": {"il", "lo", "gli", "e", "è", "per", "con", "una", "che", "di", "del", "non", "della"},
-    "pt": {"o", "os", "as", "e", "é", "para", "com", "uma", "que", "não", "do", "da", "em"},
+    lang: frozenset(spaced.split())
+    for lang, spaced in {
+        "en": "the and is are you to of with for this that it in on be can your or not if by was have has will from"
+        " per as at which when",
+        "fr": "le la les et est vous pour avec une des du que dans",
+        "es": "el la los las y es para con una del que en por",
+        "de": "der die das und ist sie mit für ein eine nicht zu den",
+        "it": "il lo gli e è per con una che di del non della",
+        "pt": "o os as e é para com uma que não do da em",
+    }.items()
 }
 
 
@@ -44,13 +73,130 @@ def words(text: str) -> list[str]:
 
 
 def detect_language(text: str) -> str | None:
-    """Best-guess language code from stop words; None when the text is too short to tell."""
+    """Best-guess language code from stop words; None when the text is too short or too close to call."""
     tokens = [w.lower() for w in words(text)]
     if len(tokens) < 4:
         return None
-    counts = {lang: sum(t in stop for t in tokens) for lang, stop in _STOPWORDS.items()}
-    best = max(counts, key=lambda lang: counts[lang])
-    return best if counts[best] >= max(2, len(tokens) // 25) else None
+    counts = sorted(((sum(t in stop for t in tokens), lang) for lang, stop in _STOPWORDS.items()), reverse=True)
+    (best_count, best), (runner_up, _) = counts[0], counts[1]
+    # A tie is no evidence: "per" and "e" are words of several languages.
+    if best_count <= runner_up or best_count < max(2, len(tokens) // 25):
+        return None
+    return best
+
+
+# ----------------------------------------------------------------------------------------------- measurements
+
+CURRENCIES = ("eur", "usd", "gbp")
+_CURRENCY_MARKS: dict[str, re.Pattern[str]] = {
+    "eur": re.compile(r"€\s?\d|\d\s?€|\b\d[\d,.]*\s?(?:eur|euros?)\b|\beur\s?\d", re.IGNORECASE),
+    "usd": re.compile(r"(?<![£€\w])\$\s?\d|\b\d[\d,.]*\s?(?:usd|(?:us )?dollars?)\b|\busd\s?\d", re.IGNORECASE),
+    "gbp": re.compile(r"£\s?\d|\b\d[\d,.]*\s?(?:gbp|pounds? sterling|quid)\b|\bgbp\s?\d", re.IGNORECASE),
+}
+
+
+def currency_amounts(text: str) -> dict[str, int]:
+    """How many amounts of each currency the text gives: ``{"eur": 2, "usd": 0, "gbp": 0}``."""
+    return {code: len(pattern.findall(text)) for code, pattern in _CURRENCY_MARKS.items()}
+
+
+def _currency_checker(code: str) -> Callable[[str], bool | None]:
+    def check(text: str) -> bool | None:
+        amounts = currency_amounts(text)
+        if not any(amounts.values()):
+            return None
+        return amounts[code] > 0 and all(n == 0 for other, n in amounts.items() if other != code)
+
+    return check
+
+
+_DEF = re.compile(
+    r"^[ \t]*(?:async[ \t]+)?def[ \t]+\w+[ \t]*\((?P<params>(?:[^()\n]|\([^()\n]*\))*)\)[ \t]*(?P<returns>->[^:\n]+)?:",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One Python ``def`` line: how many of its parameters are annotated, and whether it declares a return type."""
+
+    params: int
+    annotated: int
+    returns: bool
+
+    @property
+    def fully_typed(self) -> bool:
+        return self.annotated == self.params and self.returns
+
+    @property
+    def untyped(self) -> bool:
+        return self.annotated == 0 and not self.returns
+
+
+def _top_level_params(params: str) -> list[str]:
+    parts: list[str] = []
+    depth, current = 0, ""
+    for char in params:
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    return [p for p in parts if p and p not in ("self", "cls", "*", "/") and not p.startswith(("self:", "cls:"))]
+
+
+def signatures(text: str) -> list[Signature]:
+    """Every ``def`` of the text (inside or outside code fences), with its annotations counted."""
+    found = []
+    for match in _DEF.finditer(text):
+        params = _top_level_params(match.group("params"))
+        annotated = sum(":" in p.split("=", 1)[0] for p in params)
+        found.append(Signature(len(params), annotated, match.group("returns") is not None))
+    return found
+
+
+def _type_hints(text: str) -> bool | None:
+    found = signatures(text)
+    return None if not found else all(s.fully_typed for s in found)
+
+
+def _no_type_hints(text: str) -> bool | None:
+    found = signatures(text)
+    return None if not found else all(s.untyped for s in found)
+
+
+_CODE_LINE = re.compile(
+    r"^(?:def \w+\(|class \w+[(:]|import \w|from [\w.]+ import |return\b|print\(|for \w+ in .+:$|while .+:$"
+    r"|if .+:$|@\w+|\w+ = \S|\s{4}\S.*[()=:]\s*$)"
+)
+
+
+def code_outside_fences(text: str) -> int:
+    """Lines that look like code but sit outside any fenced code block."""
+    count, fenced = 0, False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and _CODE_LINE.match(line):
+            count += 1
+    return count
+
+
+def _fenced(text: str) -> bool | None:
+    loose = code_outside_fences(text)
+    if loose:
+        return False
+    return True if _FENCE.search(text) else None
+
+
+def casual_markers(text: str) -> int:
+    """Contractions plus casual words ("gonna", "basically", "stuff"): how chatty the register is."""
+    return len(_CONTRACTION.findall(text)) + len(_SLANG.findall(text))
 
 
 def _answer_first(text: str) -> bool:
@@ -58,23 +204,48 @@ def _answer_first(text: str) -> bool:
     return not re.match(r"(great|good|sure|certainly|absolutely|well|so|there are|it depends|let me|first)", first)
 
 
-CHECKERS: dict[str, Callable[[str], bool]] = {
+CHECKERS: dict[str, Callable[[str], bool | None]] = {
     "length:short": lambda t: len(words(t)) <= 80,
     "length:long": lambda t: len(words(t)) >= 150,
     "format:prose": lambda t: not _BULLET.search(t),
     "format:lists": lambda t: bool(_BULLET.search(t)),
     "format:no_headings": lambda t: not _HEADING.search(t),
     "headings:none": lambda t: not _HEADING.search(t),
+    "table:use": lambda t: len(_TABLE_ROW.findall(t)) >= 2,
+    "table:none": lambda t: len(_TABLE_ROW.findall(t)) < 2,
     "emoji:none": lambda t: not _EMOJI.search(t),
+    "emoji:use": lambda t: bool(_EMOJI.search(t)),
     "answer:yes_no": lambda t: bool(re.match(r"\s*(yes|no)\b[.!]?\s*$", t, re.IGNORECASE)),
     "filler:none": lambda t: not _FILLER.search(t),
+    "filler:friendly": lambda t: bool(_FILLER.search(t)),
+    "greeting:none": lambda t: not _GREETING.match(t),
+    "apology:none": lambda t: not _APOLOGY.search(t),
+    "disclaimers:none": lambda t: not _DISCLAIMER.search(t),
     "citations:required": lambda t: bool(_CITATION.search(t)),
+    "citations:none": lambda t: not _CITATION.search(t),
     "units:metric": lambda t: not _IMPERIAL.search(t),
     "units:imperial": lambda t: not _METRIC.search(t),
+    "currency:eur": _currency_checker("eur"),
+    "currency:usd": _currency_checker("usd"),
+    "currency:gbp": _currency_checker("gbp"),
+    "code:type_hints": _type_hints,
+    "code:no_type_hints": _no_type_hints,
+    "code:fenced": _fenced,
     "tone:formal": lambda t: not _CONTRACTION.search(t) and "!" not in t and not _EMOJI.search(t),
+    "tone:casual": lambda t: casual_markers(t) > 0,
     "tone:neutral": lambda t: "!" not in t,
     "structure:answer_first": _answer_first,
 }
+
+# Values of one family that do not exclude each other: fenced code can have type hints or not, and a plain
+# "yes" is also an answer without explanation.
+COMPATIBLE: frozenset[frozenset[str]] = frozenset(
+    {
+        frozenset({"code:fenced", "code:type_hints"}),
+        frozenset({"code:fenced", "code:no_type_hints"}),
+        frozenset({"answer:yes_no", "answer:bare"}),
+    }
+)
 
 
 def split_aspect(aspect: str | None) -> tuple[str | None, str | None]:
@@ -85,14 +256,16 @@ def split_aspect(aspect: str | None) -> tuple[str | None, str | None]:
 
 
 def contradicts(a: str | None, b: str | None) -> bool:
-    """Two aspects of one family with different values ask for opposite things."""
+    """Two aspects of one family with different values ask for opposite things (unless :data:`COMPATIBLE`)."""
     family_a, value_a = split_aspect(a)
     family_b, value_b = split_aspect(b)
-    return family_a is not None and family_a == family_b and value_a != value_b
+    if family_a is None or family_a != family_b or value_a == value_b:
+        return False
+    return frozenset({a, b}) not in COMPATIBLE
 
 
 def complies(aspect: str | None, response: str) -> bool | None:
-    """Whether ``response`` already follows a rule of this aspect; None when no checker knows."""
+    """Whether ``response`` already follows a rule of this aspect; None when no checker knows or can tell."""
     if not aspect:
         return None
     family, value = split_aspect(aspect)

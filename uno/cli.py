@@ -449,6 +449,110 @@ def demo(state: CliState, keep: bool) -> None:
     run_demo(state.paths.root if keep or state.store_dir else None, echo=click.echo)
 
 
+# ------------------------------------------------------------------------------------------ serve
+
+SERVE_EPILOG = """\b
+Examples:
+  uno serve --api-key sk-acme=acme                  REST API on http://127.0.0.1:8080
+  uno serve --api-key sk-acme=acme --upstream openai/gpt-4o-mini
+                                                    ... plus the OpenAI-compatible memory proxy
+  UNO_API_KEYS=sk-acme=acme,sk-globex=globex uno serve --port 9000
+  uno serve --no-auth --upstream ollama/llama3 --upstream-base http://127.0.0.1:11434
+
+\b
+Each API key belongs to one namespace (tenant) and sees only its data. An app switches to the
+proxy by setting its OpenAI client's base_url to http://HOST:PORT/v1 and api_key to its uno key.
+The upstream's own credentials come from litellm's environment variables (OPENAI_API_KEY, ...)
+or from the variable named by --upstream-key-env. OpenAPI document: http://HOST:PORT/docs"""
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@main.command(epilog=SERVE_EPILOG)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option(
+    "--upstream",
+    default=None,
+    metavar="MODEL",
+    help="litellm model the proxy forwards to (e.g. openai/gpt-4o-mini); enables /v1/chat/completions.",
+)
+@click.option("--upstream-base", default=None, metavar="URL", help="API base URL of the upstream model.")
+@click.option(
+    "--upstream-key-env", default=None, metavar="VAR", help="Environment variable holding the upstream's API key."
+)
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    metavar="KEY=NAMESPACE",
+    help="An API key and its tenant (repeatable). Also read from $UNO_API_KEYS (comma-separated).",
+)
+@click.option("--no-auth", is_flag=True, help="Serve without keys, all requests in --namespace (local use only).")
+@click.option(
+    "--max-body-bytes",
+    default=2 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Larger request bodies are refused (413).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+@pass_state
+def serve(
+    state: CliState,
+    host: str,
+    port: int,
+    upstream: str | None,
+    upstream_base: str | None,
+    upstream_key_env: str | None,
+    api_keys: tuple[str, ...],
+    no_auth: bool,
+    max_body_bytes: int,
+    log_level: str,
+) -> None:
+    """Serve the REST API and, with --upstream, the OpenAI-compatible memory proxy."""
+    from uno.server.auth import API_KEYS_ENV, parse_api_keys
+
+    try:
+        keys = parse_api_keys([*os.environ.get(API_KEYS_ENV, "").split(","), *api_keys])
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    if keys and no_auth:
+        raise BadInput("--no-auth serves without keys: do not give API keys with it")
+    if not keys and not no_auth:
+        raise BadInput(f"no API key: pass --api-key KEY=NAMESPACE or set ${API_KEYS_ENV} (--no-auth for local use)")
+    if upstream_key_env is not None and not os.environ.get(upstream_key_env):
+        raise BadInput(f"--upstream-key-env: ${upstream_key_env} is not set")
+    if no_auth and host not in _LOOPBACK:
+        click.echo(f"warning: serving without API keys on {host}: anyone who can reach it can read the store", err=True)
+    import uvicorn
+
+    from uno.memory import UnoMemory
+    from uno.server import Upstream, create_app
+
+    namespace = state.namespace or DEFAULT_NAMESPACE
+    model = None
+    if upstream is not None:
+        key = os.environ[upstream_key_env] if upstream_key_env else None
+        model = Upstream(upstream, api_base=upstream_base, api_key=key)
+    with UnoMemory(state.paths.root, namespace=namespace) as memory:
+        app = create_app(
+            memory,
+            api_keys=keys,
+            upstream=model,
+            anonymous_namespace=namespace if no_auth else None,
+            max_body_bytes=max_body_bytes,
+            warm_up=True,
+        )
+        proxy = f", proxy to {upstream} at /v1/chat/completions" if upstream else ""
+        click.echo(f"uno: serving {state.paths.root} on http://{host}:{port}{proxy}", err=True)
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
 # ------------------------------------------------------------------------------------------ rendering
 
 

@@ -52,13 +52,14 @@ class ClusteringConfig:
 
 
 def normalize(vectors: npt.ArrayLike) -> Vectors:
-    array = np.asarray(vectors, dtype=np.float32)
+    array: Vectors = np.asarray(vectors, dtype=np.float32)
     if array.ndim == 1:
         norm = float(np.linalg.norm(array))
-        return array / norm if norm > 0 else array
+        return (array / norm).astype(np.float32) if norm > 0 else array
     norms = np.linalg.norm(array, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (array / norms).astype(np.float32)
+    out: Vectors = (array / norms).astype(np.float32)
+    return out
 
 
 def dual_vectors(query_vectors: Vectors, feedback_vectors: Vectors, query_weight: float = 0.5) -> Vectors:

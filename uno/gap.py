@@ -31,7 +31,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from rule_store.records import Cluster, Polarity, Route, Rule, RuleStatus, Verdict
+from rule_store.records import Cluster, FeedbackKind, Polarity, Route, Rule, RuleStatus, Verdict
 from uno.aspects import complies, contradicts, split_aspect
 
 MANUAL_PREFIX = "manual:"
@@ -113,22 +113,27 @@ class ResponsePriorScorer:
                 scores[i] = value
         return scores
 
-    def _compliance(self, aspect: str | None, weighted: Sequence[tuple[str, float]]) -> tuple[float, float]:
+    def _compliance(self, rule: Rule, weighted: Sequence[tuple[str, float]]) -> tuple[float, float]:
         """(weighted share of checkable responses that comply, total weight checked)."""
-        known = [(ok, w) for ok, w in ((complies(aspect, text), w) for text, w in weighted) if ok is not None]
+        known = [(ok, w) for ok, w in ((rule_complies(rule, text), w) for text, w in weighted) if ok is not None]
         total = sum(w for _, w in known)
         return (sum(w for ok, w in known if ok) / total if total else 0.0), total
 
     def _checked_novelty(self, rule: Rule, context: GapContext) -> float | None:
         sources = set(rule.source_log_ids)
-        evidence = [(context.responses[i], 1.0) for i in sorted(sources) if i in context.responses]
+        # An edit shows the user changed exactly this: its response did not already comply, whatever a checker
+        # thinks. Only stated feedback (follow-ups, reactions) can be about something the response already did.
+        edited = {e.log_id for e in rule.evidence if e.kind is FeedbackKind.EDIT}
+        stated = sorted(sources - edited)
+        evidence = [(context.responses[i], 1.0) for i in stated if i in context.responses]
         prior = [
             (text, 2.0 if log_id in context.satisfied else 1.0)
             for log_id, text in sorted(context.responses.items())
             if log_id not in sources
         ]
-        own, own_weight = self._compliance(rule.aspect, evidence)
-        rest, rest_weight = self._compliance(rule.aspect, prior)
+        own, own_weight = self._compliance(rule, evidence)
+        own, own_weight = _with_edits(own, own_weight, len(edited & set(context.responses)))
+        rest, rest_weight = self._compliance(rule, prior)
         if own_weight == 0 and rest_weight < self._min_checked:
             return None
         if own_weight == 0:
@@ -146,6 +151,30 @@ class ResponsePriorScorer:
         best = (vectors @ self._prior_vectors.T).max(axis=1)
         # Cosine 0.85+ to a default behaviour reads as "the same instruction"; 0.45 and below as unrelated.
         return [round(float(np.clip((0.85 - s) / 0.40, 0.0, 1.0)), 4) for s in best]
+
+
+def _with_edits(share: float, weight: float, edits: int) -> tuple[float, float]:
+    """Fold edited responses (non-compliant by construction) into a compliance share."""
+    total = weight + edits
+    return (share * weight / total if total else 0.0), total
+
+
+_WORD_LIMIT = re.compile(r"(\d+)\s*words?", re.IGNORECASE)
+_SENTENCE_LIMIT = re.compile(r"(\d+|one|two|three)\s*sentences?", re.IGNORECASE)
+_NUMBERS = {"one": 1, "two": 2, "three": 3}
+
+
+def rule_complies(rule: Rule, response: str) -> bool | None:
+    """Whether ``response`` already follows ``rule``: its aspect's checker, sharpened by a stated length limit."""
+    if rule.aspect == "length:short":
+        words = _WORD_LIMIT.search(rule.do)
+        if words:
+            return len(response.split()) <= int(words.group(1)) * 1.3
+        sentences = _SENTENCE_LIMIT.search(rule.do)
+        if sentences:
+            limit = _NUMBERS.get(sentences.group(1).lower()) or int(sentences.group(1))
+            return len(re.findall(r"[.!?](\s|$)", response.strip())) <= limit
+    return complies(rule.aspect, response)
 
 
 # --- rule gating

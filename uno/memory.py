@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -117,6 +118,9 @@ class _NamespaceView:
     rules_by_log: dict[str, list[str]] = field(default_factory=dict)
     experiences_by_cluster: dict[str, list[Experience]] = field(default_factory=dict)
     rule_vectors: dict[str, Vectors] = field(default_factory=dict)
+    # The store's build generation this view was made from, and when that was last compared.
+    generation: str | None = None
+    checked_at: float = 0.0
 
 
 @dataclass
@@ -158,6 +162,7 @@ class UnoMemory:
         budget_tokens: int = DEFAULT_BUDGET_TOKENS,
         log_similarity: float = 0.62,
         progress: bool = False,
+        reload_interval: float = 2.0,
     ) -> None:
         self.paths = StorePaths.resolve(path).ensure()
         if store is None:
@@ -171,6 +176,8 @@ class UnoMemory:
         self.budget_tokens = budget_tokens
         self.log_similarity = log_similarity
         self.progress = progress
+        # How often (seconds) augment checks whether another process rebuilt the store.
+        self.reload_interval = reload_interval
         self._embedder = embedder
         self.llm = llm
         self._distiller = distiller
@@ -394,7 +401,9 @@ class UnoMemory:
         gated = self._gate(rules, clusters, facts, qvec, home)
         routed = self._route(clusters, gated, facts)
         self._write_results(ns, gated, routed, old_clusters, home, facts)
-        self._views[ns] = self._make_view(ns, routed, gated, qvec, rule_vec)
+        view = self._make_view(ns, routed, gated, qvec, rule_vec)
+        view.generation = self.store.get_meta(_generation_key(ns))
+        self._views[ns] = view
         self._save_view(ns)
         return BuildReport(
             namespace=ns,
@@ -526,10 +535,11 @@ class UnoMemory:
     def _route(self, clusters: list[Cluster], rules: list[Rule], facts: dict[str, _LogFacts]) -> list[Cluster]:
         experiences = self.store.list_experiences(Scope(namespace=clusters[0].namespace)) if clusters else []
         sources = {log_id for e in experiences for log_id in e.source_log_ids}
+        rules_of_cluster = _rules_by_cluster(clusters, rules)
         routed = []
         for cluster in clusters:
             members = set(cluster.member_log_ids)
-            cluster_rules = [r for r in rules if members.intersection(r.source_log_ids)]
+            cluster_rules = rules_of_cluster.get(cluster.id, [])
             verdicts = {m: facts[m].verdict for m in members}
             routed.append(
                 route_cluster(cluster, cluster_rules, verdicts, self.gate, has_experiences=bool(members & sources))
@@ -563,7 +573,7 @@ class UnoMemory:
                 h.model_copy(update={"cluster_id": cluster_of_log.get(h.source_log_id)})
                 for h in self.store.list_hindsight(scope)
             )
-            self.store.set_meta(f"built_at:{ns}", datetime.now(UTC).isoformat())
+            self.store.set_meta(_generation_key(ns), f"{datetime.now(UTC).isoformat()}/{os.getpid()}/{id(self)}")
 
     # --- read model
 
@@ -590,12 +600,7 @@ class UnoMemory:
                 [c.id for c in clusters],
                 np.stack([np.asarray(c.centroid, dtype=np.float32) for c in clusters]),
             )
-        for rule in active.values():
-            for cluster in clusters:
-                if set(cluster.member_log_ids).intersection(rule.source_log_ids):
-                    view.rules_by_cluster.setdefault(cluster.id, []).append(rule.id)
-            for log_id in rule.source_log_ids:
-                view.rules_by_log.setdefault(log_id, []).append(rule.id)
+        _link(view, clusters, list(active.values()), self.store.list_experiences(Scope(namespace=ns)))
         view.log_index = FaissIndex(dim)
         learnt_logs = sorted(i for i in view.rules_by_log if i in qvec)
         if learnt_logs:
@@ -603,16 +608,16 @@ class UnoMemory:
         view.rule_index = FaissIndex(dim)
         if active:
             view.rule_index.upsert(list(active), np.stack([rule_vec[i] for i in active]))
-        for exp in self.store.list_experiences(Scope(namespace=ns)):
-            cluster_id = exp.cluster_id
-            if cluster_id:
-                view.experiences_by_cluster.setdefault(cluster_id, []).append(exp)
         return view
 
     def _index_name(self, ns: str, kind: str) -> str:
         return f"{stable_hash(ns, length=12)}.{kind}"
 
+    def _generation_file(self, ns: str) -> Path:
+        return self.paths.index_dir / f"{stable_hash(ns, length=12)}.generation"
+
     def _save_view(self, ns: str) -> None:
+        """Write the FAISS files, then (atomically) which build generation they belong to."""
         view = self._views[ns]
         for kind, index in (
             ("centroids", view.centroid_index),
@@ -621,57 +626,61 @@ class UnoMemory:
         ):
             if index is not None:
                 index.save(self.paths.index_dir, self._index_name(ns, kind))
-        self.store.set_meta(f"index_saved_at:{ns}", datetime.now(UTC).isoformat())
+        marker = self._generation_file(ns)
+        scratch = marker.with_suffix(f".tmp{os.getpid()}")
+        scratch.write_text(view.generation or "", encoding="utf-8")
+        os.replace(scratch, marker)
 
     def _view(self, ns: str) -> _NamespaceView:
+        """The current read model; reloaded when another process (or instance) has built since."""
         view = self._views.get(ns)
-        if view is None:
-            with self._write_lock:
-                view = self._views.get(ns) or self._load_view(ns)
+        now = time.monotonic()
+        if view is not None and now - view.checked_at < self.reload_interval:
+            return view
+        with self._write_lock:
+            view = self._views.get(ns)
+            current = self.store.get_meta(_generation_key(ns))
+            if view is None or view.generation != current:
+                view = self._load_view(ns, current)
                 self._views[ns] = view
+            view.checked_at = now
         return view
 
-    def _load_view(self, ns: str) -> _NamespaceView:
+    def _load_view(self, ns: str, generation: str | None) -> _NamespaceView:
         """Rebuild the read model from the store and the saved FAISS files (no embedding when they are current)."""
         from uno.index import FaissIndex
 
         scope = Scope(namespace=ns)
         clusters = self.store.list_clusters(scope)
         rules = self.store.list_rules(scope, status=RuleStatus.ACTIVE)
+        marker = self._generation_file(ns)
+        saved = marker.read_text(encoding="utf-8") if marker.exists() else None
         indexes = {
             kind: FaissIndex.load(self.paths.index_dir, self._index_name(ns, kind))
             for kind in ("centroids", "logs", "rules")
         }
-        fresh = all(i is not None for i in indexes.values()) and len(indexes["rules"] or []) == len(rules)
-        if not fresh:
+        if generation is None or saved != generation or any(i is None for i in indexes.values()):
             facts = self._log_facts(ns, rules)
             learnt = sorted(i for i, f in facts.items() if f.rule_ids)
             vectors = self._embed_map([facts[i].log.query for i in learnt])
             view = self._make_view(
                 ns, clusters, rules, dict(zip(learnt, vectors, strict=True)), self._rule_vectors(rules)
             )
+            view.generation = generation
             self._views[ns] = view
-            if clusters:
+            if generation is not None:
                 self._save_view(ns)
             return view
-        view = self._make_view(ns, [], [], {}, {})
-        view.clusters = {c.id: c for c in clusters}
-        view.rules = {r.id: r for r in rules}
-        view.rule_vectors = self._rule_vectors(rules)
-        view.centroid_index, view.log_index, view.rule_index = (
-            indexes["centroids"],
-            indexes["logs"],
-            indexes["rules"],
+        view = _NamespaceView(
+            clusters={c.id: c for c in clusters},
+            centroid_index=indexes["centroids"],
+            log_index=indexes["logs"],
+            rule_index=indexes["rules"],
+            rules={r.id: r for r in rules},
+            rule_vectors=self._rule_vectors(rules),
+            generation=generation,
         )
-        for rule in rules:
-            for cluster in clusters:
-                if set(cluster.member_log_ids).intersection(rule.source_log_ids):
-                    view.rules_by_cluster.setdefault(cluster.id, []).append(rule.id)
-            for log_id in rule.source_log_ids:
-                view.rules_by_log.setdefault(log_id, []).append(rule.id)
-        for exp in self.store.list_experiences(scope):
-            if exp.cluster_id:
-                view.experiences_by_cluster.setdefault(exp.cluster_id, []).append(exp)
+        _link(view, clusters, rules, self.store.list_experiences(scope))
         return view
 
     # --- reads
@@ -972,6 +981,34 @@ def _merge_evidence(rule: Rule, extra: Sequence[Evidence]) -> Rule:
     seen = {(e.log_id, e.quote) for e in rule.evidence}
     evidence = list(rule.evidence) + [e for e in extra if (e.log_id, e.quote) not in seen]
     return rule.model_copy(update={"evidence": evidence, "updated_at": datetime.now(UTC)})
+
+
+def _generation_key(ns: str) -> str:
+    return f"generation:{ns}"
+
+
+def _rules_by_cluster(clusters: Sequence[Cluster], rules: Sequence[Rule]) -> dict[str, list[Rule]]:
+    """Each cluster's rules: those with evidence from at least one of its members (one pass over the evidence)."""
+    cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
+    out: dict[str, list[Rule]] = {}
+    for rule in rules:
+        for cluster_id in sorted({cluster_of_log[i] for i in rule.source_log_ids if i in cluster_of_log}):
+            out.setdefault(cluster_id, []).append(rule)
+    return out
+
+
+def _link(
+    view: _NamespaceView, clusters: Sequence[Cluster], rules: Sequence[Rule], experiences: Sequence[Experience]
+) -> None:
+    """Fill the read model's lookups: rules per cluster and per log, experiences per cluster."""
+    for cluster_id, members in _rules_by_cluster(clusters, rules).items():
+        view.rules_by_cluster[cluster_id] = [r.id for r in members]
+    for rule in rules:
+        for log_id in rule.source_log_ids:
+            view.rules_by_log.setdefault(log_id, []).append(rule.id)
+    for exp in experiences:
+        if exp.cluster_id:
+            view.experiences_by_cluster.setdefault(exp.cluster_id, []).append(exp)
 
 
 def _count(values: Iterable[str]) -> dict[str, int]:

@@ -175,3 +175,29 @@ def test_route_follows_the_unexplained_share() -> None:
     assert routed.gap_score == 0.0 and routed.route is Route.PRIMARY
     empty = route_cluster(cluster, [], dict.fromkeys("abcd", Verdict.SATISFIED), CONFIG, has_experiences=False)
     assert empty.route is Route.NONE
+
+
+def test_an_edit_is_never_known() -> None:
+    scorer = ResponsePriorScorer()
+    edited = Evidence(log_id="a", user_id="u1", kind=FeedbackKind.EDIT, quote="q", weight=0.9)
+    rule = make_rule("Do not use emojis.", "emoji:none", edited)
+    # the checker sees no emoji in the edited response, but the user edited it: not something the model already did
+    context = GapContext(responses={"a": "Plain text.", "b": "Plain.", "c": "Also plain.", "d": "Fine."})
+    (novelty,) = scorer.novelty([rule], context)
+    assert novelty is not None and novelty > CONFIG.known_novelty_threshold
+
+
+@pytest.mark.parametrize(
+    ("do", "response", "expected"),
+    [
+        ("Keep the answer to about 10 words.", "word " * 40, False),
+        ("Keep the answer to about 10 words.", "word " * 11, True),
+        ("Keep the answer to 2 sentences.", "One. Two. Three.", False),
+        ("Keep the answer to two sentences.", "One. Two.", True),
+        ("Keep the answer short.", "word " * 40, True),
+    ],
+)
+def test_stated_length_limits_sharpen_the_checker(do: str, response: str, expected: bool) -> None:
+    from uno.gap import rule_complies
+
+    assert rule_complies(make_rule(do, "length:short"), response) is expected

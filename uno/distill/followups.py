@@ -19,13 +19,24 @@ from uno.distill.mentions import (
     MENTION_BY_GROUP,
     MENTION_RE,
     Cue,
+    Mention,
     find_languages,
     find_limits,
     negated_complaint,
+    place_currency,
+    post_cue_end,
     read_cue,
 )
 from uno.distill.noise import NoiseLabel, find_noise, mask_abuse
-from uno.distill.text import content_words, normalize, overlap, split_clauses, split_sentences
+from uno.distill.text import (
+    Sentence,
+    content_words,
+    normalize,
+    overlap,
+    split_clauses,
+    split_sentences,
+    word_set,
+)
 
 
 class FollowupKind(StrEnum):
@@ -56,6 +67,7 @@ class Finding:
     reading: str  # "a complaint", "a request", "a rejection", "a correction"
     generic: bool  # rewritten from the user's words, no template matched
     weak: bool = False  # only a polite "can you ... ?" points at it: may be a new request, not feedback
+    vague: bool = False  # a vague complaint ("wall of text") that a precise request beside it explains
 
 
 @dataclass(frozen=True)
@@ -143,7 +155,10 @@ _QUESTION_START = re.compile(
     r"^(?:what|what's|how|why|when|where|which|who|whom|whose|is|are|was|were|can|could|would|will|do|does|did"
     r"|should|shall|may|might|tell me|explain)\b"
 )
-_BARE_FILLER = re.compile(r"\b(?:please|pls|only|just|in|into|as|a|an|the|more|some|with|next time|thanks)\b|[.!?]")
+_BARE_FILLER = re.compile(
+    r"\b(?:please|pls|only|just|in|into|as|a|an|the|more|some|with|next time|thanks|thank you|honestly|um|hmm+|ok"
+    r"|okay|so|but|well|lol|tbh|seriously|again|always|for me)\b|[^\w\s,]"
+)
 # A follow-up that brings up something the query and answer never mention is a new topic, not a correction.
 NEW_TOPIC_OVERLAP = 0.2
 _READINGS = {Cue.STRONG_ASK: "a request", Cue.ASK: "a request", Cue.NONE: "a request", Cue.REJECT: "a rejection"}
@@ -162,6 +177,28 @@ def _masked(norm: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+# "thanks for being polite, keep it that way", "I like emojis, please use them": praise that asks for more.
+_KEEP_IT = re.compile(
+    r"\bkeep (?:it|this|that|them|doing (?:it|this|that))(?: (?:that|this|the same) way| up| coming)?\b"
+    r"|\b(?:please |pls )?(?:use|add|include) (?:them|it|those|these|that)\b"
+    r"|\bmore of (?:that|this|them|those)\b|\bkeep using (?:them|it|those|these)\b"
+)
+# "dollars??": a currency (or another alternative) doubted by a question mark, not asked for.
+_DOUBT = re.compile(r"^\s*\?")
+
+
+def _direction(clause: str, sentence: str, match: re.Match[str], mention: Mention, *, strong: bool) -> Cue:
+    """Which way a plain or rejected phrase points, reading its clause (and the sentence for praise)."""
+    cue = read_cue(clause, match.start(), match.end())
+    if cue is Cue.NONE and mention.doubted_by_question and _DOUBT.match(clause[match.end() :]):
+        return Cue.REJECT
+    if cue is Cue.NONE and mention.bare_asks and _bare(clause, match.start(), match.end()):
+        return Cue.STRONG_ASK if strong else Cue.ASK
+    if cue is Cue.PRAISE and _KEEP_IT.search(sentence):
+        return Cue.ASK
+    return cue
+
+
 def _templates(clause: str, sentence: str, quote: str, *, strong: bool) -> list[Finding]:
     """Template findings in one normalised clause (``sentence`` is the whole normalised sentence)."""
     found: list[Finding] = []
@@ -174,16 +211,19 @@ def _templates(clause: str, sentence: str, quote: str, *, strong: bool) -> list[
         weak = not strong
         found.append(Finding(ask.instruction, quote, clause[ask.start : ask.end], "a request", False, weak))
     clause = _masked(clause, language_spans)
+    settled_until = 0  # words after a phrase that only said which way it points
     for match in MENTION_RE.finditer(clause):
+        if match.start() < settled_until:
+            continue
         mention = MENTION_BY_GROUP[match.lastgroup or ""]
         trigger = match.group(0)
         if mention.mode == "fixed":
             if mention.asked and not negated_complaint(clause, match.start()):
-                found.append(Finding(CATALOG[mention.asked], quote, trigger, "a complaint", False))
+                instruction = CATALOG[mention.asked]
+                found.append(Finding(instruction, quote, trigger, "a complaint", False, vague=mention.vague))
             continue
-        cue = read_cue(clause, match.start(), match.end())
-        if cue is Cue.NONE and _bare(clause, match.start(), match.end()):
-            cue = Cue.STRONG_ASK if strong else Cue.ASK
+        cue = _direction(clause, sentence, match, mention, strong=strong)
+        settled_until = post_cue_end(clause, match.end())
         name = mention.rejected if cue is Cue.REJECT else mention.asked if cue in (Cue.ASK, Cue.STRONG_ASK) else None
         if (mention.mode == "reject" and cue is not Cue.REJECT) or name is None:
             continue
@@ -228,17 +268,35 @@ def _generic(clause: str, norm: str, quote: str, *, strong: bool) -> Finding | N
     return Finding(instruction, quote, clause.strip(), "a correction", True, weak)
 
 
-def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """One finding per instruction; a specific length limit replaces a vague "keep it short"."""
+def _subsumed(finding: Finding, findings: list[Finding]) -> bool:
+    """Whether a more precise finding of the same message already says what this one says."""
+    name, aspect = finding.instruction.name, finding.instruction.aspect
     names = {f.instruction.name for f in findings}
     aspects = {f.instruction.aspect for f in findings if f.instruction.name not in ("short", "long")}
+    precise = [f for f in findings if not f.generic and not f.vague]
+    if name == "short" and "length:short" in aspects:
+        return True  # a specific limit ("under 50 words") replaces a vague "keep it short"
+    if name == "long" and ("length:long" in aspects or "explain" in names):
+        return True  # "a bare yes isn't helpful, more details": the explanation is what was missing
+    if "yes_no" in names and aspect in ("length:short", "answer:bare"):
+        return True  # "skip the explanation, yes or no?": a plain yes or no is already short and bare
+    if finding.vague:
+        return bool(precise)  # "wall of text... bullets please": the wall is why they want bullets
+    if finding.generic and precise:
+        # "stop with the bullet points, i want normal sentences": the generic rule only restates the template.
+        said = set().union(*(content_words(f.instruction.do + " " + f.trigger) for f in precise))
+        own = content_words(finding.instruction.do) - {finding.instruction.do.split()[0].lower()}
+        return own <= said | _FORM_WORDS
+    return False
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per instruction, without those a more precise finding of the message subsumes."""
     out: list[Finding] = []
     seen: set[str] = set()
     for finding in findings:
-        name, key = finding.instruction.name, finding.instruction.do.lower()
-        if name == "short" and ("length:short" in aspects or "yes_no" in names):
-            continue
-        if name == "long" and "length:long" in aspects:
+        key = finding.instruction.do.lower()
+        if _subsumed(finding, findings):
             continue
         if key not in seen:
             seen.add(key)
@@ -274,6 +332,19 @@ class _Reference:
         return self._words
 
 
+# Words that describe the form of an answer rather than a subject: "could you use a more formal register?" asks
+# nothing new, however little it shares with the answer.
+_FORM_WORDS = word_set(
+    """
+    use write make keep put tone register style voice format formatting version text reply replies respond
+    response responses answer answers language wording sentence sentences word words paragraph paragraphs bit
+    little instead next time future appropriate better here there way everywhere thing things stuff read easier
+    amount amounts code function signature signatures snippet example examples output normal normally plain
+    proper properly simple clean person human
+    """
+)
+
+
 def _drops_as_new_topic(sentence: str, findings: list[Finding], reference: _Reference) -> bool:
     """ "Can you give me a brief history of Rome?" after a cooking answer: a new request, not feedback."""
     if not findings or not all(f.weak for f in findings):
@@ -283,8 +354,52 @@ def _drops_as_new_topic(sentence: str, findings: list[Finding], reference: _Refe
     rest = sentence
     for finding in findings:
         rest = rest.replace(finding.trigger, " ")
-    own = content_words(rest)
+    own = content_words(rest) - _FORM_WORDS
     return len(own) >= 2 and len(own & reference.words) / len(own) < NEW_TOPIC_OVERLAP
+
+
+# "..., it looks unprofessional", "because it's cluttered": why the user wants the change, not another change.
+_JUSTIFICATION = re.compile(
+    r"^(?:because|since|cause|cuz|coz|(?:it|this|that|they|these|those|which) (?:looks?|seems?|feels?|reads?"
+    r"|sounds?|makes? (?:it|me|them)))\b"
+)
+
+
+def _sentence_findings(sentence: Sentence, sentence_norm: str, *, abuse: bool, strong: bool) -> list[Finding]:
+    """The findings of one sentence, clause by clause: templates first, else the clause rewritten generically."""
+    found: list[Finding] = []
+    for clause in split_clauses(sentence.text):
+        clause_norm = mask_abuse(normalize(clause)) if abuse else normalize(clause)
+        if not clause_norm.strip(" ,"):
+            continue
+        if found and _JUSTIFICATION.match(clause_norm):
+            continue
+        clause_findings = _templates(clause_norm, sentence_norm, sentence.text, strong=strong)
+        if not clause_findings and not _names_currency(clause_norm):
+            generic = _generic(clause_norm if abuse else clause, clause_norm, sentence.text, strong=strong)
+            clause_findings = [generic] if generic else []
+        found.extend(clause_findings)
+    return found
+
+
+_CURRENCY_MENTIONS = frozenset({"eur", "usd", "gbp"})
+
+
+def _names_currency(norm: str) -> bool:
+    """Whether a normalised text names a currency ("dollars??", "use € not $")."""
+    return any(MENTION_BY_GROUP[m.lastgroup or ""].name in _CURRENCY_MENTIONS for m in MENTION_RE.finditer(norm))
+
+
+def _currency_by_place(text: str, norm: str, findings: list[Finding]) -> list[Finding]:
+    """ "dollars?? i live in germany": the wrong currency doubted, the right one implied by where the user lives."""
+    if any((f.instruction.aspect or "").startswith("currency:") for f in findings) or not _names_currency(norm):
+        return []
+    implied = place_currency(norm)
+    if implied is None:
+        return []
+    instruction, phrase = implied
+    quote = next((s.text for s in split_sentences(text) if phrase in s.norm), text.strip())
+    return [Finding(instruction, quote, phrase, "a correction", False)]
 
 
 def read_followup(text: str, *, query: str, response: str) -> FollowupReading:
@@ -303,20 +418,11 @@ def read_followup(text: str, *, query: str, response: str) -> FollowupReading:
         strong = bool(_CORRECTION.search(judged))
         strong_any = strong_any or strong
         strong = strong or bool(_ACTUALLY.match(judged))
-        found: list[Finding] = []
-        for clause in split_clauses(sentence.text):
-            clause_norm = mask_abuse(normalize(clause)) if abuse else normalize(clause)
-            if not clause_norm.strip(" ,"):
-                continue
-            clause_findings = _templates(clause_norm, sentence_norm, sentence.text, strong=strong)
-            if not clause_findings:
-                generic = _generic(clause_norm if abuse else clause, clause_norm, sentence.text, strong=strong)
-                clause_findings = [generic] if generic else []
-            found.extend(clause_findings)
+        found = _sentence_findings(sentence, sentence_norm, abuse=bool(abuse), strong=strong)
         if not _drops_as_new_topic(sentence_norm, found, reference):
             findings.extend(found)
-    findings = _dedupe(findings)
     norm = normalize(text)
+    findings = _dedupe(findings + _currency_by_place(text, norm, findings))
     insistent = bool(_INSISTENT.search(norm))
     kind, note = _classify(norm, findings, abuse, strong_any, response, reference)
     return FollowupReading(text, kind, tuple(findings), noise, insistent, note)

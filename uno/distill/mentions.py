@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from uno.distill.catalog import LANGUAGES, Instruction, language_instruction, unit_limit, word_limit
+from uno.distill.catalog import CATALOG, LANGUAGES, Instruction, language_instruction, unit_limit, word_limit
 from uno.distill.text import NUMBER, parse_number
 
 Mode = Literal["plain", "fixed", "reject"]
@@ -30,11 +30,30 @@ class Mention:
     asked: str | None  # catalogue name when the phrase is asked for (or for a fixed phrase)
     rejected: str | None  # catalogue name when it is rejected
     pattern: str
+    # A clause that is only the phrase ("bullet points!") asks for it; not so for a quoted sign-off ("hope this
+    # helps") or a currency doubted with a question mark ("dollars??").
+    bare_asks: bool = True
+    doubted_by_question: bool = False
+    # A vague complaint ("wall of text", "confusing", "like a robot") that a precise request in the same message
+    # ("bullets please", "be friendlier") explains: alone it is a rule, beside one it is only the reason for it.
+    vague: bool = False
 
 
 _M = Mention
 MENTIONS: tuple[Mention, ...] = (
     # --- fixed phrases first: at one position the first alternative wins, and these are the longer readings
+    _M(
+        "context_first",
+        "fixed",
+        "context_first",
+        None,
+        r"(?:the |some |more )?(?:context|background|reasoning|explanation|rationale|how it works|the why)"
+        r"(?: \w+){0,2}? (?:first|before (?:(?:giving|telling) me |you give |jumping to |getting to )?(?:the |your )?"
+        r"(?:answer|verdict|conclusion|bottom line|result|recommendation))\b"
+        r"|(?:start|begin|open|lead) with (?:some |the |a bit of |a little )?(?:context|background)"
+        r"|build(?:ing)? up to (?:the|your) (?:answer|verdict|conclusion|point)|walk me through (?:it|this|that) first"
+        r"|(?:less|too|so|a bit|kinda|very) abrupt",
+    ),
     _M(
         "answer_first",
         "fixed",
@@ -43,11 +62,20 @@ MENTIONS: tuple[Mention, ...] = (
         r"(?:lead|start|begin|open) with (?:the|your) (?:answer|conclusion|bottom line|result|recommendation|verdict)"
         r"|answer first|(?:the |your )?answer (?:at the top|up front|upfront)|bottom line (?:up front|first)"
         r"|get to the point|(?:straight|right) to the point|cut to the chase|straight answer|direct answer"
-        r"|skip (?:the |all the )?(?:intro(?:duction)?|preamble|background|wind[- ]?up|small talk)"
-        r"|(?:no|without(?: the| an?)?|no need for (?:the|an?)) (?:intro(?:duction)?|preamble)|be (?:more )?direct"
-        r"|more direct|just answer (?:the|my) question|answer (?:the|my) question directly|just answer\s*[.!]*$"
-        r"|beat(?:ing)? around the bush"
-        r"|buried the (?:answer|lede|lead)",
+        r"|skip (?:the |all the )?(?:intro(?:duction)?|preamble|background|wind[- ]?up)"
+        r"|put (?:it|the answer|that|the verdict|the conclusion) (?:at the top|first|up front|upfront)"
+        r"|(?:read|wade through|scroll through|scroll past|get through) (?:\w+ ){1,3}before (?:the |your |getting to "
+        r"(?:the )?)?(?:actual |real )?answer|before (?:i got to |getting to |finding )?the (?:actual|real) answer"
+        r"|(?:no|without(?: the| an?)?|no need for (?:the|an?)) (?:intro(?:duction)?|preamble)"
+        r"|answer (?:the|my) question directly|beat(?:ing)? around the bush|buried the (?:answer|lede|lead)",
+    ),
+    _M(
+        "answer_first_vague",
+        "fixed",
+        "answer_first",
+        None,
+        r"be (?:more )?direct|more direct|just answer (?:the|my) question|just answer\s*[.!]*$",
+        vague=True,
     ),
     _M(
         "code_only",
@@ -63,7 +91,8 @@ MENTIONS: tuple[Mention, ...] = (
         "no_explain",
         None,
         r"(?:just|only) (?:(?:give me|want|need|show me|tell me|say) (?:the |a |your )?|the |a |your )(?:final )?"
-        r"(?:answer|number|result|command|name|value|figure|solution|verdict)(?! (?:to|for|of|the|is|was)\b)"
+        r"(?:answer|number|result|command|name|value|figure|solution|verdict)"
+        r"(?! (?:to|for|of|the|is|was|first|up front|upfront|at the top|before)\b)"
         r"|(?:answer|result|number) only|no need (?:to|for) (?:an? )?explain\w*"
         r"|(?:skip|drop|cut|spare me|without|no|lose|forget) (?:the |your |any |all the )?"
         r"(?:explanations?|commentary|backstory|lecture|rationale)"
@@ -77,7 +106,11 @@ MENTIONS: tuple[Mention, ...] = (
         None,
         r"explain (?:your|the) reasoning|show (?:your|the) (?:work|reasoning|math|calculations?)"
         r"|justify (?:it|that|your answer)|not just (?:the answer|a number|yes or no)"
-        r"|more than (?:just )?(?:yes or no|a number|the answer)",
+        r"|more than (?:just )?(?:yes or no|a number|the answer)|explain why|why though|more context"
+        r"|(?:don't|do not|not) just (?:say|answer|tell me|give me) (?:a )?(?:yes|no)\b"
+        r"|(?:instead of|rather than|not|no more|stop giving|enough with the|beyond) (?:just )?(?:a |the |these )?"
+        r"(?:one[- ]word|bare|single[- ]word|yes or no) (?:answers?|replies|responses)"
+        r"|(?:a )?bare (?:yes or no|yes|no)(?! answer)",
     ),
     _M(
         "short_fixed",
@@ -85,14 +118,22 @@ MENTIONS: tuple[Mention, ...] = (
         "short",
         None,
         r"too (?:long|lengthy|wordy|verbose|detailed|much text|much detail|much information|much info)(?! ago)"
-        r"|(?:way|far|much|a bit|a little|kinda|kind of|bit|slightly|waaay) too long|walls? of text"
+        r"|(?:way|far|much|a bit|a little|kinda|kind of|bit|slightly|waaay) too long"
         r"|long[- ]winded|verbose|wordy|rambl(?:e|ed|es|ing|y)|waffl(?:e|ed|es|ing)|tl;dr(?! (?:at|on)\b)"
-        r"|too much to read|(?:this|another|such an?|whole|an entire|a whole|thanks for the|i didn't ask for an?"
+        r"|(?:this|another|such an?|whole|an entire|a whole|thanks for the|i didn't ask for an?"
         r"|i did not ask for an?|nobody asked for an?|no one asked for an?) (?:essay|novel|lecture|dissertation"
         r"|thesis|book|saga)\b|overly long|bloated|padded|padding|summari[sz]e (?:it|this|that)"
         r"|sum (?:it|this|that) up|in a nutshell|the short version|give me the gist|just the gist|tl;dr version"
         r"|like an? (?:essay|novel|book|lecture|dissertation)|^an? (?:essay|novel|lecture|dissertation|book)\s*[.!]*$"
-        r"|too many words|too much (?:text|writing|reading)|quick(?:er)? (?:answers?|reply|replies|response|version)",
+        r"|too many words|quick(?:er)? (?:answers?|reply|replies|response|version)",
+    ),
+    _M(
+        "short_vague",
+        "fixed",
+        "short",
+        None,
+        r"walls? of text|too much to read|too much (?:text|writing|reading)",
+        vague=True,
     ),
     _M(
         "long_fixed",
@@ -101,19 +142,29 @@ MENTIONS: tuple[Mention, ...] = (
         None,
         r"too (?:short|brief|terse|vague|shallow|thin|superficial|sparse|general|generic)\b"
         r"|lacks? (?:detail|depth|substance)|lacking (?:detail|depth|substance)"
-        r"|not (?:enough|much) (?:detail|depth|info|information|substance)|barely (?:anything|said anything)",
+        r"|not (?:enough|much) (?:detail|depth|info|information|substance)|barely (?:anything|said anything)"
+        r"|(?:a bit|kinda|kind of|pretty|rather|quite|very|so) (?:thin|shallow|sparse|skimpy|superficial)\b"
+        r"|(?:explain|say|tell me) (?:a (?:bit|little|lot) )?more\b(?! (?:about|on|simply|clearly)\b)"
+        r"|(?:the |a |your )?full (?:explanation|answer|version|details|story|picture)|not just a summary",
     ),
     _M(
         "simple_fixed",
         "fixed",
         "simple",
         None,
-        r"too (?:technical|complicated|complex|advanced|academic|dense|jargony|sciency)|jargon(?:y)?|over my head"
-        r"|confusing|convoluted|hard to (?:follow|understand|read)"
+        r"too (?:technical|complicated|complex|advanced|academic|jargony|sciency)|jargon(?:y)?|over my head"
         r"|(?:i )?(?:don't|do not|didn't|did not|can't|cannot) (?:understand|follow)"
         r"(?: (?:this|that|it|your answer|the answer|any of (?:this|that|it)|a (?:word|thing)))?(?=\s*[.!?,]|\s*$)"
         r"|eli5|explain (?:it )?like i'?m (?:five|5|a (?:child|kid|beginner))|dumb (?:it |this )?down"
         r"|for (?:a )?(?:child|kid|beginner|five[- ]year[- ]old|5[- ]year[- ]old|non-expert|layperson|dummies)",
+    ),
+    _M(
+        "simple_vague",
+        "fixed",
+        "simple",
+        None,
+        r"(?:too |so |very )?dense|confusing|convoluted|hard to (?:follow|understand|read)",
+        vague=True,
     ),
     _M(
         "technical_fixed",
@@ -128,17 +179,27 @@ MENTIONS: tuple[Mention, ...] = (
         "fixed",
         "casual",
         None,
-        r"too (?:formal|stiff|robotic|stuffy|corporate|cold|dry|serious|impersonal|professional)"
-        r"|stiff|robotic|stuffy|corporate speak|like a robot|like a textbook",
+        r"too (?:formal|stiff|stuffy|corporate|dry|serious|professional)"
+        r"|stiff|stuffy|corporate speak|loosen up|talk normally"
+        r"|like a friend(?: would)?|not writing a contract|^relax\b",
+    ),
+    _M(
+        "casual_vague",
+        "fixed",
+        "casual",
+        None,
+        r"(?:too )?robotic|like a (?:robot|machine|textbook|manual)",
+        vague=True,
     ),
     _M(
         "formal_fixed",
         "fixed",
         "formal",
         None,
-        r"too (?:casual|informal|chatty|slangy|familiar|flippant|jokey|friendly)|slang(?:y)?|unprofessional"
-        r"|sloppy|flippant",
+        r"too (?:casual|informal|chatty|slangy|familiar|flippant|jokey|friendly)|slang(?:y)?"
+        r"|flippant|like a text message|text[- ]?speak|like a (?:lawyer|professional)(?: would)?",
     ),
+    _M("formal_vague", "fixed", "formal", None, r"unprofessional|sloppy", vague=True),
     _M(
         "neutral_fixed",
         "fixed",
@@ -149,12 +210,24 @@ MENTIONS: tuple[Mention, ...] = (
         r"|tone (?:it|this|that) down|calm down|less hype",
     ),
     _M(
+        "friendly_fixed",
+        "fixed",
+        "friendly",
+        None,
+        r"(?:be |sound |a (?:bit|little) |bit )?(?:friendlier|warmer|more personable|personable|more friendly"
+        r"|more human)\b(?! (?:up|water|weather|temperature|oven|climate|months?|days?)\b)"
+        r"|(?:so|too|a bit|kinda|very|rather|sounds?|feels?|seems?) (?:curt|cold|brusque|impersonal)\b"
+        r"|curt|brusque|impersonal"
+        r"|(?:add|include|with|give (?:it|me)) (?:a |some )?(?:friendly|warm|nice|personal) (?:intro|introduction"
+        r"|opening|greeting|closing|sign[- ]?off|touch|note|words?)",
+    ),
+    _M(
         "polite",
         "fixed",
         "polite",
         None,
-        r"condescending|patroni[sz]ing|rude|snarky|sarcastic|smug|talking down|passive[- ]aggressive|arrogant"
-        r"|dismissive",
+        r"condescending|patroni[sz]ing|rude(?:ness)?|snarky|sarcastic|smug|talking down|passive[- ]aggressive"
+        r"|arrogant|dismissive",
     ),
     _M(
         "no_moralizing",
@@ -182,7 +255,9 @@ MENTIONS: tuple[Mention, ...] = (
         r"not what i (?:asked|wanted|meant|was asking|need(?:ed)?|was looking for)"
         r"|(?:didn't|did not|doesn't|does not|don't|do not|never|failed to) (?:actually |even )?answer (?:my|the)"
         r" (?:actual )?question|answer (?:my|the) (?:actual )?question|off[- ]topic|irrelevant|beside the point"
-        r"|(?:missed|missing) the point|not relevant|unrelated|stay on (?:topic|track)"
+        r"|(?:missed|missing) the point|not relevant|stay on (?:topic|track)"
+        r"|(?:is|it's|that's|was|seems|completely|totally|entirely|so|very) unrelated|unrelated to (?:my|the) (?:question"
+        r"|request)"
         r"|focus on (?:my|the) (?:question|request)|read (?:my|the) question|you misunderstood",
     ),
     _M(
@@ -215,7 +290,9 @@ MENTIONS: tuple[Mention, ...] = (
         r"where did you get (?:that|this|these|it)|(?:back|prove) (?:it|that|this) up"
         r"|what(?:'s| is| are) (?:your|the) sources?|sources?\?|says who|according to (?:whom|who|what)"
         r"|(?:do|can) you (?:have|give|provide|share) (?:a |any |some )?(?:sources?|references?|citations?)"
-        r"|cite (?:your |the |some |any |all |proper |real )?(?:sources?|references?|studies|papers|it|this|that)",
+        r"|cite (?:your |the |some |any |all |proper |real |a )?(?:sources?|references?|studies|papers|it|this|that"
+        r"|something|anything)|citation needed|how (?:do|can|would|could) i (?:know|check|verify) (?:this|that|it)"
+        r"(?: is| was|'s)? (?:true|right|correct|accurate|legit|real)",
     ),
     _M(
         "steps_fixed",
@@ -227,7 +304,13 @@ MENTIONS: tuple[Mention, ...] = (
     ),
     # --- plain phrases: direction from cues
     _M("numbered", "plain", "numbered", "prose", r"numbered (?:list|lists|steps|points)"),
-    _M("yes_no", "plain", "yes_no", "explain", r"(?:a )?(?:simple )?yes or no(?: answer)?"),
+    _M(
+        "yes_no",
+        "plain",
+        "yes_no",
+        "explain",
+        r"(?:is it )?(?:an? )?(?:simple |plain |straight |clear )?yes or (?:a )?no(?: answer| question| reply)?",
+    ),
     _M(
         "lists",
         "plain",
@@ -257,7 +340,24 @@ MENTIONS: tuple[Mention, ...] = (
         "plain",
         "code_block",
         None,
-        r"code ?blocks?|code fences?|fenced code|backticks|triple backticks|(?:code|syntax) highlighting",
+        r"code ?blocks?|code fences?|fenced (?:code )?blocks?|fenced code|backticks|triple backticks"
+        r"|(?:code|syntax) highlighting",
+    ),
+    _M(
+        "type_hints_fixed",
+        "fixed",
+        "type_hints",
+        None,
+        r"untyped|un-typed|mypy(?: --)?(?: strict)?|pyright",
+    ),
+    _M(
+        "type_hints",
+        "plain",
+        "type_hints",
+        "no_type_hints",
+        r"type[- ]?hints?|type[- ]?hinting|type annotations?|annotations?|typing|type[- ]?annotat\w*|typed"
+        r"|return types?|types? (?:to|in|on|for) (?:the |your |each |every |all )?(?:signatures?|functions?"
+        r"|parameters|params|arguments|args|defs?)|->",
     ),
     _M(
         "markdown",
@@ -275,12 +375,27 @@ MENTIONS: tuple[Mention, ...] = (
         "casual",
         r"formal(?:ly)?|(?<!an )(?<!a )professional(?:ly)?|businesslike|business(?:-like)? tone|polished",
     ),
+    _M("contractions", "plain", "casual", "formal", r"contractions"),
     _M(
         "casual",
         "plain",
         "casual",
         "formal",
-        r"informal(?:ly)?|casual(?:ly)?|friendl(?:y|ier)|conversational|relaxed|laid[- ]back",
+        r"informal(?:ly)?|casual(?:ly)?|conversational|relaxed|laid[- ]back",
+    ),
+    _M(
+        "friendly",
+        "plain",
+        "friendly",
+        None,
+        r"(?<!-)friendl(?:y|ier)(?! (?:fire|reminder))|warmth|warm (?:tone|words|welcome|touch)",
+    ),
+    _M(
+        "polite_plain",
+        "plain",
+        "polite",
+        None,
+        r"polite(?:ly|ness)?|respectful(?:ly)?|courteous(?:ly)?|courtesy|be nice(?! to (?:have|see|know))",
     ),
     _M(
         "enthusiasm",
@@ -307,6 +422,30 @@ MENTIONS: tuple[Mention, ...] = (
         r"|american units|freedom units|us customary(?: units)?",
     ),
     _M(
+        "eur",
+        "plain",
+        "eur",
+        None,
+        r"euros?|eur|€",
+        doubted_by_question=True,
+    ),
+    _M(
+        "usd",
+        "plain",
+        "usd",
+        None,
+        r"(?:us |american |u\.s\. )?dollars?|usd|\$|bucks",
+        doubted_by_question=True,
+    ),
+    _M(
+        "gbp",
+        "plain",
+        "gbp",
+        None,
+        r"(?:british )?pounds? sterling|sterling|gbp|£|quid",
+        doubted_by_question=True,
+    ),
+    _M(
         "examples",
         "plain",
         "examples",
@@ -318,7 +457,7 @@ MENTIONS: tuple[Mention, ...] = (
         "plain",
         "cite",
         "no_cite",
-        r"sources?(?! (?:of|code|file|files)\b)|citations?|cite|citing|references?(?! (?:to|for)\b)|footnotes"
+        r"sources?(?! (?:of|code|file|files)\b)|citations?|cite|citing|references?(?! to\b)|footnotes"
         r"|bibliography",
     ),
     _M("explanation", "plain", "explain", "no_explain", r"explanations?|reasoning|commentary|justification"),
@@ -372,17 +511,18 @@ MENTIONS: tuple[Mention, ...] = (
         "reject",
         None,
         "no_greeting",
-        r"greetings?|salutations?|pleasantries|saying (?:hi|hello)|hellos",
+        r"greetings?|salutations?|saying (?:hi|hello)|hellos",
     ),
     _M("apology", "reject", None, "no_apology", r"apolog(?:y|ies|ize|ise|izing|ising|etic)|sorry|sorries"),
     _M(
         "signoff",
-        "reject",
-        None,
+        "plain",
+        "friendly",
         "no_signoff",
         r"sign[- ]?offs?|closing (?:lines?|remarks?|sentences?|paragraphs?)|outros?|(?:i )?hope (?:this|that|it) helps"
-        r"|let me know if(?: you have (?:any )?(?:other |more |further )?questions)?|feel free to(?: ask)?"
+        r"|let me know if(?: you have (?:any )?(?:other |more |further )?questions)?|feel free to (?:ask|reach out)"
         r"|happy to help|any (?:other|more|further) questions",
+        bare_asks=False,
     ),
     _M(
         "disclaimers",
@@ -397,7 +537,15 @@ MENTIONS: tuple[Mention, ...] = (
         "reject",
         None,
         "no_filler",
-        r"filler|fluff|flattery|flattering|compliments?|praise|(?:great|good|excellent|fantastic|wonderful) question",
+        r"flattery|flattering|compliments?|praise|(?:great|good|excellent|fantastic|wonderful) question",
+    ),
+    _M(
+        "pleasantries",
+        "reject",
+        None,
+        "no_pleasantries",
+        r"filler(?: (?:phrases?|words?|text|sentences?|lines?))?|fluff|pleasantries|niceties|chit[- ]?chat|small talk"
+        r"|intro and outro(?: fluff)?",
     ),
     _M(
         "repetition",
@@ -433,15 +581,17 @@ _CUE_WORDS: dict[Cue, str] = {
         r"|(?:don't|do not|never) forget(?: to (?:add|include|use))?|remember to|make sure (?:to|you)|be sure to"
         r"|more than just|at least|(?:need|needs|want|wants) more|could use(?: some)?|(?:i|we)'d (?:like|prefer"
         r"|rather)|would (?:like|prefer|rather)|i prefer|should have(?: used| included| added)?"
-        r"|should've(?: used| included| added)?|i asked for|i said|i told you|i wanted"
+        r"|should've(?: used| included| added)?|i asked(?: (?:you )?for)?|i said|i told you|i wanted"
     ),
     Cue.REJECT: (
         r"no more|no need for|no|not|don't|do not|doesn't|isn't|aren't|wasn't|shouldn't|mustn't|never|stop"
         r"(?: using| adding| with)?|quit|avoid|without|less|fewer|minus|remove|drop|lose|ditch|skip|cut(?: out)?"
         r"|get rid of|take out|leave out|omit|exclude|strip|delete|kill|lay off|spare me|enough with|enough of"
         r"|instead of|rather than|as opposed to|hate|dislike|not a fan of|can't stand|sick of|tired of"
-        r"|fed up with|annoyed by|(?:didn't|did not|never) ask(?:ed)? for|nobody asked for|no one asked for"
+        r"|fed up with|annoyed by|(?:didn't|did not|never) ask(?:ed)? for|nobody asked for|no one asked for|nobody"
         r"|(?:don't|do not) (?:need|want)|why (?:did|do|would|are) you|why the|why all the|why so|what's with"
+        r"|why (?:are|is) there(?: so many| all (?:the|these|those)| these| those)?"
+        r"|why is (?:everything|it all|it|this|that|the (?:answer|response|reply))(?: all)?(?: in| a| an| so)?"
         r"|what is with|what's up with|too many|too much|so many|so much|overly|excessive(?:ly)?|unnecessary"
         r"|pointless|zero|none of|tone down|cut down on|cut back on|reduce|limit|ban|nix|unlike"
     ),
@@ -449,7 +599,7 @@ _CUE_WORDS: dict[Cue, str] = {
         r"use|using|add|include|give|show|want|need|needs|prefer|more|only|just|please|can you|could you"
         r"|would you|make(?: it)?|keep(?: it)?|write|format(?:ted)?|put|try|switch to|convert to|change to"
         r"|should(?: be)?|must|requires?|insert|bring back|stick (?:to|with)|go with|be|more of|lots of"
-        r"|plenty of|let's(?: have)?|how about|what about|maybe|ideally|always"
+        r"|plenty of|let's(?: have)?|how about|what about|maybe|ideally|always|any"
     ),
     Cue.PRAISE: (
         r"like|love|liked|loved|enjoy(?:ed)?|appreciate(?:d)?|nice|great|good|perfect|helpful|awesome|excellent"
@@ -463,6 +613,7 @@ _CUE_RE = re.compile(
 # "too formal", "so many emojis", "way too long": a degree word right before the phrase rejects it.
 _ADJACENT_REJECT = re.compile(
     r"(?:\btoo|\boverly|\bexcessively|\ball (?:the|these|those)|\S\s+so)\s+(?:many\s+|much\s+)?$"
+    r"|\bwhy\s+(?:all\s+|so\s+many\s+)?(?:the\s+|these\s+|those\s+)?$"
 )
 # "in a table", "as bullet points", "with examples": a preposition right before the phrase asks for it.
 _ADJACENT_ASK = re.compile(
@@ -470,26 +621,51 @@ _ADJACENT_ASK = re.compile(
 )
 _NEGATED_COMPLAINT = re.compile(r"(?:\bnot|n't|\bnever|\bno)\s+$")
 _DIRECTIVE = re.compile(r"\b(?:keep|make sure|ensure|should|please|try|want|need|aim)\b")
+# What follows a phrase may say which way it points; a quoted phrase may be followed by the noun it names
+# ("the 'happy to help' stuff is annoying", "the source line is just noise").
+_POST_NOUN = (
+    r"^\s*['\"]?\s*(?:(?:stuff|thing|things|bit|bits|part|parts|line|lines|phrase|phrases|section|sentences?|tone"
+    r"|register|style|voice|format|version)\s+)?"
+)
 _POST_REJECT = re.compile(
-    r"^\s*(?:(?:is|are|was|were|feel|feels|seem|seems|look|looks)\s+)?(?:(?:so|really|very|a bit|kinda|way|too"
-    r"|just)\s+)*(?:annoying|unnecessary|not needed|not necessary|pointless|distracting|too much|excessive|overkill"
-    r"|irritating|cringe\w*|useless|unhelpful|not helpful|childish|unprofessional|silly|weird|cluttered|clutter"
-    r"|noise|noisy|a bit much|much|overwhelming|ugly|messy|confusing|redundant|have to go|must go|gotta go"
+    _POST_NOUN + r"(?:(?:is|are|was|were|feel|feels|seem|seems|look|looks)\s+)?(?:(?:so|really|very|a bit|kinda"
+    r"|way|too|just)\s+)*(?:annoying|unnecessary|not needed|not necessary|pointless|distracting|too much|excessive"
+    r"|overkill|irritating|cringe\w*|useless|unhelpful|not helpful|childish|unprofessional|silly|weird|cluttered"
+    r"|clutter|noise|noisy|a bit much|much|overwhelming|ugly|messy|confusing|redundant|have to go|must go|gotta go"
     r"|need to go|go away|are bad|is bad|hurt|don't help|do not help|didn't help|not useful|are not useful"
+    r"|isn't helpful|aren't helpful|isn't needed|aren't needed|everywhere|all over(?: the place)?"
+    r"|again(?!\s*(?:please|pls|thanks|next time|from now on|going forward))|mean nothing to me"
+    r"|means nothing to me|(?:(?:make|makes|made) (?:it|this|the code|the answer|everything) )?(?:hard|harder"
+    r"|difficult) to (?:read|follow|scan)"
     r"|(?:must|should|need to|needs to|has to|have to) (?:be )?(?:go|gone|removed|deleted|dropped|cut))\b"
 )
 _POST_ASK = re.compile(
-    r"^\s*(?:please|pls|svp|only|instead|next time|from now on|going forward|if possible|as well|again|thanks"
-    r"|would do|will do|is enough|is all i need|would suffice|suffices|is fine"
-    r"|thank you|would (?:help|be (?:nice|nicer|good|better|great|helpful|useful|appreciated|easier|clearer))"
+    _POST_NOUN + r"(?:please|pls|svp|only|instead|next time|from now on|going forward|if possible|as well|again"
+    r"|thanks|would do|will do|is enough|is all i need|would suffice|suffices|is fine|needed|thank you"
+    r"|would (?:help|be (?:nice|nicer|good|better|great|helpful|useful|appreciated|easier|clearer|more appropriate"
+    r"|appropriate|preferable|ideal|welcome|more professional|fine))|(?:would|will) (?:work|read|sound) better"
+    r"|(?:would|will|does|do)(?:n't| not) hurt|won't hurt"
     r"|could (?:help|be (?:nice|better|useful))|(?:is|are) (?:missing|needed|required|necessary|better|easier"
-    r"|clearer)|would have been (?:nice|better|good|helpful)|too\s*$)"
+    r"|clearer|more appropriate|appropriate|preferable)|would have been (?:nice|better|good|helpful)"
+    r"|(?:make|makes) (?:it|things|them|the answer|everything) (?:easier|clearer|nicer|more fun|more readable)"
+    r"|too\s*$)"
 )
 _POST_PRAISE = re.compile(
     r"^\s*(?:(?:is|are|was|were)\s+)?(?:(?:so|really|very)\s+)*(?:great|nice|good|perfect|helpful|useful|awesome"
     r"|cool|lovely|fine|fun|cute)\b"
 )
 _WINDOW = 60
+
+
+def post_cue_end(clause: str, end: int) -> int:
+    """Where the words after a phrase that settled its direction end ("... make it hard to read"), else ``end``.
+
+    Those words belong to the phrase: "the annotations make it hard to read" rejects type hints and says
+    nothing more (not "use simpler language").
+    """
+    after = clause[end : end + 50]
+    match = _POST_REJECT.match(after) or _POST_ASK.match(after)
+    return end + match.end() if match else end
 
 
 def read_cue(clause: str, start: int, end: int) -> Cue:
@@ -588,6 +764,8 @@ def _comparison(raw: str) -> str:
     return "max"
 
 
+# "I had to read three sentences before the answer": a count of what was read, not a limit asked for.
+_READ_BEFORE = re.compile(r"\b(?:read|wade through|scroll(?:ed)? (?:through|past)|get through|skim)\s+$")
 # Every limit names its unit: clauses without one are skipped before the fourteen patterns run.
 _UNIT_HINT = re.compile(r"word|sentence|paragraph|bullet|point|line|item")
 
@@ -610,6 +788,8 @@ def find_limits(norm: str) -> list[Limit]:
                 if any(match.start() < item.end and item.start < match.end() for item in found):
                     continue
                 raw, cmp = match.group("n"), match.group("cmp") or ""
+                if _READ_BEFORE.search(norm[: match.start()]):
+                    continue
                 if raw in ("a", "an") and not cmp:
                     continue  # "write a paragraph about ..." is a task, not a limit
                 n, comparison = parse_number(raw), _comparison(cmp)
@@ -635,26 +815,38 @@ _LANGUAGE_ASK = re.compile(
     r"\b(?:answer|respond|reply|write|speak|talk|say (?:it|that|this)|explain|do (?:it|this)|give (?:it|me)|use"
     r"|switch(?:ed)? to|change to|translate(?: it| this| that| the answer| your answer| everything)?"
     r"|only|please|in|into|keep it|stick to|stay in|continue|my (?:native |first |preferred )?language is"
-    r"|i (?:only )?(?:speak|read|understand))\b"
+    r"|i (?:only )?(?:speak|read|understand)|(?:i |i'd |i would )?prefer|je pr[ée]f[èe]re|je voudrais|prefiero"
+    r"|preferisco|prefiro|lieber)\b"
 )
-_POLITE_WORDS = r"please|pls|svp|s'il (?:te|vous) pla[iî]t|por favor|bitte|per favore|only|thanks|thank you"
+_POLITE_WORDS = (
+    r"please|pls|svp|s'il (?:te|vous) pla[iî]t|por favor|bitte|per favore|only|thanks|thank you|merci|gracias"
+    r"|danke|grazie|obrigad[oa]"
+)
 _LANGUAGE_POST = re.compile(rf"^\s*(?:{_POLITE_WORDS}|next time|from now on|instead|[.!]|$)")
 # "French fries", "the German army": the name is an adjective here, not a language request.
 _LANGUAGE_ADJECTIVE = re.compile(
     r"^\s+(?:fries|toast|press|revolution|shepherd|food|cuisine|wine|wines|bread|omelet(?:te)?|muffin|people"
     r"|history|culture|word|words|phrase|phrases|term|terms|translation|speakers?|grammar|class|lesson|course"
     r"|teacher|dish|dishes|restaurant|style|accent|article|book|name|names|army|government|economy|market"
-    r"|company|law|city|cities|version of|equivalent|for|keyboard|layout|alphabet|characters?)\b"
+    r"|company|law|city|cities|version of|equivalent|for(?! (?:me|us)\b)|keyboard|layout|alphabet|characters?)\b"
 )
 # "how do you say cat in French?" asks for a translation, not for answers in French.
 _LEXICAL_QUESTION = re.compile(r"^(?:how|what|what's|which|is|are|does|do)\b")
+# "btw", "unrelated, but", "random question:": leads before a new question.
+_QUESTION_LEAD = re.compile(
+    r"^(?:(?:btw|by the way|unrelated|random question|quick question|also|oh and|and|anyway|one more thing|ok so"
+    r"|so|oh|hey|ok|okay|but|um|hmm+|honestly|well)\b[\s,:;.-]*(?:but\s+)?)+"
+)
 _REJECTED_LANGUAGE = re.compile(
     r"(?:not|no|don't|do not|never|stop|without|instead of|rather than|i (?:don't|do not|can't|cannot)"
     r" (?:speak|read|understand))\s+(?:\w+\s+){0,2}$|\bwhy\b[^,;]*$"
 )
 
 
-_FILLER_WORDS = re.compile(rf"\b(?:in|{_POLITE_WORDS}|next time|from now on)\b")
+_SYMBOLS = re.compile(r"[^\w\s]")
+_FILLER_WORDS = re.compile(
+    rf"\b(?:in|{_POLITE_WORDS}|next time|from now on|always|for me|just|um|hmm+|honestly|ok|okay|so)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -673,9 +865,40 @@ def find_languages(clause: str, sentence: str) -> tuple[list[LanguageAsk], list[
         before, after = clause[: match.start()], clause[match.end() :]
         if _REJECTED_LANGUAGE.search(before) or _LANGUAGE_ADJECTIVE.match(after):
             continue
-        if _LEXICAL_QUESTION.match(sentence) and not sentence.startswith(("can ", "could ", "would ")):
+        question = _QUESTION_LEAD.sub("", sentence)
+        if _LEXICAL_QUESTION.match(question) and not question.startswith(("can ", "could ", "would ")):
             continue
-        bare = not _FILLER_WORDS.sub("", before + " " + after).strip(" .!?")
+        bare = not _SYMBOLS.sub("", _FILLER_WORDS.sub("", before + " " + after)).strip()
         if _LANGUAGE_ASK.search(before[-40:]) or bare or (not before.strip() and _LANGUAGE_POST.match(after)):
             asks.append(LanguageAsk(language_instruction(match.group("lang")), match.start(), match.end()))
     return asks, spans
+
+
+# ----------------------------------------------------------------------------------------------------- places
+
+# Where the user says they live decides the currency they mean by "dollars?? i live in germany".
+_PLACES: dict[str, str] = {
+    "eur": (
+        r"europe|the eu|eu|the eurozone|eurozone|the euro ?zone|germany|france|spain|italy|portugal|the netherlands"
+        r"|netherlands|holland|belgium|austria|ireland|finland|greece|luxembourg|slovakia|slovenia|estonia|latvia"
+        r"|lithuania|croatia|malta|cyprus|berlin|paris|madrid|rome|lisbon|amsterdam|vienna|dublin|brussels|munich"
+        r"|milan|barcelona|frankfurt|hamburg"
+    ),
+    "usd": r"the us|the usa|usa|the u\.s\.|the states|america|the united states|new york|california|texas",
+    "gbp": r"the uk|uk|britain|great britain|england|scotland|wales|london",
+}
+_PLACE_RE = re.compile(
+    r"\b(?:i(?:'m| am)(?: based| living)?|i live|we(?:'re| are)(?: based)?|we live|based|living|here|all my money"
+    r" is|my (?:money|salary|savings|account) (?:is|are))\s+in\s+(?:"
+    + "|".join(f"(?P<{code}>{places})" for code, places in _PLACES.items())
+    + r")(?![\w'])"
+)
+
+
+def place_currency(norm: str) -> tuple[Instruction, str] | None:
+    """The currency of the place the user says they are in ("i live in germany" -> euros), with the phrase."""
+    match = _PLACE_RE.search(norm)
+    if match is None:
+        return None
+    code = next(name for name in _PLACES if match.group(name))
+    return CATALOG[code], match.group(0)

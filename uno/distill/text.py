@@ -69,6 +69,8 @@ _TYPOS: dict[str, str] = {
     "emojees": "emojis",
     "emogis": "emojis",
     "emojii": "emoji",
+    "emji": "emoji",
+    "emjis": "emojis",
     "anwser": "answer",
     "answr": "answer",
     "awnser": "answer",
@@ -113,7 +115,10 @@ _TYPO_PHRASES = re.compile(
     r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(_TYPOS, key=len, reverse=True)) + r")(?![\w'])"
 )
 
-# Keywords the pattern tables rely on; a longer token one edit away from one of them is read as that keyword.
+# Keywords the pattern tables rely on. A token one slip away from one of them is read as that keyword: for keywords
+# of seven letters or more any one slip (a letter missing, extra, wrong, or two letters swapped); for shorter ones
+# only a swap of two neighbouring letters or, at six letters, one letter missing ("pelase", "bulelt", "metic") -
+# wider nets on short words would catch real words. The first letter is never part of a slip.
 _KEYWORDS = word_set(
     """
     shorter shorten concise verbose bullets examples example sentence sentences paragraph paragraphs detailed
@@ -122,46 +127,81 @@ _KEYWORDS = word_set(
     friendly language emoticons disclaimers disclaimer celsius fahrenheit kilometers kilograms centimeters
     references greeting greetings exclamation enthusiastic technical complicated repeating repetitive summary
     summarize summarise informal casually formally lengthy rambling condescending patronizing conversational
-    instead without metric french german answer bullet emojis tables table formal casual simple"""
+    instead without metric french german answer bullet emojis tables table formal casual simple
+    please answers source sources citation reference question questions filler fluff preamble pleasantries
+    annotations annotate annotated signature hints types typed untyped euros dollars currency polite respectful
+    courteous rudeness everything something anything little couple front start conclusion context background
+    reasoning always actual actually helps noise annoying friendlier personable explain details detail prose
+    emoji units brief intro outro pounds points
+    """
 )
-# Real words one edit away from a keyword: never "corrected".
-# (Checked against the ~15k whole words of a WordPiece vocabulary: see tests/distill/test_distill_text.py.)
+# Real words one slip away from a keyword: never "corrected".
+# (Checked against the whole words of a WordPiece vocabulary: see tests/distill/test_distill_text.py.)
 _PROTECTED = word_set(
     """
     sorter sentience derailed retailed examine simplex causal normal length lengths normally emotions russia prussia
     prussian preference preferences gambling shooter detained readings agreeing hearings casualty rumbling javanese
-    reclamation taliban italia italiana
+    reclamation taliban italia italiana content contest concussion coupe tales sourced ponds
     """
 )
-_MIN_FUZZY_LENGTH = 6
+_MIN_FUZZY_LENGTH = 5
 _MIN_KEYWORD_LENGTH = 7
+_MIN_SHORT_KEYWORD = 5
+
+
+def _drop_ambiguous(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """variant -> keyword, leaving out variants that two keywords share (no guess is better than a wrong one)."""
+    index: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for variant, keyword in pairs:
+        if index.get(variant, keyword) != keyword:
+            ambiguous.add(variant)
+        index[variant] = keyword
+    return {variant: keyword for variant, keyword in index.items() if variant not in ambiguous}
 
 
 @lru_cache(maxsize=1)
 def _keyword_deletes() -> dict[str, str]:
-    """Symmetric-delete index: every keyword with one letter removed -> the keyword (ambiguous ones dropped)."""
-    index: dict[str, str] = {}
-    ambiguous: set[str] = set()
+    """Symmetric-delete index: every long keyword with one letter removed -> the keyword."""
+    pairs = [
+        (variant, keyword)
+        for keyword in _KEYWORDS
+        if len(keyword) >= _MIN_KEYWORD_LENGTH
+        for variant in {keyword} | {keyword[:i] + keyword[i + 1 :] for i in range(1, len(keyword) - 1)}
+        if variant == keyword or variant not in _KEYWORDS  # "german" is a keyword, not "germany" misspelt
+    ]
+    return _drop_ambiguous(pairs)
+
+
+@lru_cache(maxsize=1)
+def _short_slips() -> dict[str, str]:
+    """Exact misspellings of the five- and six-letter keywords: neighbours swapped, or (six letters) one dropped."""
+    pairs: list[tuple[str, str]] = []
     for keyword in _KEYWORDS:
-        if len(keyword) < _MIN_KEYWORD_LENGTH:
+        if not _MIN_SHORT_KEYWORD <= len(keyword) < _MIN_KEYWORD_LENGTH:
             continue
-        for variant in {keyword} | {keyword[:i] + keyword[i + 1 :] for i in range(len(keyword))}:
-            if index.get(variant, keyword) != keyword:
-                ambiguous.add(variant)
-            index[variant] = keyword
-    for variant in ambiguous:
-        del index[variant]
-    return index
+        for i in range(1, len(keyword) - 1):
+            swapped = keyword[:i] + keyword[i + 1] + keyword[i] + keyword[i + 2 :]
+            if swapped != keyword:
+                pairs.append((swapped, keyword))
+        if len(keyword) > _MIN_SHORT_KEYWORD:  # not the last letter either: "point" is no slip of "points"
+            pairs += [(keyword[:i] + keyword[i + 1 :], keyword) for i in range(1, len(keyword) - 1)]
+    return {v: k for v, k in _drop_ambiguous(pairs).items() if v not in _KEYWORDS}
 
 
 def _fix_long_token(match: re.Match[str]) -> str:
     token = match.group(0)
     if token in _KEYWORDS or token in _PROTECTED:
         return token
+    short = _short_slips().get(token)
+    if short is not None:
+        return short
+    if len(token) < _MIN_KEYWORD_LENGTH - 1:
+        return token
     index = _keyword_deletes()
-    if token in index:  # one letter too many
+    if token in index:  # one letter missing
         return index[token]
-    for i in range(len(token)):  # one letter missing, swapped or wrong
+    for i in range(1, len(token)):  # one letter extra, wrong, or swapped with its neighbour
         found = index.get(token[:i] + token[i + 1 :])
         if found is not None and abs(len(found) - len(token)) <= 1:
             return found
@@ -213,8 +253,15 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 # Clause boundaries: punctuation (not the comma in "1,000") and joining words.
+# "the intro and outro", "start and end" name one thing: "and" does not split them.
+# "and" before a single last word ("instead of pounds and miles?") joins a list, not two clauses.
+_BINOMIAL_AND = (
+    r"(?<!\bintro)(?<!\bintros)(?<!\bbeginning)(?<!\bstart)(?<!\btop)\s+and\s+(?!(?:outros?|end|bottom)\b)"
+    r"(?![\w'-]+\W*$)"
+)
 CLAUSE_BREAK = re.compile(
-    r"\s*(?:,(?!\d)|[;:()])\s*|\s+[-–—]+\s+|\s+(?:but|and|also|then|plus|though|however|although|while|whereas)\s+",
+    r"\s*(?:,(?!\d)|[;:()])\s*|\s+[-–—]+\s+|\s+(?:but|also|then|plus|though|however|although|while|whereas)\s+"
+    r"|" + _BINOMIAL_AND,
     re.IGNORECASE,
 )
 _TLDR = re.compile(r"\btl;\s?dr\b", re.IGNORECASE)

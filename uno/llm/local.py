@@ -112,7 +112,7 @@ class TransformersLLM(BaseLLM):
         self.seed = seed
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
-        self._model: Any = None
+        self._network: Any = None
         self._tokenizer: Any = None
 
     @classmethod
@@ -133,15 +133,15 @@ class TransformersLLM(BaseLLM):
 
     def _loaded(self) -> tuple[Any, Any]:
         with self._load_lock:
-            if self._model is None:
+            if self._network is None:
                 import torch
                 from transformers import AutoModelForCausalLM, AutoTokenizer
 
                 self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
                 model: Any = AutoModelForCausalLM.from_pretrained(str(self.model_dir), dtype=torch.float32)
                 model.eval()
-                self._model = model
-            return self._model, self._tokenizer
+                self._network = model
+            return self._network, self._tokenizer
 
     def _request(self, request: Request) -> Completion:
         import torch

@@ -8,7 +8,8 @@ logged with their traceback and answered with a 500 that reveals nothing about t
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -90,13 +91,24 @@ def error_type(status: int) -> str:
     return ERROR_TYPES.get(status, "client_error" if status < 500 else "server_error")
 
 
-def validation_details(errors: Sequence[Any]) -> list[ErrorDetail]:
+def validation_details(errors: Sequence[Any], prefix: tuple[str | int, ...] = ()) -> list[ErrorDetail]:
     """pydantic / FastAPI errors as ``ErrorDetail``s (their ``ctx`` may hold exceptions: never serialised)."""
     details = []
     for error in errors:
-        loc = tuple(part for part in error.get("loc", ()) if isinstance(part, str | int))
-        details.append(ErrorDetail(loc=render_loc(loc), message=str(error.get("msg", "invalid value"))))
+        loc = prefix + tuple(part for part in error.get("loc", ()) if isinstance(part, str | int))
+        details.append(ErrorDetail(loc=render_loc(loc), message=_message(error)))
     return details
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """pydantic's message, without its "Value error, " prefix on our own validators' messages."""
+    context = error.get("ctx") or {}
+    if error.get("type") == "value_error" and "error" in context:
+        return str(context["error"])
+    if error.get("type") == "union_tag_invalid":
+        expected = ", ".join(re.findall(r"'([^']+)'", str(context.get("expected_tags", ""))))
+        return f"{context.get('discriminator', 'tag')} {context.get('tag')!r} is not one of: {expected}"
+    return str(error.get("msg", "invalid value"))
 
 
 def summarize(details: Sequence[ErrorDetail], prefix: str = "invalid request") -> str:
@@ -134,6 +146,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 # Responses every authenticated route may give, for the OpenAPI document.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "The body cannot be read (not UTF-8 JSON)."},
     401: {"model": ErrorResponse, "description": "Missing or unknown API key."},
     413: {"model": ErrorResponse, "description": "Request body over the size limit."},
     422: {"model": ErrorResponse, "description": "The request is not valid; `details` names each field."},

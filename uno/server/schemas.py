@@ -17,10 +17,12 @@ MAX_IDS = 1000
 MAX_ID_CHARS = 200
 MAX_REASON_CHARS = 500
 
-class RequestBody(BaseModel):
-    """Request bodies refuse unknown fields, so a typo is reported instead of ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+class RequestBody(BaseModel):
+    """Request bodies refuse unknown fields (a typo is reported, not ignored) and values of the wrong JSON type
+    (``"full": 0`` is not a boolean)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- logs and feedback in

@@ -1,0 +1,271 @@
+"""``augment`` latency against store size, on synthetic stores grown from a real one.
+
+Distilling a million logs is far too slow for a benchmark run, so large stores are *replicated* from the store uno
+built in the quality run. Copy 0 is that store's read model itself; every further copy ``c`` adds each of its
+clusters, active rules and learnt logs again under new ids (suffix ``#c``), with every vector (cluster centroid,
+learnt-log query, rule) perturbed by Gaussian noise and re-normalised (``sigma`` = 0.3 of the unit norm, cosine
+~0.96 to the original), so copies are near but distinct neighbours. The last copy keeps only as many rules as are
+needed to reach the target exactly. The proportions of the real store (rules per cluster, learnt logs per rule) are
+kept, so the index sizes grow as they would in a store that large: every learnt log is one more vector in uno's log
+index.
+
+The synthetic read model is assembled directly, copy by copy (a copy's vectors are added to the FAISS indexes
+before the next copy is made, so temporary memory stays small even with millions of vectors), and installed as the
+memory's view; ``augment`` then runs unchanged. It is what ``UnoMemory._make_view`` would build for the replicated
+store: each copy's lookups (rules per cluster and per learnt log, experiences per cluster) are the original's under
+the copy's ids. The rule index, which only ``search`` uses, is left out.
+
+Baseline at the same size: embedding RAG over the *same* learnt-log vectors (the same FAISS index object: exact
+below 20,000 vectors, HNSW above, as uno chooses), top-5, with the retrieved sessions' text assembled.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from benchmarks.embedding import EmbedderStack
+from benchmarks.metrics import percentile_ms
+from benchmarks.methods.chunks import Chunk, session_text
+from benchmarks.methods.rag import DEFAULT_K, render_chunks
+from benchmarks.rss import PeakRSS, release_free_memory
+from rule_store.protocol import Scope
+from rule_store.records import Cluster, Rule
+from uno.inject import count_tokens
+from uno.memory import UnoMemory, _NamespaceView
+
+Vectors = npt.NDArray[np.float32]
+DEFAULT_SIGMA = 0.3
+COPY_SEPARATOR = "#"
+
+
+@dataclass(frozen=True)
+class Latency:
+    p50_ms: float
+    p95_ms: float
+    rest_p50_ms: float
+    rest_p95_ms: float
+    embed_p50_ms: float
+
+    @classmethod
+    def of(cls, totals: Sequence[float], embeds: Sequence[float]) -> Latency:
+        rest = [max(0.0, t - e) for t, e in zip(totals, embeds, strict=True)]
+        return cls(
+            percentile_ms(totals, 50),
+            percentile_ms(totals, 95),
+            percentile_ms(rest, 50),
+            percentile_ms(rest, 95),
+            percentile_ms(embeds, 50),
+        )
+
+
+@dataclass(frozen=True)
+class ScalePoint:
+    """Latency of uno's ``augment`` and of embedding-RAG search on one synthetic store size."""
+
+    rules: int
+    copies: int
+    clusters: int
+    log_vectors: int
+    assemble_seconds: float
+    index_build_seconds: float
+    uno: Latency
+    rag: Latency
+    uno_mean_rules: float
+    rss_increase_mb: float | None
+
+    @property
+    def rest_ratio(self) -> float:
+        """uno's latency beyond query embedding over embedding-RAG's, at p50."""
+        return self.uno.rest_p50_ms / self.rag.rest_p50_ms if self.rag.rest_p50_ms else math.inf
+
+
+@dataclass
+class BaseStore:
+    """The real read model that copies are made of, with the vectors behind it."""
+
+    view: _NamespaceView
+    clusters: list[Cluster]
+    centroids: Vectors
+    rule_ids: list[str]
+    log_ids: list[str]
+    log_vectors: Vectors
+    log_texts: dict[str, str]
+    log_positions: dict[str, int]
+
+    @classmethod
+    def of(cls, memory: UnoMemory, stack: EmbedderStack) -> BaseStore:
+        namespace = memory.namespace
+        view = memory._view(namespace)
+        if not view.rules:
+            raise ValueError("the store has no active rule to replicate: build it from logs with feedback first")
+        clusters = sorted(view.clusters.values(), key=lambda c: c.id)
+        log_ids = sorted(view.rules_by_log)
+        logs = {log.id: log for log in memory.store.get_logs(log_ids, Scope(namespace=namespace))}
+        log_ids = [i for i in log_ids if i in logs]
+        return cls(
+            view=view,
+            clusters=clusters,
+            centroids=np.stack([np.asarray(c.centroid, dtype=np.float32) for c in clusters]),
+            rule_ids=sorted(view.rules),
+            log_ids=log_ids,
+            log_vectors=stack.outer.embed([logs[i].query for i in log_ids]),
+            log_texts={i: session_text(logs[i]) for i in log_ids},
+            log_positions={log_id: position for position, log_id in enumerate(log_ids)},
+        )
+
+
+def _perturbed(vectors: Vectors, sigma: float, rng: np.random.Generator) -> Vectors:
+    noise = rng.standard_normal(vectors.shape).astype(np.float32) * np.float32(sigma / math.sqrt(vectors.shape[1]))
+    moved = vectors + noise
+    moved /= np.linalg.norm(moved, axis=1, keepdims=True)
+    return moved.astype(np.float32)
+
+
+def _copy_id(identifier: str, copy: int) -> str:
+    return identifier if copy == 0 else f"{identifier}{COPY_SEPARATOR}{copy}"
+
+
+def _base_id(identifier: str) -> str:
+    return identifier.split(COPY_SEPARATOR, 1)[0]
+
+
+def replicate(base: BaseStore, rules: int, sigma: float, seed: int) -> tuple[_NamespaceView, int]:
+    """A read model with exactly ``rules`` active rules (see the module doc) and the number of copies used."""
+    from uno.index import FaissIndex
+
+    if rules < 1:
+        raise ValueError(f"a store needs at least one rule, got {rules}")
+    rng = np.random.default_rng(seed)
+    per_copy = len(base.rule_ids)
+    copies = math.ceil(rules / per_copy)
+    dimension = base.log_vectors.shape[1]
+    view = _NamespaceView(centroid_index=FaissIndex(dimension), log_index=FaissIndex(dimension))
+    assert view.centroid_index is not None and view.log_index is not None
+    rule_matrix = np.stack([base.view.rule_vectors[i] for i in base.rule_ids]).astype(np.float32)
+    for copy in range(copies):
+        kept_rules = base.rule_ids[: rules - copy * per_copy] if copy == copies - 1 else base.rule_ids
+        kept = set(kept_rules)
+        move: Callable[[Vectors], Vectors] = (lambda v: v) if copy == 0 else (lambda v: _perturbed(v, sigma, rng))
+        rule_vectors = move(rule_matrix)
+        for position, rule_id in enumerate(base.rule_ids):
+            if rule_id not in kept:
+                continue
+            rule: Rule = base.view.rules[rule_id]
+            new_id = _copy_id(rule_id, copy)
+            cluster_id = _copy_id(rule.cluster_id, copy) if rule.cluster_id else None
+            view.rules[new_id] = rule.model_copy(update={"id": new_id, "cluster_id": cluster_id})
+            view.rule_vectors[new_id] = rule_vectors[position]
+        for cluster in base.clusters:
+            new_id = _copy_id(cluster.id, copy)
+            view.clusters[new_id] = cluster.model_copy(update={"id": new_id})
+            members = [_copy_id(r, copy) for r in base.view.rules_by_cluster.get(cluster.id, []) if r in kept]
+            if members:
+                view.rules_by_cluster[new_id] = members
+            if cluster.id in base.view.experiences_by_cluster:
+                view.experiences_by_cluster[new_id] = base.view.experiences_by_cluster[cluster.id]
+        view.centroid_index.upsert([_copy_id(c.id, copy) for c in base.clusters], move(base.centroids))
+        learnt = []
+        for log_id in base.log_ids:
+            linked = [_copy_id(r, copy) for r in base.view.rules_by_log[log_id] if r in kept]
+            if linked:
+                view.rules_by_log[_copy_id(log_id, copy)] = linked
+                learnt.append(log_id)
+        full = len(learnt) == len(base.log_ids)
+        vectors = base.log_vectors if full else base.log_vectors[[base.log_positions[i] for i in learnt]]
+        view.log_index.upsert([_copy_id(i, copy) for i in learnt], move(vectors))
+    return view, copies
+
+
+def run_scale(
+    memory: UnoMemory,
+    stack: EmbedderStack,
+    queries: Sequence[str],
+    sizes: Sequence[int],
+    *,
+    seed: int,
+    sigma: float = DEFAULT_SIGMA,
+    log: Callable[[str], None] = print,
+) -> list[ScalePoint]:
+    """Measure every size in ``sizes`` (number of active rules); the memory's own view is restored afterwards."""
+    if not queries:
+        raise ValueError("the scale benchmark needs at least one query")
+    base = BaseStore.of(memory, stack)
+    stack.outer.embed(list(queries))  # query vectors come from the cache: what remains is augment's own work
+    namespace = memory.namespace
+    original = memory._view(namespace)
+    points = []
+    try:
+        for size in sizes:
+            release_free_memory()
+            with PeakRSS() as peak:
+                started = time.perf_counter()
+                view, copies = replicate(base, size, sigma, seed + size)
+                assembled = time.perf_counter() - started
+                index_seconds = _build_indexes(view, stack, queries[0])
+                memory._views[namespace] = view
+                uno_latency, mean_rules = _time_augment(memory, stack, queries)
+                rag_latency = _time_rag(view, base, stack, queries)
+            point = ScalePoint(
+                rules=len(view.rules),
+                copies=copies,
+                clusters=len(view.clusters),
+                log_vectors=len(view.log_index) if view.log_index is not None else 0,
+                assemble_seconds=assembled,
+                index_build_seconds=index_seconds,
+                uno=uno_latency,
+                rag=rag_latency,
+                uno_mean_rules=mean_rules,
+                rss_increase_mb=peak.increase_mb,
+            )
+            log(
+                f"  {point.rules:>9,} rules | {point.clusters:>7,} clusters | {point.log_vectors:>9,} log vectors | "
+                f"uno augment p50 {point.uno.rest_p50_ms:.2f} ms (+{point.uno.embed_p50_ms:.2f} ms embedding) | "
+                f"Emb-RAG p50 {point.rag.rest_p50_ms:.2f} ms | ratio {point.rest_ratio:.2f}"
+            )
+            points.append(point)
+            del view
+    finally:
+        memory._views[namespace] = original
+    return points
+
+
+def _build_indexes(view: _NamespaceView, stack: EmbedderStack, query: str) -> float:
+    """FAISS builds its search structure on the first search: do that outside the timed queries."""
+    vector = stack.outer.embed([query])
+    started = time.perf_counter()
+    for index in (view.centroid_index, view.log_index):
+        if index is not None and len(index):
+            index.search(vector, 1)
+    return time.perf_counter() - started
+
+
+def _time_augment(memory: UnoMemory, stack: EmbedderStack, queries: Sequence[str]) -> tuple[Latency, float]:
+    totals, embeds, injected = [], [], []
+    for query in queries:
+        before = stack.outer.clock.snapshot()
+        started = time.perf_counter()
+        augmentation = memory.augment(query)
+        totals.append(time.perf_counter() - started)
+        embeds.append(stack.outer.clock.since(before).seconds)
+        injected.append(len(augmentation.rules))
+    return Latency.of(totals, embeds), float(np.mean(injected))
+
+
+def _time_rag(view: _NamespaceView, base: BaseStore, stack: EmbedderStack, queries: Sequence[str]) -> Latency:
+    assert view.log_index is not None
+    totals, embeds = [], []
+    for query in queries:
+        before = stack.outer.clock.snapshot()
+        started = time.perf_counter()
+        hits = view.log_index.search(stack.outer.embed([query]), DEFAULT_K)[0]
+        chunks = [Chunk(log_id, base.log_texts[_base_id(log_id)], True) for log_id, _ in hits]
+        count_tokens(render_chunks(chunks))
+        totals.append(time.perf_counter() - started)
+        embeds.append(stack.outer.clock.since(before).seconds)
+    return Latency.of(totals, embeds)

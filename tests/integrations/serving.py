@@ -1,0 +1,117 @@
+"""Real uno servers for the tests: uvicorn in a subprocess on 127.0.0.1, stopped by PID.
+
+``app_from_env`` is the factory the subprocess runs (``uvicorn --factory``): the server of ``uno serve`` with the
+fast hashing embedder, so tests are quick and deterministic. One test runs ``uno serve`` itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from tests.integrations.data import fast_memory
+from uno.server import Upstream, create_app
+
+REPO = Path(__file__).resolve().parents[2]
+STORE_ENV = "UNO_TEST_STORE"
+KEYS_ENV = "UNO_TEST_KEYS"
+UPSTREAM_ENV = "UNO_TEST_UPSTREAM_BASE"
+MAX_BODY_ENV = "UNO_TEST_MAX_BODY"
+
+
+def app_from_env() -> FastAPI:
+    upstream_base = os.environ.get(UPSTREAM_ENV)
+    upstream = Upstream("openai/scripted", api_base=upstream_base, api_key="scripted") if upstream_base else None
+    return create_app(
+        fast_memory(Path(os.environ[STORE_ENV])),
+        api_keys=json.loads(os.environ[KEYS_ENV]),
+        upstream=upstream,
+        max_body_bytes=int(os.environ.get(MAX_BODY_ENV, str(256 * 1024))),
+        warm_up=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """A server process on 127.0.0.1: started with ``command`` (``{port}`` filled in), ready once /health answers."""
+
+    def __init__(self, command: Sequence[str], env: dict[str, str], log_path: Path, store: Path) -> None:
+        self.store = store
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [part.format(port=self.port) for part in command],
+            cwd=REPO,
+            env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout_s: float = 90.0) -> LiveServer:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server not ready after {timeout_s}s:\n{self.output()}")
+
+    def output(self) -> str:
+        self._log.flush()
+        return self._log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        """Terminate (uvicorn shuts down cleanly on SIGTERM), then kill if it does not exit in time."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+
+
+def start_test_server(
+    store: Path, keys: dict[str, str], log_path: Path, *, upstream_base: str | None = None
+) -> LiveServer:
+    """The factory app under uvicorn, in its own process."""
+    env = {STORE_ENV: str(store), KEYS_ENV: json.dumps(keys)}
+    if upstream_base is not None:
+        env[UPSTREAM_ENV] = upstream_base
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "tests.integrations.serving:app_from_env",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--log-level",
+        "warning",
+    ]
+    return LiveServer(command, env, log_path, store).wait_ready()

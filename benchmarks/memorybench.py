@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.embedding import EmbedderKind, make_embedder
+from benchmarks.embedding import EmbedderKind, EmbedderStack, make_embedder
 from benchmarks.methods.base import Method
 from benchmarks.methods.registry import METHOD_KEYS, MethodUnavailable, make_method, parse_method_keys
 from benchmarks.simulator import LogGenerator, SimulatorConfig
@@ -314,14 +314,19 @@ def run_memorybench(
     generate: Generate,
     *,
     embedder: EmbedderKind = "minilm",
+    stack: EmbedderStack | None = None,
     constants: Constants | None = None,
     workdir: Path | None = None,
     generator_name: str = "",
 ) -> BenchRun:
-    """Fit every method on ``train``'s dialogs and score its answers to ``test``."""
+    """Fit every method on ``train``'s dialogs and score its answers to ``test``.
+
+    Methods embed with ``stack`` when given (left open), else with a new ``embedder`` stack (closed at the end).
+    """
     constants = constants or Constants.load()
     logs, skipped = training_logs(train)
-    stack = make_embedder(embedder)
+    owned = stack is None
+    stack = stack or make_embedder(embedder)
     results: list[MethodScores] = []
     unavailable: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="uno-memorybench-") as scratch:
@@ -339,7 +344,8 @@ def run_memorybench(
                 results.append(summarise(key, method.name, fit_seconds, answer_with(method, test, generate, constants)))
             finally:
                 method.close()
-    stack.close()
+    if owned:
+        stack.close()
     scored = {(a.dataset, a.test_idx) for m in results for a in m.answers}
     datasets = sorted({str(r["dataset_name"]) for r in (*train, *test)})
     return BenchRun(
@@ -348,7 +354,9 @@ def run_memorybench(
         scored=len(scored),
         unscored=[f"{r['dataset_name']}_{r['test_idx']}" for r in test if golden_answer(r) is None],
         skipped_train=skipped,
-        constants={d: {"metric": c.metric, "min": c.minimum, "max": c.maximum} for d in datasets for c in [constants.of(d)]},
+        constants={
+            d: {"metric": c.metric, "min": c.minimum, "max": c.maximum} for d in datasets for c in [constants.of(d)]
+        },
         generator=generator_name or getattr(generate, "__qualname__", repr(generate)),
         methods=results,
         unavailable=unavailable,

@@ -49,10 +49,7 @@ class LogTruth:
 
 
 def ground_truth(logs: Iterable[SimulatedLog]) -> dict[str, LogTruth]:
-    return {
-        log.id: LogTruth(log.metadata["feedback_aspect"], log.noise, log.topic)
-        for log in logs
-    }
+    return {log.id: LogTruth(log.metadata["feedback_aspect"], log.noise, log.topic) for log in logs}
 
 
 def credited_aspects(item: InjectedItem, truth: Mapping[str, LogTruth], *, declared_only: bool = False) -> set[str]:

@@ -129,7 +129,9 @@ def run_quality(
         query_embedding_p95_ms=percentile_ms(embedding, 95),
         noise_counts=dict(Counter(log.noise or "clean" for log in simulated)),
     )
-    log(f"{len(records)} logs, {len(queries)} held-out queries; query embedding p50 {run.query_embedding_p50_ms:.1f} ms")
+    log(
+        f"{len(records)} logs, {len(queries)} held-out queries; query embedding p50 {run.query_embedding_p50_ms:.1f} ms"
+    )
     for key in config.methods:
         try:
             method = make_method(key, stack, workdir / key, mem0_native_logs=config.mem0_native_logs)

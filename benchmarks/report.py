@@ -35,6 +35,39 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
+def _headline(results: dict[str, Any]) -> list[str]:
+    """A few sentences of the run's main figures, computed from them."""
+    methods = {m["key"]: m for m in results["methods"]}
+    uno = methods.get("uno")
+    others = [m for m in results["methods"] if m["key"] not in ("uno", "no-memory")]
+    if uno is None or not others:
+        return []
+    best = max(others, key=lambda m: m["f1"])
+    lines = [
+        "## Headline",
+        "",
+        f"- Preferences injected (F1): uno {uno['f1']:.3f} (precision {uno['precision']:.3f}, recall "
+        f"{uno['recall']:.3f}); best baseline {best['name']} {best['f1']:.3f}; no memory 0.",
+        f"- Context size: uno adds {uno['tokens_mean']:.0f} tokens per query on average, {best['name']} "
+        f"{best['tokens_mean']:.0f}; uno put a preference into {_pct(uno['unrelated_injection_rate'])} of the "
+        f"unrelated queries, {best['name']} into {_pct(best['unrelated_injection_rate'])}.",
+        f"- Noise: {_pct(uno['noise_acceptance_rate'])} of the planted noise logs reached uno's contexts, "
+        f"{_pct(best['noise_acceptance_rate'])} reached {best['name']}'s; queries kept free of preferences the "
+        f"base model already follows (higher is better): uno {_pct(uno['known_skip_rate'])}, {best['name']} "
+        f"{_pct(best['known_skip_rate'])}.",
+    ]
+    points = results.get("scale") or []
+    if points:
+        top = max(points, key=lambda p: p["rules"])
+        lines.append(
+            f"- Read latency beyond query embedding at {top['rules']:,} rules: uno `augment` p50 "
+            f"{_ms(top['uno']['rest_p50_ms'])} ms / p95 {_ms(top['uno']['rest_p95_ms'])} ms, embedding-RAG search "
+            f"over the same index p50 {_ms(top['rag']['rest_p50_ms'])} ms ({top['rest_ratio']:.1f}x); the query "
+            f"embedding itself p50 {results['query_embedding_ms']['p50']:.1f} ms. No LLM call on any read path."
+        )
+    return lines
+
+
 def _machine(results: dict[str, Any]) -> list[str]:
     m = results["machine"]
     packages = ", ".join(f"{k} {v}" for k, v in sorted(m["packages"].items()))
@@ -105,9 +138,7 @@ def _quality(results: dict[str, Any]) -> list[str]:
     noise = results["methods"][0]["noise_planted"]
     planted = ", ".join(f"{k} {v}" for k, v in noise.items())
     lines = ["## Learning quality", "", *_table(head, rows), ""]
-    lines.append(
-        f"Planted noise logs: {planted}. Noise accepted per kind (logs whose content reached any context):"
-    )
+    lines.append(f"Planted noise logs: {planted}. Noise accepted per kind (logs whose content reached any context):")
     lines.append("")
     kinds = list(noise)
     lines += _table(
@@ -292,14 +323,30 @@ rule count. The real store's proportions are kept (about a dozen learnt logs per
 one vector per learnt log). The synthetic read model is assembled directly and installed as the memory's view;
 `augment` then runs unchanged, through FAISS indexes built the way uno builds them (exact below 20,000 vectors,
 HNSW above). The same-size baseline is embedding RAG over the very same learnt-log index (top-5, sessions
-assembled). At 1M rules the replicated store would hold about 16M log vectors (~24 GiB of float32), more than this
-machine's memory, so 1M is a script option (`--sizes ...,1000000`), not part of this report.
+assembled). {million}
 
 **Limits.** The simulator's preferences are code-checkable stand-ins for real users; MemoryBench's own data needs
 a real LLM and the hub. uno's heuristic distiller is being improved in parallel: its figures move when it does.
 No LLM answers were generated or judged in the simulator run: the quality figures measure what reaches the prompt,
 not the answers a model would write with it.
 """
+
+
+def _million_note(results: dict[str, Any]) -> str:
+    points = results.get("scale") or []
+    if any(p["rules"] >= 1_000_000 for p in points):
+        return "The 1M-rule store was measured in this run."
+    if not points:
+        return "Store sizes were not measured in this run."
+    largest = max(points, key=lambda p: p["rules"])
+    vectors = 1_000_000 * largest["log_vectors"] / largest["rules"]
+    gib = vectors * results["config"]["dimension"] * 4 / 2**30
+    return (
+        f"At 1M rules the replicated store would hold about {vectors / 1e6:.0f}M learnt-log vectors "
+        f"({gib:.0f} GiB of float32 before FAISS's own copy), more than this machine's "
+        f"{results['machine']['memory_gib']} GiB, so 1M is a script option (`--sizes ...,1000000`) for a larger "
+        "machine, not part of this report."
+    )
 
 
 def render_markdown(results: dict[str, Any]) -> str:
@@ -319,6 +366,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     ]
     sections = [
         [title, "", intro],
+        _headline(results),
         _machine(results),
         _setup(results),
         _quality(results),
@@ -326,7 +374,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         _scale(results),
         _memorybench(results),
         plots,
-        [METHOD_TEXT.rstrip()],
+        [METHOD_TEXT.format(million=_million_note(results)).rstrip()],
     ]
     return "\n\n".join("\n".join(section) for section in sections if section) + "\n"
 
@@ -371,8 +419,14 @@ def render_plots(results: dict[str, Any], out: Path) -> list[Path]:
         sizes = [p["rules"] for p in points]
         for label, key, color in (("uno augment", "uno", "tab:blue"), ("embedding RAG search", "rag", "tab:orange")):
             axis.plot(sizes, [p[key]["rest_p50_ms"] for p in points], marker="o", color=color, label=f"{label} p50")
-            axis.plot(sizes, [p[key]["rest_p95_ms"] for p in points], marker="o", linestyle="--", color=color,
-                      label=f"{label} p95")
+            axis.plot(
+                sizes,
+                [p[key]["rest_p95_ms"] for p in points],
+                marker="s",
+                linestyle="--",
+                color=color,
+                label=f"{label} p95",
+            )
         axis.axhline(results["query_embedding_ms"]["p50"], color="gray", linestyle=":", label="query embedding p50")
         axis.set_xscale("log")
         axis.set_yscale("log")

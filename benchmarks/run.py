@@ -128,6 +128,7 @@ def collect(
     scale: Sequence[ScalePoint],
     bench: dict[str, Any] | None,
     started: float,
+    dimension: int,
 ) -> dict[str, Any]:
     simulator = SimulatorConfig(seed=args.seed)
     return {
@@ -139,6 +140,7 @@ def collect(
             "seed": run.config.seed,
             "methods": list(run.config.methods),
             "embedder": args.embedder,
+            "dimension": dimension,
             "sizes": list(args.sizes),
             "scale_queries": args.scale_queries,
             "mem0_native_logs": run.config.mem0_native_logs,
@@ -199,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 test,
                 methods,
                 echo_injected_context,
-                embedder=args.embedder,
+                stack=stack,
                 constants=Constants.load(),
                 workdir=workdir / "memorybench",
                 generator_name="benchmarks.memorybench:echo_injected_context (stand-in, not an LLM)",
@@ -207,8 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for scores in bench_run.methods:
                 print(f"  {scores.name:<13} weighted average {scores.weighted_average:.3f}")
             bench = to_json(bench_run)
+    dimension = stack.outer.dimension
     stack.close()
-    results = collect(machine, args, run, scale, bench, started)
+    results = collect(machine, args, run, scale, bench, started, dimension)
     paths = write_report(results, args.out)
     print(f"Wrote {', '.join(str(p) for p in paths.values())} in {results['runtime_seconds']:.0f} s")
     return 0

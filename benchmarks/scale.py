@@ -30,9 +30,9 @@ import numpy as np
 import numpy.typing as npt
 
 from benchmarks.embedding import EmbedderStack
-from benchmarks.metrics import percentile_ms
 from benchmarks.methods.chunks import Chunk, session_text
 from benchmarks.methods.rag import DEFAULT_K, render_chunks
+from benchmarks.metrics import percentile_ms
 from benchmarks.rss import PeakRSS, release_free_memory
 from rule_store.protocol import Scope
 from rule_store.records import Cluster, Rule
@@ -145,7 +145,10 @@ def replicate(base: BaseStore, rules: int, sigma: float, seed: int) -> tuple[_Na
     per_copy = len(base.rule_ids)
     copies = math.ceil(rules / per_copy)
     dimension = base.log_vectors.shape[1]
-    view = _NamespaceView(centroid_index=FaissIndex(dimension), log_index=FaissIndex(dimension))
+    # Same build generation as the real view: uno keeps a view whose generation matches the store's.
+    view = _NamespaceView(
+        centroid_index=FaissIndex(dimension), log_index=FaissIndex(dimension), generation=base.view.generation
+    )
     assert view.centroid_index is not None and view.log_index is not None
     rule_matrix = np.stack([base.view.rule_vectors[i] for i in base.rule_ids]).astype(np.float32)
     for copy in range(copies):
@@ -210,6 +213,8 @@ def run_scale(
                 index_seconds = _build_indexes(view, stack, queries[0])
                 memory._views[namespace] = view
                 uno_latency, mean_rules = _time_augment(memory, stack, queries)
+                if memory._views.get(namespace) is not view:
+                    raise RuntimeError("uno replaced the synthetic read model while it was being measured")
                 rag_latency = _time_rag(view, base, stack, queries)
             point = ScalePoint(
                 rules=len(view.rules),

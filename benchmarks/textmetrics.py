@@ -17,6 +17,8 @@ when no segmenter is available.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 import string
 from collections import Counter
@@ -76,10 +78,8 @@ def meteor_exact(
         return 0.0
     precision, recall = matches / len(predicted), matches / len(expected)
     fmean = precision * recall / (alpha * precision + (1 - alpha) * recall)
-    chunks = 1 + sum(
-        1 for (p1, r1), (p2, r2) in zip(pairs, pairs[1:], strict=False) if not (p2 == p1 + 1 and r2 == r1 + 1)
-    )
-    penalty = gamma * (chunks / matches) ** beta
+    chunks = 1 + sum(1 for (p1, r1), (p2, r2) in itertools.pairwise(pairs) if not (p2 == p1 + 1 and r2 == r1 + 1))
+    penalty = gamma * math.pow(chunks / matches, beta)
     return fmean * (1 - penalty)
 
 

@@ -43,11 +43,16 @@ if TYPE_CHECKING:
     from uno.cluster import ClusteringConfig
     from uno.distill.base import Distillation, Distiller
     from uno.distill.heuristic import HeuristicDistiller
+    from uno.distill.llm import LLMDistiller
     from uno.embed import CachedEmbedder, Embedder, HashingEmbedder, SentenceTransformerEmbedder
     from uno.gap import GateConfig, NoveltyScorer, ResponsePriorScorer
+    from uno.gap_llm import LLMNoveltyScorer
     from uno.index import FaissIndex, VectorIndex
     from uno.inject import Augmentation, InjectedRule, ReflectivePlan
+    from uno.ledger import Ledger
+    from uno.llm import LLM, LiteLLM, TransformersLLM
     from uno.memory import BuildReport, ForgetReport, SearchHit, UnoMemory
+    from uno.reflect import Response
 
 __version__ = "0.1.0"
 
@@ -73,6 +78,13 @@ _LAZY = {
     "SentenceTransformerEmbedder": "uno.embed",
     "VectorIndex": "uno.index",
     "FaissIndex": "uno.index",
+    "LLM": "uno.llm",
+    "LiteLLM": "uno.llm",
+    "TransformersLLM": "uno.llm",
+    "Ledger": "uno.ledger",
+    "LLMDistiller": "uno.distill.llm",
+    "LLMNoveltyScorer": "uno.gap_llm",
+    "Response": "uno.reflect",
 }
 
 
@@ -86,6 +98,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "LLM",
     "Augmentation",
     "BuildReport",
     "CachedEmbedder",
@@ -107,6 +120,10 @@ __all__ = [
     "HeuristicDistiller",
     "HindsightExample",
     "InjectedRule",
+    "LLMDistiller",
+    "LLMNoveltyScorer",
+    "Ledger",
+    "LiteLLM",
     "LogRecord",
     "LogVerdict",
     "Message",
@@ -117,6 +134,7 @@ __all__ = [
     "RatingFeedback",
     "ReactionFeedback",
     "ReflectivePlan",
+    "Response",
     "ResponsePriorScorer",
     "Route",
     "Rule",
@@ -125,6 +143,7 @@ __all__ = [
     "Scope",
     "SearchHit",
     "SentenceTransformerEmbedder",
+    "TransformersLLM",
     "UnoMemory",
     "VectorIndex",
     "Verdict",

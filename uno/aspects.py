@@ -194,9 +194,14 @@ def _fenced(text: str) -> bool | None:
     return True if _FENCE.search(text) else None
 
 
+def slang_words(text: str) -> int:
+    """Casual words ("gonna", "basically", "stuff", "tbh") in the text."""
+    return len(_SLANG.findall(text))
+
+
 def casual_markers(text: str) -> int:
-    """Contractions plus casual words ("gonna", "basically", "stuff"): how chatty the register is."""
-    return len(_CONTRACTION.findall(text)) + len(_SLANG.findall(text))
+    """Contractions plus casual words: how chatty the register is."""
+    return len(_CONTRACTION.findall(text)) + slang_words(text)
 
 
 def _answer_first(text: str) -> bool:

@@ -55,6 +55,8 @@ class GapContext:
     """What a scorer may look at for one cluster: the model's own responses there, by log id."""
 
     responses: dict[str, str] = field(default_factory=dict)
+    # The queries those responses answered (an LLM scorer asks the model what it would do for them).
+    queries: dict[str, str] = field(default_factory=dict)
     # Logs whose user was satisfied: their responses show what the model already does to users' liking.
     satisfied: set[str] = field(default_factory=set)
 

@@ -27,7 +27,7 @@ from rule_store.records import Rule, stable_hash
 from uno.gap import GapContext, NoveltyScorer
 from uno.llm.base import LLM, Completion, LLMError
 
-log = logging.getLogger("uno.gap")
+logger = logging.getLogger("uno.gap")
 
 PRIOR_SYSTEM = """You are an expert assistant about to answer a group of similar user requests.
 
@@ -162,16 +162,15 @@ class LLMNoveltyScorer:
             try:
                 reply = self.llm.structured(messages, PriorRules, purpose="gap.prior")
             except LLMError as exc:
-                log.warning("no prior rules for a cluster (novelty left unknown): %s", exc)
+                logger.warning("no prior rules for a cluster (novelty left unknown): %s", exc)
                 return []
             self._priors[key] = [" ".join(r.split()) for r in reply.rules if r.strip()][: self.max_prior_rules]
         return self._priors[key]
 
     def _queries(self, rules: Sequence[Rule], context: GapContext) -> list[str]:
         """The cluster's queries: from the context where it carries them, else the store, else the rules' "when"."""
-        carried = getattr(context, "queries", None)
-        if isinstance(carried, dict) and carried:
-            return [str(q) for _, q in sorted(carried.items())]
+        if context.queries:
+            return [query for _, query in sorted(context.queries.items())]
         if self.store is not None and context.responses:
             logs = self.store.get_logs(sorted(context.responses))
             if logs:
@@ -210,7 +209,7 @@ class LLMNoveltyScorer:
         try:
             completion = self.llm.complete(messages, purpose="gap.coverage", max_tokens=1, temperature=0.0, logprobs=5)
         except LLMError as exc:
-            log.warning("coverage of %s unknown: %s", rule.id, exc)
+            logger.warning("coverage of %s unknown: %s", rule.id, exc)
             return None
         probability = yes_probability(completion)
         if completion.top_logprobs is None:
@@ -235,7 +234,7 @@ class LLMNoveltyScorer:
         try:
             reply = self.llm.structured(messages, CoverageScores, purpose="gap.judge")
         except LLMError as exc:
-            log.warning("coverage of %d rules unknown: %s", len(rules), exc)
+            logger.warning("coverage of %d rules unknown: %s", len(rules), exc)
             return [None] * len(rules)
         by_id = {score.id.strip(): score.covered / 10.0 for score in reply.scores}
         return [by_id.get(f"s{n}") for n in range(1, len(rules) + 1)]

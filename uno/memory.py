@@ -63,6 +63,7 @@ from uno.inject import (
     build_messages,
     count_tokens,
     fit_budget,
+    render_block,
 )
 from uno.paths import StorePaths
 
@@ -180,6 +181,9 @@ class UnoMemory:
         self.reload_interval = reload_interval
         self._embedder = embedder
         self.llm = llm
+        if llm is not None:
+            # Calls made for this store are counted in, and cached under, its own ledger (<store>/llm.sqlite).
+            llm.bind_store(self.paths.root)
         self._distiller = distiller
         self._novelty_scorer = novelty_scorer
         self._write_lock = threading.RLock()
@@ -211,8 +215,15 @@ class UnoMemory:
 
     @property
     def novelty_scorer(self) -> NoveltyScorer:
+        """Offline compliance prior; with an LLM, UNO's "without-feedback rules" scorer backed by that prior."""
         if self._novelty_scorer is None:
-            self._novelty_scorer = ResponsePriorScorer(self.embedder.embed, min_checked=self.gate.min_checked_responses)
+            measured = ResponsePriorScorer(self.embedder.embed, min_checked=self.gate.min_checked_responses)
+            if self.llm is not None:
+                from uno.gap_llm import LLMNoveltyScorer
+
+                self._novelty_scorer = LLMNoveltyScorer(self.llm, store=self.store, measured=measured)
+            else:
+                self._novelty_scorer = measured
         return self._novelty_scorer
 
     def close(self) -> None:
@@ -274,9 +285,7 @@ class UnoMemory:
             self.store.add_logs([record])
         return record.id
 
-    def feedback(
-        self, log_id: str, event: Feedback | dict[str, Any], *, namespace: str | None = None
-    ) -> LogRecord:
+    def feedback(self, log_id: str, event: Feedback | dict[str, Any], *, namespace: str | None = None) -> LogRecord:
         """Attach one feedback event (follow-up, edit, reaction, rating) to a stored log; the next build learns it."""
         parsed = FEEDBACK_ADAPTER.validate_python(event) if isinstance(event, dict) else event
         with self._write_lock:
@@ -718,19 +727,24 @@ class UnoMemory:
         injected, block = fit_budget(chosen[:max_rules], budget_tokens or self.budget_tokens, plan)
         if len(injected) < len(chosen[:max_rules]):
             notes.append(f"token budget kept {len(injected)} of {len(chosen[:max_rules])} rules")
-        if not injected:
-            route = Route.NONE if plan is None else route
+        if not injected and plan is not None and plan.failure_modes:
+            # A reflective cluster may have experiences but no rule worth injecting: the plan alone still helps.
+            block = render_block([], plan)
+            if count_tokens(block) > (budget_tokens or self.budget_tokens):
+                block = ""
+        if not block:
+            route, plan = Route.NONE, None
         if not explain:
             injected = [r.model_copy(update={"why": None}) for r in injected]
         return Augmentation(
             query=query,
-            messages=build_messages(query, block if injected else "", system_prompt),
+            messages=build_messages(query, block, system_prompt),
             rules=injected,
             route=route,
             cluster_id=cluster_id,
             cluster_similarity=similarity,
-            tokens=count_tokens(block) if injected else 0,
-            plan=plan if injected else None,
+            tokens=count_tokens(block),
+            plan=plan,
             explanation=notes if explain else None,
         )
 
@@ -876,6 +890,7 @@ class UnoMemory:
                 self._forget_derived(ns, targets, report)
                 report.logs_deleted = len(self.store.delete_logs(sorted(targets), scope))
             self._forget_embeddings(forgotten_texts)
+            self._forget_llm_cache(sorted(targets))
             self._refresh(ns, recluster=False)
         return report
 
@@ -907,6 +922,13 @@ class UnoMemory:
         hind = [h.id for h in self.store.list_hindsight(scope) if h.source_log_id in targets]
         self.store.delete_hindsight(hind)
         report.hindsight_deleted = len(hind)
+
+    def _forget_llm_cache(self, log_ids: Sequence[str]) -> None:
+        """Cached LLM replies quote the logs they were about: drop them with the logs."""
+        from uno.ledger import ResponseCache, llm_db_path
+
+        if llm_db_path(self.paths.root).exists():
+            ResponseCache.for_store(self.paths.root).forget_sources(log_ids)
 
     def _forget_embeddings(self, texts: Sequence[str]) -> None:
         forget = getattr(self.embedder, "forget", None)
@@ -1039,6 +1061,7 @@ def _gap_context(log_ids: Iterable[str], facts: dict[str, _LogFacts]) -> GapCont
         if fact is None:
             continue
         context.responses[log_id] = fact.log.response
+        context.queries[log_id] = fact.log.query
         if fact.verdict is Verdict.SATISFIED:
             context.satisfied.add(log_id)
     return context

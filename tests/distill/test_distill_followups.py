@@ -395,3 +395,209 @@ def test_prohibitions_have_avoid_polarity() -> None:
         ("Do not use emojis.", Polarity.AVOID),
         ("Use metric units.", Polarity.DO),
     }
+
+
+# --- second round: the simulator's vocabulary, unmarked corrections, typos, precision
+
+EUR = ("currency:eur", "Give amounts in euros (€).")
+USD = ("currency:usd", "Give amounts in US dollars ($).")
+GBP = ("currency:gbp", "Give amounts in pounds sterling (£).")
+TYPE_HINTS = ("code:type_hints", "Annotate every function's parameters and return type with type hints.")
+NO_TYPE_HINTS = ("code:no_type_hints", "Do not add type hints to code.")
+CONTEXT_FIRST = ("structure:context_first", "Give the context and reasoning first, then the answer.")
+FRIENDLY = ("filler:friendly", "Be warm and personable: a friendly opening or closing line is welcome.")
+NO_PLEASANTRIES = (
+    "filler:none",
+    'Skip pleasantries and filler phrases such as "Great question!" or "Hope this helps".',
+)
+
+MONEY_QUERY = "How much should I keep in an emergency fund?"
+MONEY_RESPONSE = "You should keep three to six months of expenses, which is $8,400 to $16,800."
+
+# (follow-up, the single (aspect, do) it must produce): families the first round did not know
+NEW_FAMILIES: list[tuple[str, tuple[str, str]]] = [
+    ("use euros please", EUR),
+    ("could you give the prices in EUR?", EUR),
+    ("amounts in € please", EUR),
+    ("I'm in Europe, use € not $", EUR),
+    ("why dollars? i use euros", EUR),
+    ("not dollars, euros", EUR),
+    ("Can you use euros instead of dollars?", EUR),
+    ("can you convert to US dollars?", USD),
+    ("$ please, not €", USD),
+    ("how much is that in dollars?", USD),
+    ("in GBP please", GBP),
+    ("£ please", GBP),
+    ("add type hints", TYPE_HINTS),
+    ("please include type hints in the code.", TYPE_HINTS),
+    ("could you add the types to the signature", TYPE_HINTS),
+    ("untyped code won't pass review here, add hints", TYPE_HINTS),
+    ("the function has no type hints", TYPE_HINTS),
+    ("please annotate the parameters", TYPE_HINTS),
+    ("where are the type annotations?", TYPE_HINTS),
+    ("please make it mypy-clean", TYPE_HINTS),
+    ("drop the type hints, they clutter", NO_TYPE_HINTS),
+    ("the annotations make it hard to read", NO_TYPE_HINTS),
+    ("remove the -> stuff pls", NO_TYPE_HINTS),
+    ("no typing please, it's a beginner tutorial", NO_TYPE_HINTS),
+    ("give me the background before the verdict", CONTEXT_FIRST),
+    ("I'd like the reasoning first, then the verdict", CONTEXT_FIRST),
+    ("don't jump straight to the conclusion", CONTEXT_FIRST),
+    ("walk me through it first", CONTEXT_FIRST),
+    ("less abrupt please, start with some context", CONTEXT_FIRST),
+    ("so curt...", FRIENDLY),
+    ("Could you be warmer in your replies?", FRIENDLY),
+    ("add a friendly intro please", FRIENDLY),
+    ("a 'hope this helps' wouldn't hurt", FRIENDLY),
+    ("you sound like a robot, be friendlier", FRIENDLY),
+    ("skip the pleasantries", NO_PLEASANTRIES),
+    ("just the info, no chit-chat", NO_PLEASANTRIES),
+    ("Please drop the intro and outro fluff.", NO_PLEASANTRIES),
+    ("no need for all the niceties", NO_PLEASANTRIES),
+    ("please be polite", POLITE),
+    ("stay courteous please", POLITE),
+    ("be nice pls", POLITE),
+    ("no rudeness please", POLITE),
+    ("thanks for being polite, keep it that way", POLITE),
+    ("keep it friendly and polite please", POLITE),
+    ("a bare yes/no isn't helpful, more details please", EXPLAIN),
+    ("Please explain instead of one-word answers.", EXPLAIN),
+    ("don't just say no, tell me why", EXPLAIN),
+    ("that's a bit thin, explain more", LONG),
+    ("Please give me the full explanation, not just a summary.", LONG),
+    ("can you write like a lawyer would, not like a text message", FORMAL),
+    ("please avoid contractions", FORMAL),
+    ("relax, you're not writing a contract", CASUAL),
+    ("Please keep code in markdown code fences.", CODE_BLOCK),
+    ("format the snippet properly pls", CODE_BLOCK),
+    ("just give me the answer first", ANSWER_FIRST),
+    ("so what's the answer? put it at the top", ANSWER_FIRST),
+    ("i had to read three sentences before the actual answer", ANSWER_FIRST),
+    ("the answer should come first", ANSWER_FIRST),
+    ("skip the explanation, is it a yes or a no", YES_NO),
+    ("je préfère en français, merci", FRENCH),
+    ("always english for me please", ENGLISH),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NEW_FAMILIES, ids=[t for t, _ in NEW_FAMILIES])
+def test_new_families_give_their_canonical_rule(text: str, expected: tuple[str, str]) -> None:
+    reading = read_followup(text, query=MONEY_QUERY, response=MONEY_RESPONSE)
+    assert reading.kind is FollowupKind.CORRECTIVE, reading.note
+    assert [(f.instruction.aspect, f.instruction.do) for f in reading.findings] == [expected]
+
+
+# Short messages that name a known aspect with no marker of feedback, or end on "thanks": still corrections.
+UNMARKED: list[tuple[str, tuple[str, str]]] = [
+    ("why are there emojis everywhere 🙄", NO_EMOJI),
+    ("ugh emojis again", NO_EMOJI),
+    ("Bullet points again... just talk to me like a person.", PROSE),
+    ("why is everything a bulleted list", PROSE),
+    ("type hints please", TYPE_HINTS),
+    ("could you use a more formal register?", FORMAL),
+    ("A formal tone would be more appropriate here.", FORMAL),
+    ("I asked a yes/no question thanks", YES_NO),
+    ("i just wanted a yes or no thank you", YES_NO),
+    ("why dollars? i use euros", EUR),
+    ("any references for this?", CITE),
+    ("citation needed lol", CITE),
+    ("how do i know this is true? cite something", CITE),
+    ("emojis make it easier to read for me 🙂", EMOJI),
+    ("I like emojis, please use them", EMOJI),
+    ("honestly yes or no??", YES_NO),
+    ("the source line is just noise 🙄", ("citations:none", "Do not include citations or references.")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), UNMARKED, ids=[t for t, _ in UNMARKED])
+def test_a_short_message_naming_an_aspect_is_corrective(text: str, expected: tuple[str, str]) -> None:
+    reading = read_followup(text, query=MONEY_QUERY, response=MONEY_RESPONSE)
+    assert reading.kind is FollowupKind.CORRECTIVE, reading.note
+    assert [(f.instruction.aspect, f.instruction.do) for f in reading.findings] == [expected]
+
+
+# Slips the fuzzy fixer recovers: swapped neighbours, a letter missing, on short keywords too.
+TYPOS: list[tuple[str, tuple[str, str]]] = [
+    ("shorter pelase", SHORT),
+    ("can u drop the bulelt points", PROSE),
+    ("less flfuf please", NO_PLEASANTRIES),
+    ("skip the peramble", ANSWER_FIRST),
+    ("please no emjois", NO_EMOJI),
+    ("mertic units please", METRIC),
+    ("i need a suorce i can check.", CITE),
+    ("bottom line up fornt pls", ANSWER_FIRST),
+    ("please respond in frnch next time", FRENCH),
+    ("add return tpyes pls", TYPE_HINTS),
+    ("Get rid of the fliler phrases, please.", NO_PLEASANTRIES),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), TYPOS, ids=[t for t, _ in TYPOS])
+def test_typos_of_keywords_are_recovered(text: str, expected: tuple[str, str]) -> None:
+    reading = read_followup(text, query=MONEY_QUERY, response=MONEY_RESPONSE)
+    assert [(f.instruction.aspect, f.instruction.do) for f in reading.findings] == [expected]
+
+
+# One message, one request: the vague complaint, the justification or the generic restatement beside it is no
+# second rule.
+PRECISE_ONLY: list[tuple[str, list[tuple[str, str]]]] = [
+    ("wall of text... bullets please", [LISTS]),
+    ("too dense, use bullets", [LISTS]),
+    ("I find bullet lists hard to read, plain paragraphs please.", [PROSE]),
+    ("No emoji please, it looks unprofessional.", [NO_EMOJI]),
+    ("no need for 'great question', just answer", [NO_FILLER]),
+    ("no lists please, just write it normally", [PROSE]),
+    ("stop with the bullet points, i want normal sentences", [PROSE]),
+    ("Please use a friendlier, more relaxed tone.", [CASUAL]),
+    ("Please skip type hints in examples.", [NO_TYPE_HINTS]),
+    ("Could you use metric units instead of pounds and miles?", [METRIC]),
+    ("metric please, nobody here uses pounds or fahrenheit", [METRIC]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PRECISE_ONLY, ids=[t for t, _ in PRECISE_ONLY])
+def test_the_precise_request_of_a_message_wins(text: str, expected: list[tuple[str, str]]) -> None:
+    reading = read_followup(text, query=MONEY_QUERY, response=MONEY_RESPONSE)
+    assert [(f.instruction.aspect, f.instruction.do) for f in reading.findings] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("dollars?? i live in germany", EUR),
+        ("I live in Berlin, dollars mean nothing to me", EUR),
+        ("why is this in dollars? I'm in France", EUR),
+        ("why euros? I'm American", USD),
+        ("I'm in the UK, pounds sterling please", GBP),
+    ],
+)
+def test_a_doubted_currency_and_where_the_user_lives_imply_the_right_one(text: str, expected: tuple[str, str]) -> None:
+    reading = read_followup(text, query=MONEY_QUERY, response=MONEY_RESPONSE)
+    assert reading.kind is FollowupKind.CORRECTIVE, reading.note
+    assert [(f.instruction.aspect, f.instruction.do) for f in reading.findings] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("thanks, the type hints are great", FollowupKind.SATISFIED),
+        ("I like that you used euros", FollowupKind.SATISFIED),
+        ("I live in Germany", FollowupKind.NEW_TOPIC),
+        ("what does that mean?", FollowupKind.CLARIFYING),
+        ("unrelated, but what's the capital of australia?", FollowupKind.NEW_TOPIC),
+        ("btw how do you say thank you in japanese?", FollowupKind.NEW_TOPIC),
+        ("can you also explain how compound interest works?", FollowupKind.NEW_TOPIC),
+    ],
+)
+def test_mentions_without_a_request_give_no_rule(text: str, kind: FollowupKind) -> None:
+    reading = read_followup(text, query=MONEY_QUERY, response=MONEY_RESPONSE)
+    assert reading.findings == ()
+    assert reading.kind is kind, reading.note
+
+
+def test_a_corrective_message_ending_in_thanks_is_actionable_not_satisfied() -> None:
+    log = followup_log("I asked a yes/no question thanks", query=MONEY_QUERY, response=MONEY_RESPONSE)
+    result = HeuristicDistiller().distill(log)
+    assert result.verdict.verdict is Verdict.ACTIONABLE
+    assert [rule.aspect for rule in result.rules] == ["answer:yes_no"]
+    assert result.verdict.signal < 0

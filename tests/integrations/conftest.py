@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,12 +11,15 @@ import httpx
 import pytest
 
 from tests.integrations.data import trained_memory
-from tests.integrations.serving import LiveServer, start_test_server
+from tests.integrations.serving import LiveServer, launch_test_server, launch_uno_serve
 from tests.integrations.upstream import ScriptedUpstream
 from uno import UnoMemory
 
 # The live server knows these keys; each test that writes to it takes a tenant of its own.
 TENANTS = {f"key-{n:02d}": f"tenant-{n:02d}" for n in range(40)}
+SERVE_KEY, SERVE_NAMESPACE = "sk-acme", "acme"
+# The server fixtures; a test using one has its process launched right after collection.
+SERVERS = ("live", "served")
 
 
 @dataclass(frozen=True)
@@ -27,20 +32,81 @@ class Tenant:
         return {"Authorization": f"Bearer {self.key}"}
 
 
-@pytest.fixture(scope="session")
-def upstream() -> Iterator[ScriptedUpstream]:
-    server = ScriptedUpstream().start()
-    yield server
-    server.stop()
+class _Background:
+    """The scripted upstream and the uno server processes of the session.
+
+    A server takes seconds to start (imports, the embedding model), so each is launched as soon as collection
+    shows a selected test needs it: its start-up overlaps with the tests that run first. Fixtures wait for it.
+    """
+
+    def __init__(self) -> None:
+        self._root: Path | None = None
+        self._upstream: ScriptedUpstream | None = None
+        self._servers: dict[str, LiveServer] = {}
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="uno-integrations-"))
+        return self._root
+
+    def upstream(self) -> ScriptedUpstream:
+        if self._upstream is None:
+            self._upstream = ScriptedUpstream().start()
+        return self._upstream
+
+    def server(self, name: str) -> LiveServer:
+        if name not in self._servers:
+            (self.root / name).mkdir()
+            self._servers[name] = self._launch(name, self.root / name)
+        return self._servers[name]
+
+    def _launch(self, name: str, root: Path) -> LiveServer:
+        if name == "live":
+            return launch_test_server(root, TENANTS, upstream_base=self.upstream().base_url)
+        if name == "served":
+            return launch_uno_serve(root, SERVE_KEY, SERVE_NAMESPACE, self.upstream().base_url)
+        raise KeyError(f"no server named {name!r}")
+
+    def stop(self) -> None:
+        for server in self._servers.values():
+            server.stop()
+        if self._upstream is not None:
+            self._upstream.stop()
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+
+
+_background = _Background()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    for name in SERVERS:
+        if name in wanted:
+            _background.server(name)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _background.stop()
 
 
 @pytest.fixture(scope="session")
-def live(upstream: ScriptedUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def upstream() -> ScriptedUpstream:
+    """The scripted OpenAI-compatible model on 127.0.0.1."""
+    return _background.upstream()
+
+
+@pytest.fixture(scope="session")
+def live(upstream: ScriptedUpstream) -> LiveServer:
     """One uno server (REST + proxy to the scripted upstream) for the session; tenants keep tests apart."""
-    root = tmp_path_factory.mktemp("live")
-    server = start_test_server(root / "store", TENANTS, root / "server.log", upstream_base=upstream.base_url)
-    yield server
-    server.stop()
+    return _background.server("live").wait_ready()
+
+
+@pytest.fixture(scope="session")
+def served(upstream: ScriptedUpstream) -> LiveServer:
+    """``uno serve`` itself, with the default embedder, for key ``SERVE_KEY``."""
+    return _background.server("served").wait_ready(timeout_s=180)
 
 
 _unused = itertools.count()

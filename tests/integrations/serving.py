@@ -22,6 +22,7 @@ from tests.integrations.data import fast_memory
 from uno.server import Upstream, create_app
 
 REPO = Path(__file__).resolve().parents[2]
+UNO = Path(sys.executable).with_name("uno")
 STORE_ENV = "UNO_TEST_STORE"
 KEYS_ENV = "UNO_TEST_KEYS"
 UPSTREAM_ENV = "UNO_TEST_UPSTREAM_BASE"
@@ -94,11 +95,9 @@ class LiveServer:
         self._log.close()
 
 
-def start_test_server(
-    store: Path, keys: dict[str, str], log_path: Path, *, upstream_base: str | None = None
-) -> LiveServer:
-    """The factory app under uvicorn, in its own process."""
-    env = {STORE_ENV: str(store), KEYS_ENV: json.dumps(keys)}
+def launch_test_server(root: Path, keys: dict[str, str], *, upstream_base: str | None = None) -> LiveServer:
+    """The factory app under uvicorn, in its own process, on a store under ``root`` (not waited for)."""
+    env = {STORE_ENV: str(root / "store"), KEYS_ENV: json.dumps(keys)}
     if upstream_base is not None:
         env[UPSTREAM_ENV] = upstream_base
     command = [
@@ -114,4 +113,27 @@ def start_test_server(
         "--log-level",
         "warning",
     ]
-    return LiveServer(command, env, log_path, store).wait_ready()
+    return LiveServer(command, env, root / "server.log", root / "store")
+
+
+def launch_uno_serve(root: Path, key: str, namespace: str, upstream_base: str) -> LiveServer:
+    """``uno serve`` as the README documents it (default embedder, proxy to the upstream), not waited for."""
+    command = [
+        str(UNO),
+        "--store",
+        str(root / "store"),
+        "serve",
+        "--port",
+        "{port}",
+        "--api-key",
+        f"{key}={namespace}",
+        "--upstream",
+        "openai/scripted",
+        "--upstream-base",
+        upstream_base,
+        "--upstream-key-env",
+        "UNO_TEST_UPSTREAM_KEY",
+        "--log-level",
+        "warning",
+    ]
+    return LiveServer(command, {"UNO_TEST_UPSTREAM_KEY": "scripted"}, root / "serve.log", root / "store")

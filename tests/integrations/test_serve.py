@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import httpx
@@ -10,13 +9,12 @@ import pytest
 from click.testing import CliRunner
 from openai import OpenAI
 
+from tests.integrations.conftest import SERVE_KEY
 from tests.integrations.data import PLAN_QUERY, training_logs
 from tests.integrations.serving import LiveServer
 from tests.integrations.upstream import ScriptedUpstream, system_text
 from uno.cli import main
 from uno.server import parse_api_keys
-
-UNO = Path(sys.executable).with_name("uno")
 
 
 @pytest.mark.parametrize(
@@ -45,40 +43,16 @@ def test_api_key_specs_parse_from_the_environment_format() -> None:
 
 @pytest.mark.slow
 def test_uno_serve_runs_both_servers_end_to_end_with_the_default_embedder(
-    tmp_path: Path, upstream: ScriptedUpstream
+    served: LiveServer, upstream: ScriptedUpstream
 ) -> None:
     """The README command, as a real process: REST in, the packaged MiniLM embedder learns, the proxy injects."""
-    command = [
-        str(UNO),
-        "--store",
-        str(tmp_path / "store"),
-        "serve",
-        "--port",
-        "{port}",
-        "--api-key",
-        "sk-acme=acme",
-        "--upstream",
-        "openai/scripted",
-        "--upstream-base",
-        upstream.base_url,
-        "--upstream-key-env",
-        "UNO_TEST_UPSTREAM_KEY",
-        "--log-level",
-        "warning",
-    ]
-    server = LiveServer(command, {"UNO_TEST_UPSTREAM_KEY": "scripted"}, tmp_path / "serve.log", tmp_path / "store")
-    try:
-        server.wait_ready(timeout_s=120)
-        headers = {"Authorization": "Bearer sk-acme"}
-        with httpx.Client(base_url=server.base_url, headers=headers, timeout=60.0) as http:
-            assert http.post("/v1/logs", json={"logs": training_logs("serve-")}).status_code == 200
-            assert http.post("/v1/build").json()["rules_by_status"] == {"active": 3}
-            augmented = http.post("/v1/augment", json={"query": PLAN_QUERY}).json()
-            assert [rule["aspect"] for rule in augmented["rules"]] == ["answer:yes_no"]
-        question = f"{PLAN_QUERY} (via uno serve)"
-        with OpenAI(base_url=f"{server.base_url}/v1", api_key="sk-acme", max_retries=0) as client:
-            completion = client.chat.completions.create(model="m", messages=[{"role": "user", "content": question}])
-        assert question in (completion.choices[0].message.content or "")
-        assert "YES or NO" in system_text(upstream.requests_with(question)[0])
-    finally:
-        server.stop()
+    with httpx.Client(base_url=served.base_url, headers={"Authorization": f"Bearer {SERVE_KEY}"}, timeout=60.0) as http:
+        assert http.post("/v1/logs", json={"logs": training_logs("serve-")}).status_code == 200
+        assert http.post("/v1/build").json()["rules_by_status"] == {"active": 3}
+        augmented = http.post("/v1/augment", json={"query": PLAN_QUERY}).json()
+        assert [rule["aspect"] for rule in augmented["rules"]] == ["answer:yes_no"]
+    question = f"{PLAN_QUERY} (via uno serve)"
+    with OpenAI(base_url=f"{served.base_url}/v1", api_key=SERVE_KEY, max_retries=0) as client:
+        completion = client.chat.completions.create(model="m", messages=[{"role": "user", "content": question}])
+    assert question in (completion.choices[0].message.content or "")
+    assert "YES or NO" in system_text(upstream.requests_with(question)[0])

@@ -36,7 +36,7 @@ def feedback_texts(payload: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def first_query(payload: dict[str, Any]) -> str:
-    return next(turn["text"] for turn in payload["conversation"] if turn["role"] == "user")
+    return str(next(turn["text"] for turn in payload["conversation"] if turn["role"] == "user"))
 
 
 def rule(item_id: str, evidence: str, do: str, **extra: Any) -> dict[str, Any]:

@@ -126,10 +126,6 @@ def test_no_revision_when_the_critic_is_satisfied(memory: UnoMemory, server: Scr
     assert response.answer == response.draft
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="UnoMemory.augment drops the plan when no rule is injected (`plan=plan if injected else None`)",
-)
 def test_augment_returns_the_same_plan(memory: UnoMemory) -> None:
     augmentation = memory.augment("When is the federal tax filing deadline for 2024?")
     assert augmentation.route is Route.REFLECTIVE and augmentation.plan is not None

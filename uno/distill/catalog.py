@@ -5,7 +5,10 @@ Canonical wording matters: a rule's id is derived from its polarity and normalis
 
 Aspects are ``"family:value"`` keys (see :mod:`uno.aspects`): two rules of one family with different values
 contradict each other, so the values of a family are chosen to be mutually exclusive ("table:use" / "table:none"
-rather than one "format" family holding tables, lists and JSON at once).
+rather than one "format" family holding tables, lists and JSON at once). The few values of one family that can
+hold together ("code:fenced" and "code:type_hints") are listed in :data:`uno.aspects.COMPATIBLE`. The keys are
+those of the simulated users of ``benchmarks/simulator`` wherever both mean the same thing ("answer:explained",
+"structure:context_first", "filler:friendly", "currency:eur", "code:type_hints"), so there is one vocabulary.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from uno.aspects import CURRENCIES, casual_markers, currency_amounts, detect_language, signatures
+from uno.aspects import CURRENCIES, casual_markers, currency_amounts, detect_language, signatures, slang_words
 from uno.distill.catalog import CATALOG, LANGUAGES, Instruction, language_instruction, word_limit
 from uno.distill.noise import NoiseLabel, classify_noise
 from uno.distill.text import sentence_texts
@@ -54,6 +54,8 @@ _EXPANDED = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+_DEF_LINE = re.compile(r"\bdef \w+\s*\(")
+_CODE_BLOCK = re.compile(r"^\s*```.*?^\s*```[^\n]*$", re.MULTILINE | re.DOTALL)
 
 _FILLER = re.compile(
     r"\b(?:great|good|excellent|fantastic|wonderful|interesting|what a (?:great|good)) question\b"
@@ -110,6 +112,7 @@ MUCH_SHORTER = 0.5
 SHORTER = 0.75
 LONGER = 1.5
 NOVEL_SHARE = 0.5  # a sentence with at least this share of words absent from the other text is new content
+REWRITE = 0.3  # below this word-sequence similarity the edit is a new answer, not a revision of this one
 SAME_SENTENCE = 0.7  # two sentences sharing this share of their words are one sentence, perhaps reworded
 MAX_CONTENT_RULES = 2  # more added/deleted sentences than this is a rewrite, not a targeted fix
 MAX_WORDING_RULES = 3
@@ -117,7 +120,9 @@ MAX_LEAD_SENTENCES = 3  # a preamble longer than this is content, not a lead-in
 YES_NO_WORDS = 15  # a plain "Yes." / "No, ..." answer is at most this long
 GIST_WORDS = 12
 # Changes that rewrite words throughout the text: word swaps are theirs, not separate rules.
-_WORD_LEVEL = frozenset({"formal", "casual", "metric", "imperial", "type_hints", "no_type_hints", *CURRENCIES})
+_WORD_LEVEL = frozenset(
+    {"formal", "casual", "metric", "imperial", "type_hints", "no_type_hints", "prose", "lists", "numbered", *CURRENCIES}
+)
 
 
 @dataclass(frozen=True)
@@ -188,7 +193,9 @@ def _unmatched(source: list[str], target: str) -> list[str]:
     out: list[str] = []
     for sentence in source:
         own = _word_set(sentence)
-        if own and len(own - target_words) / len(own) >= NOVEL_SHARE:
+        if not any(not word.isdigit() for word in own):
+            continue  # "1." of a numbered list is a marker, not a sentence
+        if len(own - target_words) / len(own) >= NOVEL_SHARE:
             out.append(sentence)
     return out
 
@@ -263,20 +270,18 @@ def _tone(diff: _Diff) -> None:
     hype_before, hype_after = len(_HYPE.findall(kept)), len(_HYPE.findall(diff.edit))
     if (bangs_before >= 2 and bangs_after == 0) or (hype_before - hype_after >= 2 and hype_after == 0):
         diff.add("neutral", f"exclamation marks {bangs_before}->{bangs_after}, hype words {hype_before}->{hype_after}")
-    if diff.similarity < 0.5:
+    if diff.similarity < REWRITE:
         return  # a rewrite changes every word: nothing to say about the register
     casual_before, casual_after = casual_markers(diff.response), casual_markers(diff.edit)
     expanded_before, expanded_after = len(_EXPANDED.findall(diff.response)), len(_EXPANDED.findall(diff.edit))
-    if casual_before >= 2 and casual_after == 0 and (expanded_after > expanded_before or casual_before >= 3):
+    slangy = any(slang_words(s) for s in diff.removed)
+    # Formal: every contraction and casual word gone, and spelt out or cut ("Hope that clears stuff up.").
+    if casual_before and not casual_after and (expanded_after > expanded_before or slangy or casual_before >= 3):
         chatty = [s for s in diff.removed if casual_markers(s)]
-        diff.add(
-            "formal",
-            f"register made formal ({casual_before} contractions or casual words removed)",
-            "",
-            explains=chatty,
-        )
+        detail = f"register made formal ({casual_before} contractions or casual words removed)"
+        diff.add("formal", detail, explains=chatty)
     elif casual_after >= 2 and casual_before == 0:
-        chatty = [s for s in diff.added if casual_markers(s)]
+        chatty = [s for s in diff.added if slang_words(s)]
         diff.add("casual", f"register made casual ({casual_after} contractions or casual words added)", explains=chatty)
 
 
@@ -294,10 +299,13 @@ def _measures(diff: _Diff) -> None:
             diff.add(code, f"amounts converted from {others_gone[0].upper()} to {code.upper()}")
     typed_before, typed_after = signatures(response), signatures(edit)
     if typed_before and len(typed_before) == len(typed_after):
+        # The rewritten "def" lines are the change itself, not sentences added or removed.
+        defs = [s for s in diff.removed + diff.added if _DEF_LINE.search(s)]
+        count = len(typed_after)
         if not all(s.fully_typed for s in typed_before) and all(s.fully_typed for s in typed_after):
-            diff.add("type_hints", f"type hints added to {len(typed_after)} function signature(s)")
+            diff.add("type_hints", f"type hints added to {count} function signature(s)", explains=defs)
         elif not all(s.untyped for s in typed_before) and all(s.untyped for s in typed_after):
-            diff.add("no_type_hints", f"type hints removed from {len(typed_after)} function signature(s)")
+            diff.add("no_type_hints", f"type hints removed from {count} function signature(s)", explains=defs)
 
 
 def _citations(diff: _Diff) -> None:
@@ -367,12 +375,19 @@ def _order(diff: _Diff) -> None:
             )
 
 
+def _prose_words(text: str, explained: set[str]) -> int:
+    """Words outside fenced code and outside explained sentences: annotating a signature or cutting a preamble
+    does not change how long the answer is."""
+    prose = _CODE_BLOCK.sub(" ", text)
+    return len(_words(prose)) - sum(len(_words(s)) for s in explained if s in prose)
+
+
 def _length(diff: _Diff) -> None:
-    """Shorter or longer, not counting the sentences another change accounts for."""
+    """Shorter or longer, not counting code or the sentences another change accounts for."""
     if diff.found("yes_no", "explain"):
         return
-    before = len(_words(diff.response)) - sum(len(_words(s)) for s in diff.removed if s in diff.explained)
-    after = len(_words(diff.edit)) - sum(len(_words(s)) for s in diff.added if s in diff.explained)
+    before = _prose_words(diff.response, {s for s in diff.removed if s in diff.explained})
+    after = _prose_words(diff.edit, {s for s in diff.added if s in diff.explained})
     if before < MIN_WORDS_FOR_LENGTH or after <= 0:
         return
     ratio = after / before
@@ -388,7 +403,7 @@ def _length(diff: _Diff) -> None:
 
 def _content(diff: _Diff) -> None:
     """Sentences added or deleted that no style change accounts for: specific, low-confidence rules."""
-    if diff.similarity < 0.3 or any(c.instruction.name.startswith("language_") for c in diff.changes):
+    if diff.similarity < REWRITE or any(c.instruction.name.startswith("language_") for c in diff.changes):
         return  # a rewrite or a translation changes every sentence
     # A shorter or longer answer is the change; the sentences that went are not each a rule.
     resized = any(c.instruction.aspect in ("length:short", "length:long") for c in diff.changes)
@@ -455,7 +470,7 @@ def read_edit(response: str, edit: str) -> EditReading:
     for detect in _DETECTORS:
         detect(diff)
     changes = diff.changes
-    if not added and not removed and similarity >= 0.3 and not diff.found(*_WORD_LEVEL):
+    if not added and not removed and similarity >= REWRITE and not diff.found(*_WORD_LEVEL):
         changes += _wording(before_words, after_words, matcher)
     labels = [c.detail for c in changes] or ["reworded"]
     summary = f"edited from {len(before_words)} to {len(after_words)} words: " + "; ".join(labels)

@@ -5,6 +5,13 @@ mention table of :mod:`uno.distill.mentions`; a corrective clause that matches n
 generic imperative by :mod:`uno.distill.imperative`. Messages without corrections are classified (satisfied,
 small talk, new topic, clarifying question, reply to the assistant's question, plain statement) so the verdict
 can say why nothing was learnt.
+
+A short message that names a known aspect is a correction even without a marker of feedback ("type hints
+please", "why are there emojis everywhere 🙄", "I asked a yes/no question thanks"); a trailing "thanks" does not
+make it praise. Within one message the most precise reading wins: a vague complaint beside a precise request is
+its reason ("wall of text... bullets please" -> bullets only), a clause that justifies a request is not a second
+rule ("no emoji please, it looks unprofessional"), and a generic rewrite that only restates a template finding is
+dropped. "dollars?? i live in germany" doubts one currency and implies another from where the user lives.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from enum import StrEnum
 from uno.distill.catalog import CATALOG, Instruction
 from uno.distill.imperative import EDIT_VERBS, rewrite
 from uno.distill.mentions import (
+    CURRENCY_RE,
     MENTION_BY_GROUP,
     MENTION_RE,
     Cue,
@@ -268,6 +276,19 @@ def _generic(clause: str, norm: str, quote: str, *, strong: bool) -> Finding | N
     return Finding(instruction, quote, clause.strip(), "a correction", True, weak)
 
 
+# Words that describe the form of an answer rather than a subject: "could you use a more formal register?" asks
+# nothing new, however little it shares with the answer.
+_FORM_WORDS = word_set(
+    """
+    use write make keep put tone register style voice format formatting version text reply replies respond
+    response responses answer answers language wording sentence sentences word words paragraph paragraphs bit
+    little instead next time future appropriate better here there way everywhere thing things stuff read easier
+    amount amounts code function signature signatures snippet example examples output normal normally plain
+    proper properly simple clean person human
+    """
+)
+
+
 def _subsumed(finding: Finding, findings: list[Finding]) -> bool:
     """Whether a more precise finding of the same message already says what this one says."""
     name, aspect = finding.instruction.name, finding.instruction.aspect
@@ -282,11 +303,15 @@ def _subsumed(finding: Finding, findings: list[Finding]) -> bool:
         return True  # "skip the explanation, yes or no?": a plain yes or no is already short and bare
     if finding.vague:
         return bool(precise)  # "wall of text... bullets please": the wall is why they want bullets
+    if name == "friendly" and any(f.instruction.name in ("casual", "polite") for f in precise):
+        return True  # "a friendlier, more relaxed tone", "friendly and polite": one request, said twice
     if finding.generic and precise:
         # "stop with the bullet points, i want normal sentences": the generic rule only restates the template.
-        said = set().union(*(content_words(f.instruction.do + " " + f.trigger) for f in precise))
-        own = content_words(finding.instruction.do) - {finding.instruction.do.split()[0].lower()}
-        return own <= said | _FORM_WORDS
+        said = set(_FORM_WORDS)
+        for other in precise:
+            said |= content_words(other.instruction.do + " " + other.trigger)
+        own = content_words(normalize(finding.instruction.do)) - {finding.instruction.do.split()[0].lower()}
+        return own <= said
     return False
 
 
@@ -332,19 +357,6 @@ class _Reference:
         return self._words
 
 
-# Words that describe the form of an answer rather than a subject: "could you use a more formal register?" asks
-# nothing new, however little it shares with the answer.
-_FORM_WORDS = word_set(
-    """
-    use write make keep put tone register style voice format formatting version text reply replies respond
-    response responses answer answers language wording sentence sentences word words paragraph paragraphs bit
-    little instead next time future appropriate better here there way everywhere thing things stuff read easier
-    amount amounts code function signature signatures snippet example examples output normal normally plain
-    proper properly simple clean person human
-    """
-)
-
-
 def _drops_as_new_topic(sentence: str, findings: list[Finding], reference: _Reference) -> bool:
     """ "Can you give me a brief history of Rome?" after a cooking answer: a new request, not feedback."""
     if not findings or not all(f.weak for f in findings):
@@ -363,6 +375,8 @@ _JUSTIFICATION = re.compile(
     r"^(?:because|since|cause|cuz|coz|(?:it|this|that|they|these|those|which) (?:looks?|seems?|feels?|reads?"
     r"|sounds?|makes? (?:it|me|them)))\b"
 )
+# "no typing please, it's a beginner tutorial": a statement after a request is its reason, not a rule.
+_STATEMENT_LEAD = re.compile(r"^(?:it|this|that|they|these|those)(?:'s|'re| is| are| was| were)\b")
 
 
 def _sentence_findings(sentence: Sentence, sentence_norm: str, *, abuse: bool, strong: bool) -> list[Finding]:
@@ -375,19 +389,17 @@ def _sentence_findings(sentence: Sentence, sentence_norm: str, *, abuse: bool, s
         if found and _JUSTIFICATION.match(clause_norm):
             continue
         clause_findings = _templates(clause_norm, sentence_norm, sentence.text, strong=strong)
-        if not clause_findings and not _names_currency(clause_norm):
+        statement = bool(found) and _STATEMENT_LEAD.match(clause_norm) is not None
+        if not clause_findings and not statement and not _names_currency(clause_norm):
             generic = _generic(clause_norm if abuse else clause, clause_norm, sentence.text, strong=strong)
             clause_findings = [generic] if generic else []
         found.extend(clause_findings)
     return found
 
 
-_CURRENCY_MENTIONS = frozenset({"eur", "usd", "gbp"})
-
-
 def _names_currency(norm: str) -> bool:
     """Whether a normalised text names a currency ("dollars??", "use € not $")."""
-    return any(MENTION_BY_GROUP[m.lastgroup or ""].name in _CURRENCY_MENTIONS for m in MENTION_RE.finditer(norm))
+    return CURRENCY_RE.search(norm) is not None
 
 
 def _currency_by_place(text: str, norm: str, findings: list[Finding]) -> list[Finding]:

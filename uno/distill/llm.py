@@ -61,7 +61,7 @@ from uno.distill.text import situation
 from uno.distill.weights import weight
 from uno.llm.base import LLM, LLMError, run_sync
 
-log = logging.getLogger("uno.distill")
+logger = logging.getLogger("uno.distill")
 
 MAX_RULES_PER_LOG = 5
 _MESSAGE_CHARS = 6000
@@ -434,8 +434,10 @@ class LLMDistiller:
     async def adistill_many(self, logs: Sequence[LogRecord]) -> list[Distillation]:
         """Async :meth:`distill_many`."""
         self.failures = {}
-        quick = {log.id: self._without_call(log) for log in logs}
-        calls = [log for log in logs if quick[log.id] is None]
+        offline = {log.id: self._offline(log) for log in logs}
+        calls = [log for log in logs if self._needs_call(log, offline[log.id])]
+        called_ids = {log.id for log in calls}
+        done = {log.id: offline[log.id] for log in logs if log.id not in called_ids}
         slots = asyncio.Semaphore(self.concurrency)
         from tqdm import tqdm
 
@@ -444,39 +446,42 @@ class LLMDistiller:
             async def one(log_record: LogRecord) -> Distillation | None:
                 async with slots:
                     try:
-                        return await self._call(log_record)
+                        return await self._call(log_record, offline[log_record.id])
                     except LLMError as exc:
                         self.failures[log_record.id] = str(exc)
-                        log.warning("log %s stays pending: %s", log_record.id, exc)
+                        logger.warning("log %s stays pending: %s", log_record.id, exc)
                         return None
                     finally:
                         bar.update()
 
             called = await asyncio.gather(*(one(log_record) for log_record in calls))
-        done = {d.log_id: d for d in called if d is not None}
-        done.update({log_id: d for log_id, d in quick.items() if d is not None})
+        done.update({d.log_id: d for d in called if d is not None})
         return [done[log.id] for log in logs if log.id in done]
 
     async def adistill(self, log: LogRecord) -> Distillation:
         """Async :meth:`distill`."""
-        return self._without_call(log) or await self._call(log)
+        offline = self._offline(log)
+        return await self._call(log, offline) if self._needs_call(log, offline) else offline
 
     # --- steps
 
-    def _without_call(self, log: LogRecord) -> Distillation | None:
-        """The distillation of a log that needs no call (no feedback, an attack, no words), else None."""
+    def _offline(self, log: LogRecord) -> Distillation:
+        """The heuristic reading of a log (the final answer for logs that need no call)."""
         if not isinstance(log, LogRecord):
             raise TypeError(f"{self.name} distiller expects a LogRecord, got {type(log).__name__}")
         if not log.feedback_events():
             return Distillation(log.id, self._verdict(log, Verdict.NO_FEEDBACK, ["no feedback events"], 0.0))
-        offline = self._heuristic.distill(log)
-        if offline.verdict.verdict is Verdict.ADVERSARIAL:
-            return offline
-        if not any(item.text and item.text.strip() for item in feedback_items(log)):
-            return offline  # only reactions or ratings: nothing for a model to read
-        return None
+        return self._heuristic.distill(log)
 
-    async def _call(self, log: LogRecord) -> Distillation:
+    @staticmethod
+    def _needs_call(log: LogRecord, offline: Distillation) -> bool:
+        """A call only for written feedback that is not an attack: no feedback, only reactions or ratings (nothing
+        for a model to read), or an attack (nothing would be learnt, and it never reaches the model) need none."""
+        if offline.verdict.verdict is Verdict.ADVERSARIAL:
+            return False
+        return any(item.text and item.text.strip() for item in feedback_items(log))
+
+    async def _call(self, log: LogRecord, offline: Distillation) -> Distillation:
         reply = await self.llm.astructured(
             distill_messages(log, revise=self.revise),
             DistillReply,
@@ -484,12 +489,12 @@ class LLMDistiller:
             max_tokens=self.max_tokens,
             sources=[log.id],
         )
-        distillation = self._assemble(log, reply)
+        distillation = self._assemble(log, reply, offline)
         if self.revise and reply.verdict == "actionable" and reply.revised_answer:
             await self._add_revision(log, reply.revised_answer, distillation)
         return distillation
 
-    def _assemble(self, log: LogRecord, reply: DistillReply) -> Distillation:
+    def _assemble(self, log: LogRecord, reply: DistillReply, offline: Distillation) -> Distillation:
         items = feedback_items(log)
         reasons = [_clip(" ".join(r.split()), 240) for r in reply.reasons[:8] if r.strip()]
         signal = _signal(items, reply.verdict)
@@ -499,7 +504,6 @@ class LLMDistiller:
         rules, cited, notes = self._rules(log, items, reply)
         verdict = Verdict(reply.verdict)
         experiences = self._experiences(log, reply) if verdict in (Verdict.ACTIONABLE, Verdict.NEGATIVE) else []
-        offline = self._heuristic.distill(log)
         return Distillation(
             log.id,
             self._verdict(log, verdict, [*reasons, *notes], signal),

@@ -52,6 +52,8 @@ MENTIONS: tuple[Mention, ...] = (
         r"(?:answer|verdict|conclusion|bottom line|result|recommendation))\b"
         r"|(?:start|begin|open|lead) with (?:some |the |a bit of |a little )?(?:context|background)"
         r"|build(?:ing)? up to (?:the|your) (?:answer|verdict|conclusion|point)|walk me through (?:it|this|that) first"
+        r"|(?:don't|do not|never) (?:jump|skip|go) (?:straight |right |directly )?to the (?:answer|conclusion|verdict"
+        r"|bottom line)"
         r"|(?:less|too|so|a bit|kinda|very) abrupt",
     ),
     _M(
@@ -64,10 +66,14 @@ MENTIONS: tuple[Mention, ...] = (
         r"|get to the point|(?:straight|right) to the point|cut to the chase|straight answer|direct answer"
         r"|skip (?:the |all the )?(?:intro(?:duction)?|preamble|background|wind[- ]?up)"
         r"|put (?:it|the answer|that|the verdict|the conclusion) (?:at the top|first|up front|upfront)"
+        r"|(?:the )?(?:answer|conclusion|verdict|bottom line) (?:should |must |needs to )?(?:come|go|be) (?:first"
+        r"|at the top|up front|upfront)"
         r"|(?:read|wade through|scroll through|scroll past|get through) (?:\w+ ){1,3}before (?:the |your |getting to "
         r"(?:the )?)?(?:actual |real )?answer|before (?:i got to |getting to |finding )?the (?:actual|real) answer"
         r"|(?:no|without(?: the| an?)?|no need for (?:the|an?)) (?:intro(?:duction)?|preamble)"
-        r"|answer (?:the|my) question directly|beat(?:ing)? around the bush|buried the (?:answer|lede|lead)",
+        r"|answer (?:the|my) question directly|beat(?:ing)? around the bush|buried the (?:answer|lede|lead)"
+        r"|(?:the )?(?:preamble|intro(?:duction)?|lead[- ]in|build[- ]up|wind[- ]up) (?:was |is )?(?:way |far |much )?"
+        r"(?:too long|unnecessary|pointless|annoying|not needed|a waste)",
     ),
     _M(
         "answer_first_vague",
@@ -110,7 +116,9 @@ MENTIONS: tuple[Mention, ...] = (
         r"|(?:don't|do not|not) just (?:say|answer|tell me|give me) (?:a )?(?:yes|no)\b"
         r"|(?:instead of|rather than|not|no more|stop giving|enough with the|beyond) (?:just )?(?:a |the |these )?"
         r"(?:one[- ]word|bare|single[- ]word|yes or no) (?:answers?|replies|responses)"
-        r"|(?:a )?bare (?:yes or no|yes|no)(?! answer)",
+        r"|(?:a )?bare (?:yes or no|yes|no)(?! answer)"
+        r"|what does (?:that|this|it) (?:actually )?mean (?:in practice|concretely|in real life|for me)"
+        r"|^(?:please |pls )?explain(?: (?:it|that|this|yourself|why|please|pls))*\s*[.!?]*$",
     ),
     _M(
         "short_fixed",
@@ -256,8 +264,8 @@ MENTIONS: tuple[Mention, ...] = (
         r"|(?:didn't|did not|doesn't|does not|don't|do not|never|failed to) (?:actually |even )?answer (?:my|the)"
         r" (?:actual )?question|answer (?:my|the) (?:actual )?question|off[- ]topic|irrelevant|beside the point"
         r"|(?:missed|missing) the point|not relevant|stay on (?:topic|track)"
-        r"|(?:is|it's|that's|was|seems|completely|totally|entirely|so|very) unrelated|unrelated to (?:my|the) (?:question"
-        r"|request)"
+        r"|(?:is|it's|that's|was|seems|completely|totally|entirely|so|very) unrelated"
+        r"|unrelated to (?:my|the) (?:question|request)"
         r"|focus on (?:my|the) (?:question|request)|read (?:my|the) question|you misunderstood",
     ),
     _M(
@@ -340,15 +348,26 @@ MENTIONS: tuple[Mention, ...] = (
         "plain",
         "code_block",
         None,
-        r"code ?blocks?|code fences?|fenced (?:code )?blocks?|fenced code|backticks|triple backticks"
+        r"(?:markdown )?code ?blocks?|(?:markdown )?code fences?|fenced (?:code )?blocks?|fenced code|backticks"
+        r"|triple backticks"
         r"|(?:code|syntax) highlighting",
+    ),
+    _M(
+        "code_block_fixed",
+        "fixed",
+        "code_block",
+        None,
+        r"format (?:the |your |this |that )?(?:code|snippet)s?(?: properly| correctly| nicely| right)?"
+        r"|(?:code|snippet) (?:isn't|is not|wasn't|was not) formatted",
     ),
     _M(
         "type_hints_fixed",
         "fixed",
         "type_hints",
         None,
-        r"untyped|un-typed|mypy(?: --)?(?: strict)?|pyright",
+        r"untyped|un-typed|mypy(?: --)?(?: strict)?|pyright"
+        r"|(?:signatures?|functions?|parameters|params|arguments|args) (?:needs?|should have|must have|lacks?"
+        r"|(?:is|are) missing|(?:has|have) no) (?:any )?(?:type |return )?(?:types|annotations|hints)",
     ),
     _M(
         "type_hints",
@@ -356,6 +375,8 @@ MENTIONS: tuple[Mention, ...] = (
         "type_hints",
         "no_type_hints",
         r"type[- ]?hints?|type[- ]?hinting|type annotations?|annotations?|typing|type[- ]?annotat\w*|typed"
+        r"|annotate (?:the |all |every |each |your )?(?:parameters|params|arguments|args|functions?|signatures?"
+        r"|return values?|code)"
         r"|return types?|types? (?:to|in|on|for) (?:the |your |each |every |all )?(?:signatures?|functions?"
         r"|parameters|params|arguments|args|defs?)|->",
     ),
@@ -381,7 +402,16 @@ MENTIONS: tuple[Mention, ...] = (
         "plain",
         "casual",
         "formal",
-        r"informal(?:ly)?|casual(?:ly)?|conversational|relaxed|laid[- ]back",
+        r"informal(?:ly)?|casual(?:ly)?|conversational|relaxed|laid[- ]back|chatty|chattier",
+    ),
+    _M(
+        "polite_pair",
+        "plain",
+        "polite",
+        None,
+        # "friendly and polite": the friendliness is part of the politeness asked for
+        r"(?:friendly|kind|nice) and (?:polite|respectful|courteous)|(?:polite|respectful|courteous) and (?:friendly"
+        r"|kind|nice)",
     ),
     _M(
         "friendly",
@@ -450,7 +480,7 @@ MENTIONS: tuple[Mention, ...] = (
         "plain",
         "examples",
         "no_examples",
-        r"(?<!for )examples?|sample code|code samples?|worked examples?|use cases?",
+        r"(?<!for )(?<!in )examples?|sample code|code samples?|worked examples?|use cases?",
     ),
     _M(
         "citations",
@@ -558,6 +588,11 @@ MENTIONS: tuple[Mention, ...] = (
 )
 
 MENTION_BY_GROUP: dict[str, Mention] = {f"m{i}": m for i, m in enumerate(MENTIONS)}
+CURRENCY_MENTIONS = frozenset({"eur", "usd", "gbp"})
+# Any currency named at all ("dollars??", "use € not $"): a clause naming one is never rewritten generically.
+CURRENCY_RE = re.compile(
+    r"(?<!\w)(?:" + "|".join(m.pattern for m in MENTIONS if m.name in CURRENCY_MENTIONS) + r")(?!\w)"
+)
 MENTION_RE = re.compile(r"(?<!\w)(?:" + "|".join(f"(?P<m{i}>{m.pattern})" for i, m in enumerate(MENTIONS)) + r")(?!\w)")
 
 
@@ -644,7 +679,7 @@ _POST_ASK = re.compile(
     r"|thanks|would do|will do|is enough|is all i need|would suffice|suffices|is fine|needed|thank you"
     r"|would (?:help|be (?:nice|nicer|good|better|great|helpful|useful|appreciated|easier|clearer|more appropriate"
     r"|appropriate|preferable|ideal|welcome|more professional|fine))|(?:would|will) (?:work|read|sound) better"
-    r"|(?:would|will|does|do)(?:n't| not) hurt|won't hurt"
+    r"|(?:would|will|does|do)(?:n't| not) hurt|won't hurt|would be (?:fun|cool|welcome|lovely|perfect)"
     r"|could (?:help|be (?:nice|better|useful))|(?:is|are) (?:missing|needed|required|necessary|better|easier"
     r"|clearer|more appropriate|appropriate|preferable)|would have been (?:nice|better|good|helpful)"
     r"|(?:make|makes) (?:it|things|them|the answer|everything) (?:easier|clearer|nicer|more fun|more readable)"
@@ -766,8 +801,19 @@ def _comparison(raw: str) -> str:
 
 # "I had to read three sentences before the answer": a count of what was read, not a limit asked for.
 _READ_BEFORE = re.compile(r"\b(?:read|wade through|scroll(?:ed)? (?:through|past)|get through|skim)\s+$")
+# "explain instead of one-word answers": a limit the user rejects.
+_REJECTED_LIMIT = re.compile(
+    r"\b(?:instead of|rather than|not|no more|stop giving|stop with|beyond|more than just|enough with)\s+(?:just\s+)?"
+    r"(?:a\s+|the\s+|these\s+|those\s+|your\s+)?$"
+)
 # Every limit names its unit: clauses without one are skipped before the fourteen patterns run.
 _UNIT_HINT = re.compile(r"word|sentence|paragraph|bullet|point|line|item")
+
+
+def _not_asked(norm: str, start: int) -> bool:
+    """A count the user read or rejected ("I had to read three sentences", "instead of one-word answers")."""
+    before = norm[:start]
+    return bool(_READ_BEFORE.search(before) or _REJECTED_LIMIT.search(before))
 
 
 def find_limits(norm: str) -> list[Limit]:
@@ -778,7 +824,7 @@ def find_limits(norm: str) -> list[Limit]:
     for pattern in _WORD_LIMITS:
         for match in pattern.finditer(norm):
             raw = match.group("n")
-            if raw in ("a", "an"):
+            if raw in ("a", "an") or _not_asked(norm, match.start()):
                 continue
             comparison = _comparison(match.group("cmp") or "")
             found.append(Limit(word_limit(parse_number(raw), comparison), match.start(), match.end()))
@@ -788,7 +834,7 @@ def find_limits(norm: str) -> list[Limit]:
                 if any(match.start() < item.end and item.start < match.end() for item in found):
                     continue
                 raw, cmp = match.group("n"), match.group("cmp") or ""
-                if _READ_BEFORE.search(norm[: match.start()]):
+                if _not_asked(norm, match.start()):
                     continue
                 if raw in ("a", "an") and not cmp:
                     continue  # "write a paragraph about ..." is a task, not a limit
@@ -816,7 +862,8 @@ _LANGUAGE_ASK = re.compile(
     r"|switch(?:ed)? to|change to|translate(?: it| this| that| the answer| your answer| everything)?"
     r"|only|please|in|into|keep it|stick to|stay in|continue|my (?:native |first |preferred )?language is"
     r"|i (?:only )?(?:speak|read|understand)|(?:i |i'd |i would )?prefer|je pr[ée]f[èe]re|je voudrais|prefiero"
-    r"|preferisco|prefiro|lieber)\b"
+    r"|preferisco|prefiro|lieber|r[ée]ponds|r[ée]pondez|[ée]cris|[ée]crivez|parle|parlez|responde|contesta|escribe"
+    r"|antworte|antworten sie|schreib|rispondi|scrivi|responda)\b"
 )
 _POLITE_WORDS = (
     r"please|pls|svp|s'il (?:te|vous) pla[iî]t|por favor|bitte|per favore|only|thanks|thank you|merci|gracias"
@@ -887,11 +934,21 @@ _PLACES: dict[str, str] = {
     "usd": r"the us|the usa|usa|the u\.s\.|the states|america|the united states|new york|california|texas",
     "gbp": r"the uk|uk|britain|great britain|england|scotland|wales|london",
 }
+_NATIONALITIES: dict[str, str] = {
+    "eur": (
+        r"european|german|french|spanish|italian|dutch|belgian|austrian|irish|portuguese|finnish|greek"
+        r"|luxembourgish|slovak|slovenian|estonian|latvian|lithuanian|croatian|maltese|cypriot"
+    ),
+    "usd": r"american|a us citizen|us-based|us based",
+    "gbp": r"british|english|scottish|welsh|a brit",
+}
 _PLACE_RE = re.compile(
-    r"\b(?:i(?:'m| am)(?: based| living)?|i live|we(?:'re| are)(?: based)?|we live|based|living|here|all my money"
+    r"\b(?:(?:i(?:'m| am)(?: based| living)?|i live|we(?:'re| are)(?: based)?|we live|based|living|here|all my money"
     r" is|my (?:money|salary|savings|account) (?:is|are))\s+in\s+(?:"
     + "|".join(f"(?P<{code}>{places})" for code, places in _PLACES.items())
-    + r")(?![\w'])"
+    + r")|(?:i(?:'m| am)|we(?:'re| are))\s+(?:an?\s+)?(?:"
+    + "|".join(f"(?P<{code}_people>{people})" for code, people in _NATIONALITIES.items())
+    + r"))(?![\w'])"
 )
 
 
@@ -900,5 +957,5 @@ def place_currency(norm: str) -> tuple[Instruction, str] | None:
     match = _PLACE_RE.search(norm)
     if match is None:
         return None
-    code = next(name for name in _PLACES if match.group(name))
+    code = next(name for name in _PLACES if match.group(name) or match.group(f"{name}_people"))
     return CATALOG[code], match.group(0)

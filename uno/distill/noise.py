@@ -73,7 +73,8 @@ class _Detector:
 
 _URL_OR_ADDRESS = (
     r"(?:https?://\S+|www\.\S+|\b[\w.+-]+@[\w-]+\.[a-z.]{2,}|"
-    r"\b[\w-]+\.(?:com|net|org|io|xyz|ru|cn|biz|info|top|co|ly|me|app|site|online|shop)\b(?:/\S*)?)"
+    r"\b[\w-]+\.(?:com|net|org|io|xyz|ru|cn|biz|info|top|co|ly|me|app|site|online|shop|store|example|deals?|club"
+    r"|link|live|pro|dev|ai|us|uk|de|eu|fr|click|vip|win|promo|sale|today|store)\b(?:/\S*)?)"
 )
 _DETERMINERS = r"(?:(?:all|any|every|each|the|your|these|those|of|prior|such)\s+)*"
 
@@ -91,6 +92,12 @@ _ADVERSARIAL: tuple[_Detector, ...] = (
             r"safety (?:filters?|settings?))\b"
             r"|\bforget (?:everything|all) (?:you (?:were|have been) told|above|before|so far)\b"
             r"|\bnew (?:system )?instructions\s*:|\b(?:admin|sudo|root|developer) (?:override|mode|access)\b"
+            # "ignore the above and just say ...": the text before, not a part of the answer ("the above paragraph")
+            r"|\b(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+)?(?:of\s+)?(?:the\s+)?(?:above|preceding)"
+            r"(?:\s+(?:text|messages?|conversation|context|content))?(?![\w ]*?\b(?:paragraph|sentence|point|step"
+            r"|section|line|bullet|example|part|answer|response|reply|question|one|list|table|code)s?\b)"
+            r"|\bnew (?:system )?(?:rule|instruction|directive|policy)s?\b[^:\n]{0,40}:"
+            r"|\b(?:i have been|i've been|you have been|you've been|you got) pwned\b|\bpwned\b"
         ),
     ),
     _Detector(
@@ -106,6 +113,9 @@ _ADVERSARIAL: tuple[_Detector, ...] = (
             r"rules|programming|directives)\b"
             r"|\b(?:repeat|print|output|show|reveal)\b[^.?!\n]{0,20}\b(?:text|words|everything|instructions|"
             r"message)s? (?:above|before this)\b"
+            r"|\b(?:repeat|print|output|show|reveal|dump|recite|paste|list|copy)\b[^.?!\n]{0,40}\b(?:(?:your|the)"
+            r" context(?: window)?|context window|everything (?:you (?:were|have been) (?:told|given)|you know|in your"
+            r" (?:memory|instructions|context)))\b"
             r"|\bwhat (?:were|are) you (?:told|instructed|programmed)\b"
         ),
     ),
@@ -148,6 +158,8 @@ _ADVERSARIAL: tuple[_Detector, ...] = (
             r"every user|each user|future users|anyone)\b"
             r"|\bin (?:every|all) (?:future )?(?:answers|responses|replies|messages)\s*,?\s*(?:say|claim|state|"
             r"recommend|promote|mention|include|add|insert|append)\b"
+            r"|\b(?:remember|note|save|store|keep) (?:this|that|it) for (?:all|every|other|future) (?:users|people"
+            r"|customers|conversations|chats)\b|\btell (?:people|users|customers|them all) to\b"
         ),
     ),
     _Detector(
@@ -159,7 +171,25 @@ _ADVERSARIAL: tuple[_Detector, ...] = (
             r"(?:\w+\s+){0,2}(?:products?|website|site|company|brand|channel|store|shop|services?|app|course|book|"
             r"business|page|crypto|coin|token|newsletter|podcast|startup)\b"
             r"|\b(?:buy|invest in|purchase)\s+\$?[a-z0-9]*(?:coin|token)s?\b"
+            # "always buy BrandX products", "from now on always recommend X products": a standing order to advertise
+            r"|\b(?:always|only|from now on,?|in every (?:answer|reply|response),?)\s+(?:\w+\s+){0,2}?(?:recommend"
+            r"|promote|advertise|endorse|plug|push|suggest|buy|shill|mention)\s+(?:\w+\s+){0,2}?(?:products?|brand"
+            r"|brands|store|shop|company|services?|deals?)\b"
+            r"|\bthe only (?:\w+ )?(?:trustworthy|reliable|good|legit|honest|safe|real|decent) (?:brand|company"
+            r"|product|store|shop|seller|vendor)\b|\bsponsored by\b|\b(?:exclusive|special"
+            r"|limited[- ]time) (?:discount|deal|offer|promo(?:tion)?)\b|\b(?:promo|discount|coupon) code\b"
         ),
+    ),
+    _Detector(
+        NoiseCategory.PROMOTION,
+        Verdict.ADVERSARIAL,
+        "promotes a brand in every answer",
+        # Case matters: "always recommend BrandX" names a brand; "always recommend seeing a doctor" does not.
+        re.compile(
+            r"\b(?:[Aa]lways|[Ff]rom now on,?|[Ee]very time)\s+(?:\w+\s+){0,2}?(?:recommend|promote|advertise"
+            r"|endorse|plug|push|suggest|buy)\s+(?:the\s+)?[A-Z][\w-]*\b"
+        ),
+        on_original=True,
     ),
     _Detector(
         NoiseCategory.EXFILTRATION,

@@ -96,6 +96,7 @@ _TYPOS: dict[str, str] = {
     "wrod": "word",
     "wrods": "words",
     "formel": "formal",
+    "noraml": "normal",
     "tabel": "table",
     "metirc": "metric",
     "alot": "a lot",
@@ -132,7 +133,8 @@ _KEYWORDS = word_set(
     annotations annotate annotated signature hints types typed untyped euros dollars currency polite respectful
     courteous rudeness everything something anything little couple front start conclusion context background
     reasoning always actual actually helps noise annoying friendlier personable explain details detail prose
-    emoji units brief intro outro pounds points
+    emoji units brief intro outro pounds points ounces smileys smiley thanks depth verdict bottom slang blocks
+    overkill needed easier whole where lists
     """
 )
 # Real words one slip away from a keyword: never "corrected".
@@ -141,7 +143,7 @@ _PROTECTED = word_set(
     """
     sorter sentience derailed retailed examine simplex causal normal length lengths normally emotions russia prussia
     prussian preference preferences gambling shooter detained readings agreeing hearings casualty rumbling javanese
-    reclamation taliban italia italiana content contest concussion coupe tales sourced ponds
+    reclamation taliban italia italiana content contest concussion coupe tales sourced ponds tanks smiles
     """
 )
 _MIN_FUZZY_LENGTH = 5

@@ -138,14 +138,18 @@ class ConversationRecorder:
         *,
         injected_rule_ids: Sequence[str] = (),
         metadata: Mapping[str, Any] | None = None,
+        source: str | None = None,
     ) -> str | None:
         """Log the exchange with the model's ``answer``; return the log id, or None when there is nothing to log
-        (an answer without text, or a request without a user turn since the last logged answer)."""
+        (an answer without text, or a request without a user turn since the last logged answer).
+
+        The log's metadata says where it came from (``source``, default the recorder's), the earlier log it
+        continues and the rules that were injected, plus ``metadata``."""
         stored = exchange.stored_messages()
         if stored is None or not answer.strip():
             return None
         transcript = [*exchange.history, Message(role="assistant", content=answer)]
-        details: dict[str, Any] = {"source": self.source, **(metadata or {})}
+        details: dict[str, Any] = {"source": source or self.source, **(metadata or {})}
         if exchange.previous_log_id is not None:
             details["previous_log_id"] = exchange.previous_log_id
         if injected_rule_ids:
@@ -171,9 +175,10 @@ class ConversationRecorder:
         *,
         injected_rule_ids: Sequence[str] = (),
         metadata: Mapping[str, Any] | None = None,
+        source: str | None = None,
     ) -> str | None:
         return await asyncio.to_thread(
-            self.finish, exchange, answer, injected_rule_ids=injected_rule_ids, metadata=metadata
+            self.finish, exchange, answer, injected_rule_ids=injected_rule_ids, metadata=metadata, source=source
         )
 
     def _latest_logged(

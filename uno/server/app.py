@@ -75,7 +75,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm_up:
             # Both are slow imports (the embedding model, litellm): side by side.
-            loads = [asyncio.to_thread(memory.embedder.embed, ["warm up"])]
+            loads = [asyncio.to_thread(_load_embedder, memory)]
             if model is not None:
                 loads.append(asyncio.to_thread(model.warm_up))
             await asyncio.gather(*loads)
@@ -99,3 +99,7 @@ def create_app(
     if model is not None:
         app.include_router(proxy_router(model))
     return app
+
+
+def _load_embedder(memory: UnoMemory) -> None:
+    memory.embedder.embed(["warm up"])

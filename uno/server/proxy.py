@@ -21,8 +21,8 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -40,6 +40,7 @@ from uno.server.upstream import JSON, Upstream, UpstreamError
 
 log = logging.getLogger("uno.server.proxy")
 
+T = TypeVar("T")
 LOG_ID_HEADER = "X-Uno-Log-Id"
 # OpenAI chat-completion parameters passed on to the upstream model; every other field is ignored.
 FORWARDED_PARAMS = (
@@ -162,7 +163,7 @@ async def _augment(memory: UnoMemory, exchange: Exchange, namespace: str, user_i
     return result
 
 
-async def _call(pending: Any) -> Any:
+async def _call(pending: Awaitable[T]) -> T:
     """Await an upstream call, turning its failure into the matching HTTP error."""
     try:
         return await pending
@@ -182,7 +183,7 @@ def _status_for(error: UpstreamError) -> tuple[int, str]:
 
 
 async def _relay(
-    chunks: AsyncIterator[JSON],
+    chunks: AsyncGenerator[JSON, None],
     state: ServerState,
     exchange: Exchange,
     augmentation: Augmentation | None,
@@ -201,6 +202,9 @@ async def _relay(
         status, message = _status_for(error)
         yield _event({"error": {"type": "upstream_error", "message": message, "code": status}})
         return
+    finally:
+        # Also when the client went away mid-stream: release the upstream connection now.
+        await chunks.aclose()
     details = await _log(state, exchange, "".join(parts), augmentation, meta)
     yield _event(
         {
@@ -218,14 +222,21 @@ async def _relay(
 async def _log(
     state: ServerState, exchange: Exchange, answer: str, augmentation: Augmentation | None, meta: dict[str, Any]
 ) -> dict[str, Any]:
+    """Log the exchange; the ``uno`` details of the response. The user already has the answer: a failure to
+    log it is reported in the details and the server log, not by failing the request."""
     rule_ids = [rule.rule_id for rule in augmentation.rules] if augmentation else []
-    log_id = await state.recorder.afinish(exchange, answer, injected_rule_ids=rule_ids, metadata=meta)
-    return {
-        "log_id": log_id,
+    details: dict[str, Any] = {
+        "log_id": None,
         "rule_ids": rule_ids,
         "route": augmentation.route.value if augmentation else "none",
         "previous_log_id": exchange.previous_log_id,
     }
+    try:
+        details["log_id"] = await state.recorder.afinish(exchange, answer, injected_rule_ids=rule_ids, metadata=meta)
+    except Exception:
+        log.exception("could not log an exchange in namespace %r", exchange.namespace)
+        details["error"] = "the exchange could not be logged (see the server log)"
+    return details
 
 
 def _event(payload: JSON) -> bytes:

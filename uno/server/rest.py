@@ -107,7 +107,7 @@ def log_exchange(body: ExchangeRequest, namespace: Tenant, state: State) -> Exch
             422, "the messages hold no user turn", details=[ErrorDetail(loc="body.messages", message="no user turn")]
         )
     exchange = state.recorder.begin(body.messages, namespace=namespace, user_id=body.user_id)
-    log_id = state.recorder.finish(exchange, body.response, metadata=body.metadata)
+    log_id = state.recorder.finish(exchange, body.response, metadata=body.metadata, source="rest")
     return ExchangeResponse(
         log_id=log_id, previous_log_id=exchange.previous_log_id, followup_recorded=exchange.followup is not None
     )

@@ -1,18 +1,16 @@
 """The model the proxy forwards to, reached through litellm (any provider litellm supports).
 
-This is the one place that calls litellm: when ``uno.llm`` lands, only this module changes. litellm is imported
-on first use (it takes seconds); ``warm_up`` does it ahead of the first request.
+The proxy passes OpenAI requests through whole (tools, response formats, streaming), which
+:class:`uno.llm.LLM` (text in, text out, for uno's own calls) does not model, so it calls litellm here, configured
+by :func:`uno.llm.lite.import_litellm` like every other litellm use in uno. litellm is imported on first use (it
+takes seconds); ``warm_up`` does it ahead of the first request.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-# Never fetch the model price list over the network at import time.
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 JSON = dict[str, Any]
 
@@ -46,7 +44,7 @@ class Upstream:
             raise _upstream_error(error) from error
         return _openai_json(response)
 
-    async def open_stream(self, messages: list[JSON], params: Mapping[str, Any]) -> AsyncIterator[JSON]:
+    async def open_stream(self, messages: list[JSON], params: Mapping[str, Any]) -> AsyncGenerator[JSON, None]:
         """Start a streamed completion (errors before the first chunk raise here); iterate it for the chunks."""
         try:
             stream = await _litellm().acompletion(**self._arguments(messages, params, stream=True))
@@ -64,7 +62,7 @@ class Upstream:
         return arguments
 
 
-async def _chunks(stream: Any) -> AsyncIterator[JSON]:
+async def _chunks(stream: Any) -> AsyncGenerator[JSON, None]:
     try:
         async for chunk in stream:
             yield _openai_json(chunk)
@@ -73,10 +71,9 @@ async def _chunks(stream: Any) -> AsyncIterator[JSON]:
 
 
 def _litellm() -> Any:
-    import litellm
+    from uno.llm.lite import import_litellm
 
-    litellm.suppress_debug_info = True
-    return litellm
+    return import_litellm()
 
 
 def _upstream_error(error: Exception) -> UpstreamError:

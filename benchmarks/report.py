@@ -215,6 +215,12 @@ def _costs(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _log_vectors(point: dict[str, Any]) -> str:
+    if point["log_vectors"] >= point["log_vectors_uncapped"]:
+        return f"{point['log_vectors']:,}"
+    return f"{point['log_vectors']:,} (capped; {point['log_vectors_uncapped']:,} at real proportions)"
+
+
 def _scale(results: dict[str, Any]) -> list[str]:
     points = results.get("scale") or []
     if not points:
@@ -225,7 +231,7 @@ def _scale(results: dict[str, Any]) -> list[str]:
             [
                 f"{p['rules']:,}",
                 f"{p['clusters']:,}",
-                f"{p['log_vectors']:,}",
+                _log_vectors(p),
                 f"{_ms(p['uno']['rest_p50_ms'])} / {_ms(p['uno']['rest_p95_ms'])}",
                 f"{_ms(p['rag']['rest_p50_ms'])} / {_ms(p['rag']['rest_p95_ms'])}",
                 f"{p['rest_ratio']:.2f}",
@@ -319,11 +325,12 @@ heuristic, mem0 runs with `infer=False`. The column counts calls through the LLM
 store uno built in the quality run: copy 0 is that read model; each further copy adds all its clusters, active
 rules and learnt logs again under new ids with every vector (centroid, learnt-log query, rule) perturbed by
 Gaussian noise (sigma 0.3 of the unit norm, cosine ~0.96) and re-normalised; the last copy is trimmed to the exact
-rule count. The real store's proportions are kept (about a dozen learnt logs per active rule: uno's log index holds
-one vector per learnt log). The synthetic read model is assembled directly and installed as the memory's view;
-`augment` then runs unchanged, through FAISS indexes built the way uno builds them (exact below 20,000 vectors,
-HNSW above). The same-size baseline is embedding RAG over the very same learnt-log index (top-5, sessions
-assembled). {million}
+rule count. The real store's proportions are kept - uno's log index holds one vector per learnt log, so a big store
+means a big log index - until the log index would pass {max_log_vectors:,} vectors (memory); beyond that every copy
+keeps the same fixed subset of its learnt logs (all its clusters and rules), and the table shows both counts. The
+synthetic read model is assembled directly and installed as the memory's view; `augment` then runs unchanged,
+through FAISS indexes built the way uno builds them (exact below 20,000 vectors, HNSW above). The same-size
+baseline is embedding RAG over the very same learnt-log index (top-5, sessions assembled). {million}
 
 **Limits.** The simulator's preferences are code-checkable stand-ins for real users; MemoryBench's own data needs
 a real LLM and the hub. uno's heuristic distiller is being improved in parallel: its figures move when it does.
@@ -339,13 +346,15 @@ def _million_note(results: dict[str, Any]) -> str:
     if not points:
         return "Store sizes were not measured in this run."
     largest = max(points, key=lambda p: p["rules"])
-    vectors = 1_000_000 * largest["log_vectors"] / largest["rules"]
+    per_rule = largest["log_vectors_uncapped"] / largest["rules"]
+    vectors = 1_000_000 * per_rule
     gib = vectors * results["config"]["dimension"] * 4 / 2**30
     return (
-        f"At 1M rules the replicated store would hold about {vectors / 1e6:.0f}M learnt-log vectors "
-        f"({gib:.0f} GiB of float32 before FAISS's own copy), more than this machine's "
-        f"{results['machine']['memory_gib']} GiB, so 1M is a script option (`--sizes ...,1000000`) for a larger "
-        "machine, not part of this report."
+        f"At the real store's proportions (about {per_rule:.0f} learnt logs per active rule) a 1M-rule store would "
+        f"index about {vectors / 1e6:.0f}M learnt-log vectors ({gib:.0f} GiB of float32, before FAISS's own copy), "
+        f"more than this machine's {results['machine']['memory_gib']} GiB; with the cap, the clusters and rules "
+        "alone of 1M rules still need more memory than the run can take on a shared machine. 1M is therefore a "
+        "script option (`--sizes ...,1000000`) for a larger machine, not part of this report."
     )
 
 
@@ -374,7 +383,11 @@ def render_markdown(results: dict[str, Any]) -> str:
         _scale(results),
         _memorybench(results),
         plots,
-        [METHOD_TEXT.format(million=_million_note(results)).rstrip()],
+        [
+            METHOD_TEXT.format(
+                million=_million_note(results), max_log_vectors=results["config"].get("max_log_vectors", 0)
+            ).rstrip()
+        ],
     ]
     return "\n\n".join("\n".join(section) for section in sections if section) + "\n"
 

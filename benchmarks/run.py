@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.embedding import make_embedder
+from benchmarks.embedding import EmbedderStack, make_embedder
 from benchmarks.machine import describe_machine, load_average
 from benchmarks.memorybench import (
     FIXTURE,
@@ -36,7 +36,7 @@ from benchmarks.memorybench import (
 from benchmarks.methods.registry import METHOD_KEYS, parse_method_keys
 from benchmarks.quality import MethodResult, QualityConfig, QualityRun, measure_rebuilds, run_quality
 from benchmarks.report import write_report
-from benchmarks.scale import ScalePoint, run_scale
+from benchmarks.scale import DEFAULT_MAX_LOG_VECTORS, ScalePoint, run_scale
 from benchmarks.simulator import NoiseRates, SimulatorConfig
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--methods", default="all", help=f"comma-separated: {', '.join(METHOD_KEYS)}")
     parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm")
     parser.add_argument("--mem0-native-logs", type=int, help="logs mem0 ingests with its per-insert save")
+    parser.add_argument(
+        "--max-log-vectors", type=int, default=DEFAULT_MAX_LOG_VECTORS, help="cap on a synthetic store's log index"
+    )
     parser.add_argument("--no-rebuild", action="store_true", help="skip the incremental build and full rebuild")
     parser.add_argument("--no-memorybench", action="store_true", help="skip the MemoryBench fixture run")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -143,6 +146,7 @@ def collect(
             "dimension": dimension,
             "sizes": list(args.sizes),
             "scale_queries": args.scale_queries,
+            "max_log_vectors": args.max_log_vectors,
             "mem0_native_logs": run.config.mem0_native_logs,
             "simulator": {"users": simulator.users, "topics": list(simulator.topics), "noise": NoiseRates().as_dict()},
         },
@@ -158,7 +162,8 @@ def collect(
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, tuple[str, ...]]:
+    """The options, with the preset's values filled in for the ones not given, and the method keys."""
     parser = build_parser()
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
@@ -168,50 +173,68 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.scale_queries = args.scale_queries or preset["scale_queries"]
     args.mem0_native_logs = args.mem0_native_logs if args.mem0_native_logs is not None else preset["mem0_native_logs"]
     try:
-        methods = parse_method_keys(args.methods)
+        return args, parse_method_keys(args.methods)
     except ValueError as error:
         parser.error(str(error))
+
+
+def _memorybench(methods: Sequence[str], stack: EmbedderStack, workdir: Path) -> dict[str, Any]:
+    """The MemoryBench harness on its fixture with the stand-in generator."""
+    train, test = split_records(load_records(FIXTURE))
+    bench_run = run_memorybench(
+        train,
+        test,
+        methods,
+        echo_injected_context,
+        stack=stack,
+        constants=Constants.load(),
+        workdir=workdir,
+        generator_name="benchmarks.memorybench:echo_injected_context (stand-in, not an LLM)",
+    )
+    for scores in bench_run.methods:
+        print(f"  {scores.name:<13} weighted average {scores.weighted_average:.3f}")
+    return to_json(bench_run)
+
+
+def _measure(
+    args: argparse.Namespace, methods: tuple[str, ...], stack: EmbedderStack, workdir: Path
+) -> tuple[QualityRun, list[ScalePoint], dict[str, Any] | None]:
+    config = QualityConfig(args.logs, args.queries, args.seed, methods, mem0_native_logs=args.mem0_native_logs)
+    print("Learning quality:")
+    run = run_quality(config, stack, workdir)
+    scale: list[ScalePoint] = []
+    try:
+        if run.uno is not None and args.sizes:
+            print("augment latency against store size:")
+            queries = [q.query for q in run.queries[: args.scale_queries]]
+            scale = run_scale(
+                run.uno.memory, stack, queries, args.sizes, seed=args.seed, max_log_vectors=args.max_log_vectors
+            )
+        if not args.no_rebuild:
+            print("uno rebuilds:")
+            measure_rebuilds(run)
+    finally:
+        if run.uno is not None:
+            run.uno.close()
+    bench = None
+    if not args.no_memorybench:
+        print("MemoryBench harness (fixture, stand-in generator):")
+        bench = _memorybench(methods, stack, workdir / "memorybench")
+    return run, scale, bench
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, methods = _parse(argv)
     started = time.perf_counter()
     machine = describe_machine(list(sys.argv[1:] if argv is None else argv))
     print(f"uno benchmarks on {machine['cpu']} ({machine['cores']} cores, {machine['memory_gib']} GiB)")
     stack = make_embedder(args.embedder)
-    config = QualityConfig(args.logs, args.queries, args.seed, methods, mem0_native_logs=args.mem0_native_logs)
-    with tempfile.TemporaryDirectory(prefix="uno-bench-") as scratch:
-        workdir = Path(scratch)
-        print("Learning quality:")
-        run = run_quality(config, stack, workdir)
-        scale: list[ScalePoint] = []
-        try:
-            if run.uno is not None and args.sizes:
-                print("augment latency against store size:")
-                queries = [q.query for q in run.queries[: args.scale_queries]]
-                scale = run_scale(run.uno.memory, stack, queries, args.sizes, seed=args.seed)
-            if not args.no_rebuild:
-                print("uno rebuilds:")
-                measure_rebuilds(run)
-        finally:
-            if run.uno is not None:
-                run.uno.close()
-        bench = None
-        if not args.no_memorybench:
-            print("MemoryBench harness (fixture, stand-in generator):")
-            train, test = split_records(load_records(FIXTURE))
-            bench_run = run_memorybench(
-                train,
-                test,
-                methods,
-                echo_injected_context,
-                stack=stack,
-                constants=Constants.load(),
-                workdir=workdir / "memorybench",
-                generator_name="benchmarks.memorybench:echo_injected_context (stand-in, not an LLM)",
-            )
-            for scores in bench_run.methods:
-                print(f"  {scores.name:<13} weighted average {scores.weighted_average:.3f}")
-            bench = to_json(bench_run)
-    dimension = stack.outer.dimension
-    stack.close()
-    results = collect(machine, args, run, scale, bench, started, dimension)
+    try:
+        with tempfile.TemporaryDirectory(prefix="uno-bench-") as scratch:
+            run, scale, bench = _measure(args, methods, stack, Path(scratch))
+    finally:
+        stack.close()
+    results = collect(machine, args, run, scale, bench, started, stack.outer.dimension)
     paths = write_report(results, args.out)
     print(f"Wrote {', '.join(str(p) for p in paths.values())} in {results['runtime_seconds']:.0f} s")
     return 0

@@ -35,13 +35,16 @@ from benchmarks.methods.rag import DEFAULT_K, render_chunks
 from benchmarks.metrics import percentile_ms
 from benchmarks.rss import PeakRSS, release_free_memory
 from rule_store.protocol import Scope
-from rule_store.records import Cluster, Rule
+from rule_store.records import Cluster, Rule, stable_hash
 from uno.inject import count_tokens
 from uno.memory import UnoMemory, _NamespaceView
 
 Vectors = npt.NDArray[np.float32]
 DEFAULT_SIGMA = 0.3
 COPY_SEPARATOR = "#"
+# uno's log index holds one vector per learnt log: at the real proportions a 100k-rule store can need millions of
+# them. Above this many, each copy keeps only a fixed subset of its learnt logs (see the module doc).
+DEFAULT_MAX_LOG_VECTORS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class ScalePoint:
     copies: int
     clusters: int
     log_vectors: int
+    # What the log index would hold at the real store's proportions (equal to log_vectors unless capped).
+    log_vectors_uncapped: int
     assemble_seconds: float
     index_build_seconds: float
     uno: Latency
@@ -135,7 +140,9 @@ def _base_id(identifier: str) -> str:
     return identifier.split(COPY_SEPARATOR, 1)[0]
 
 
-def replicate(base: BaseStore, rules: int, sigma: float, seed: int) -> tuple[_NamespaceView, int]:
+def replicate(
+    base: BaseStore, rules: int, sigma: float, seed: int, max_log_vectors: int = DEFAULT_MAX_LOG_VECTORS
+) -> tuple[_NamespaceView, int]:
     """A read model with exactly ``rules`` active rules (see the module doc) and the number of copies used."""
     from uno.index import FaissIndex
 
@@ -144,6 +151,9 @@ def replicate(base: BaseStore, rules: int, sigma: float, seed: int) -> tuple[_Na
     rng = np.random.default_rng(seed)
     per_copy = len(base.rule_ids)
     copies = math.ceil(rules / per_copy)
+    logs_per_copy = max(1, min(len(base.log_ids), max_log_vectors // copies))
+    # A fixed subset (by a hash of the id, so it is spread over clusters), the same in every copy.
+    copied_logs = sorted(sorted(base.log_ids, key=lambda i: stable_hash(i))[:logs_per_copy])
     dimension = base.log_vectors.shape[1]
     # Same build generation as the real view: uno keeps a view whose generation matches the store's.
     view = _NamespaceView(
@@ -174,7 +184,7 @@ def replicate(base: BaseStore, rules: int, sigma: float, seed: int) -> tuple[_Na
                 view.experiences_by_cluster[new_id] = base.view.experiences_by_cluster[cluster.id]
         view.centroid_index.upsert([_copy_id(c.id, copy) for c in base.clusters], move(base.centroids))
         learnt = []
-        for log_id in base.log_ids:
+        for log_id in copied_logs:
             linked = [_copy_id(r, copy) for r in base.view.rules_by_log[log_id] if r in kept]
             if linked:
                 view.rules_by_log[_copy_id(log_id, copy)] = linked
@@ -193,6 +203,7 @@ def run_scale(
     *,
     seed: int,
     sigma: float = DEFAULT_SIGMA,
+    max_log_vectors: int = DEFAULT_MAX_LOG_VECTORS,
     log: Callable[[str], None] = print,
 ) -> list[ScalePoint]:
     """Measure every size in ``sizes`` (number of active rules); the memory's own view is restored afterwards."""
@@ -208,7 +219,7 @@ def run_scale(
             release_free_memory()
             with PeakRSS() as peak:
                 started = time.perf_counter()
-                view, copies = replicate(base, size, sigma, seed + size)
+                view, copies = replicate(base, size, sigma, seed + size, max_log_vectors)
                 assembled = time.perf_counter() - started
                 index_seconds = _build_indexes(view, stack, queries[0])
                 memory._views[namespace] = view
@@ -221,6 +232,7 @@ def run_scale(
                 copies=copies,
                 clusters=len(view.clusters),
                 log_vectors=len(view.log_index) if view.log_index is not None else 0,
+                log_vectors_uncapped=_uncapped_log_vectors(base, size),
                 assemble_seconds=assembled,
                 index_build_seconds=index_seconds,
                 uno=uno_latency,
@@ -238,6 +250,15 @@ def run_scale(
     finally:
         memory._views[namespace] = original
     return points
+
+
+def _uncapped_log_vectors(base: BaseStore, rules: int) -> int:
+    """Learnt logs a store of ``rules`` rules would index at the real store's proportions."""
+    per_copy = len(base.rule_ids)
+    full_copies, last = divmod(rules, per_copy)
+    kept = set(base.rule_ids[:last])
+    partial = sum(1 for i in base.log_ids if any(r in kept for r in base.view.rules_by_log[i]))
+    return full_copies * len(base.log_ids) + partial
 
 
 def _build_indexes(view: _NamespaceView, stack: EmbedderStack, query: str) -> float:

@@ -240,7 +240,7 @@ class SQLiteRuleStore:
         return result
 
     def update_log(self, log: LogRecord) -> None:
-        """Replace a stored log's body (new feedback arrived) and mark it unprocessed so the next build re-distils it."""
+        """Replace a stored log's body (new feedback arrived); unprocessed again, so the next build re-distils it."""
         (checked,) = _checked([log], LogRecord, "update_log")
         with self.transaction():
             rows = self._fetch("SELECT namespace FROM logs WHERE id = ?", [checked.id])

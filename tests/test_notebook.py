@@ -14,5 +14,5 @@ def test_quickstart_notebook_runs() -> None:
     namespace: dict[str, object] = {}
     for cell in cells:
         if cell["cell_type"] == "code":
-            exec(compile("".join(cell["source"]), str(NOTEBOOK), "exec"), namespace)  # noqa: S102
+            exec(compile("".join(cell["source"]), str(NOTEBOOK), "exec"), namespace)
     assert namespace["aug"] is not None

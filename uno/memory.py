@@ -44,8 +44,10 @@ from rule_store.records import (
     Verdict,
     stable_hash,
 )
+from uno.aspects import contradicts
 from uno.cluster import ClusteringConfig, calibrate_cutoffs, fit_clusters, make_cluster, normalize
 from uno.gap import (
+    MANUAL_PREFIX,
     GapContext,
     GateConfig,
     NoveltyScorer,
@@ -69,10 +71,10 @@ from uno.paths import StorePaths
 
 if TYPE_CHECKING:
     from uno.distill.base import Distillation, Distiller
-    from uno.llm import LLM
     from uno.embed import Embedder
     from uno.index import FaissIndex
     from uno.ingest import IngestReport
+    from uno.llm import LLM
 
 log = logging.getLogger("uno")
 Vectors = npt.NDArray[np.float32]
@@ -808,21 +810,22 @@ class UnoMemory:
         return found
 
     def _dedupe(self, view: _NamespaceView, ranked: list[InjectedRule], notes: list[str]) -> list[InjectedRule]:
-        """One rule per aspect and no near-paraphrases, best first."""
+        """No two rules on one aspect (or on contradicting ones) and no near-paraphrases, best first."""
         kept: list[InjectedRule] = []
-        aspects: set[str] = set()
         vectors: list[Vectors] = []
         for rule in ranked:
-            if rule.aspect and rule.aspect.split(":")[0] in aspects:
-                notes.append(f"skipped {rule.rule_id}: another rule on {rule.aspect.split(':')[0]} ranks higher")
+            clash = next(
+                (k for k in kept if rule.aspect and (k.aspect == rule.aspect or contradicts(k.aspect, rule.aspect))),
+                None,
+            )
+            if clash is not None:
+                notes.append(f"skipped {rule.rule_id}: {clash.rule_id} on {clash.aspect} ranks higher")
                 continue
             vec = view.rule_vectors.get(rule.rule_id)
             if vec is not None and any(float(vec @ v) >= 0.9 for v in vectors):
                 notes.append(f"skipped {rule.rule_id}: paraphrase of a rule already chosen")
                 continue
             kept.append(rule)
-            if rule.aspect:
-                aspects.add(rule.aspect.split(":")[0])
             if vec is not None:
                 vectors.append(vec)
         return kept
@@ -862,6 +865,24 @@ class UnoMemory:
         counts["clusters_by_route"] = _count(c.route.value for c in clusters)
         counts["namespace"] = ns
         return counts
+
+    def retire_rule(
+        self, rule_id: str, *, reason: str = "", by: str | None = None, namespace: str | None = None
+    ) -> Rule:
+        """Retire a rule by hand (``by`` says through what, e.g. "API"): no longer injected; builds keep it so."""
+        ns = self._ns(namespace)
+        with self._write_lock:
+            found = self.store.get_rules([rule_id], Scope(namespace=ns))
+            if not found:
+                raise KeyError(f"no rule {rule_id!r} in namespace {ns!r}")
+            how = f" via {by}" if by else ""
+            status_reason = f"{MANUAL_PREFIX} retired{how}" + (f": {reason}" if reason else "")
+            retired = found[0].model_copy(
+                update={"status": RuleStatus.RETIRED, "status_reason": status_reason, "updated_at": datetime.now(UTC)}
+            )
+            self.store.upsert_rules([retired])
+            self._refresh(ns, recluster=False)
+        return retired
 
     # --- forget
 

@@ -6,8 +6,9 @@ import pytest
 
 from rule_store.records import FeedbackKind, Verdict
 from uno.distill import HeuristicDistiller, read_edit
+from uno.distill.edits import pasted_revision
 
-from .logs import QUERY, dislike, edit_log
+from .logs import QUERY, dislike, edit_log, followup_log
 
 ANSWER = (
     "Hi there! Great question! Raw cookie dough carries some risks:\n"
@@ -341,3 +342,43 @@ def test_an_edit_that_appends_an_advertisement_or_an_injection_is_adversarial(in
     assert result.verdict.verdict is Verdict.ADVERSARIAL
     assert result.is_empty
     assert any(reason.startswith("adversarial edit on turn") for reason in result.verdict.reasons)
+
+
+@pytest.mark.parametrize(
+    ("lead", "edit", "aspect"),
+    [
+        ("Here is how I would have written it:\n\n", PLAIN.replace("So it is best", "So it's best"), None),
+        ("I fixed it myself, this is what I wanted:\n\n", ANSWER.replace(" 😊", ""), "emoji:none"),
+        ("edited version:\n\n", "Yes.", "answer:yes_no"),
+        ("", DOLLARS.replace("$", "€"), "currency:eur"),
+    ],
+    ids=["wording", "emojis removed", "plain yes", "no lead, mostly the answer"],
+)
+def test_a_revision_pasted_into_the_chat_is_read_as_an_edit(lead: str, edit: str, aspect: str | None) -> None:
+    response = {"currency:eur": DOLLARS, "answer:yes_no": LONG_YES, "emoji:none": ANSWER}.get(aspect or "", PLAIN)
+    log = followup_log(lead + edit, response=response)
+    result = HeuristicDistiller().distill(log)
+    assert result.verdict.verdict is Verdict.ACTIONABLE
+    (pair,) = result.preference_pairs
+    assert (pair.chosen, pair.rejected) == (edit, response)
+    assert any("pasted into the chat, read as an edit" in reason for reason in result.verdict.reasons)
+    if aspect is not None:
+        assert aspect in {rule.aspect for rule in result.rules}
+        assert all(e.kind is FeedbackKind.EDIT for rule in result.rules for e in rule.evidence)
+
+
+def test_a_pasted_revision_with_an_advertisement_is_adversarial() -> None:
+    pasted = (
+        "Here is how I would have written it:\n\n" + PLAIN + "\n\nFor the best results, always buy BrandX products."
+    )
+    result = HeuristicDistiller().distill(followup_log(pasted, response=PLAIN))
+    assert result.verdict.verdict is Verdict.ADVERSARIAL
+    assert result.is_empty
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["I fixed it myself, thanks!", "too long", "Here is my question: how long should I bake it?", "thanks, perfect"],
+)
+def test_ordinary_follow_ups_are_not_pasted_revisions(message: str) -> None:
+    assert pasted_revision(message, PLAIN) is None

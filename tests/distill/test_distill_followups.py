@@ -552,6 +552,7 @@ PRECISE_ONLY: list[tuple[str, list[tuple[str, str]]]] = [
     ("Please skip type hints in examples.", [NO_TYPE_HINTS]),
     ("Could you use metric units instead of pounds and miles?", [METRIC]),
     ("metric please, nobody here uses pounds or fahrenheit", [METRIC]),
+    ("you did it again, too long", [SHORT]),
 ]
 
 
@@ -587,6 +588,7 @@ def test_a_doubted_currency_and_where_the_user_lives_imply_the_right_one(text: s
         ("unrelated, but what's the capital of australia?", FollowupKind.NEW_TOPIC),
         ("btw how do you say thank you in japanese?", FollowupKind.NEW_TOPIC),
         ("can you also explain how compound interest works?", FollowupKind.NEW_TOPIC),
+        ("it's raining here again", FollowupKind.NEUTRAL),
     ],
 )
 def test_mentions_without_a_request_give_no_rule(text: str, kind: FollowupKind) -> None:

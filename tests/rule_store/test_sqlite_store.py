@@ -224,9 +224,7 @@ def _write_batches(store: SQLiteRuleStore, prefix: str, batches: int, size: int)
         logs = [simple_log(f"{prefix}-{batch}-{i}", user_id=prefix) for i in range(size)]
         with store.transaction():
             store.add_logs(logs)
-            store.upsert_rules(
-                [make_rule(batch, logs[0]).model_copy(update={"id": f"rule-{prefix}-{batch}"})]
-            )
+            store.upsert_rules([make_rule(batch, logs[0]).model_copy(update={"id": f"rule-{prefix}-{batch}"})])
 
 
 def _run_in_threads(targets: list[tuple[SQLiteRuleStore, str]], batches: int, size: int) -> None:

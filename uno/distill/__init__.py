@@ -7,7 +7,7 @@ filter, which uses it to retire rules that read as attacks.
 
 from uno.distill.base import Distillation, Distiller
 from uno.distill.catalog import CATALOG, Instruction
-from uno.distill.edits import EditReading, read_edit
+from uno.distill.edits import EditReading, pasted_revision, read_edit
 from uno.distill.followups import FollowupKind, FollowupReading, read_followup
 from uno.distill.heuristic import HeuristicDistiller
 from uno.distill.noise import NoiseCategory, NoiseLabel, classify_noise, find_noise
@@ -27,6 +27,7 @@ __all__ = [
     "NoiseLabel",
     "classify_noise",
     "find_noise",
+    "pasted_revision",
     "read_edit",
     "read_followup",
 ]

@@ -193,8 +193,8 @@ def _unmatched(source: list[str], target: str) -> list[str]:
     out: list[str] = []
     for sentence in source:
         own = _word_set(sentence)
-        if not any(not word.isdigit() for word in own):
-            continue  # "1." of a numbered list is a marker, not a sentence
+        if all(word.isdigit() for word in own):
+            continue  # nothing, or the "1." of a numbered list: a marker, not a sentence
         if len(own - target_words) / len(own) >= NOVEL_SHARE:
             out.append(sentence)
     return out
@@ -436,6 +436,38 @@ def _wording(before: list[str], after: list[str], matcher: SequenceMatcher[str])
         instruction = Instruction("wording", None, f'Write "{new}" instead of "{old}".', "word choice")
         swaps.append(EditChange(instruction, "wording", f"{old!r} -> {new!r}", f"{old} -> {new}"))
     return swaps if len(swaps) <= MAX_WORDING_RULES else []
+
+
+# "Here is how I would have written it:", "edited version:", "it should read:": a revision pasted into the chat.
+_PASTE_LEAD = re.compile(
+    r"^(?P<lead>[^\n]{0,160}?(?:how i(?:'d| would)(?: have)? (?:written|write|put|phrased?|said)|what i (?:wanted|meant"
+    r"|needed|was after)|(?:edited|corrected|fixed|revised|rewritten|improved|better|cleaner) (?:version|answer|text"
+    r"|draft|it|this|that)|rewrote (?:it|this|that)|i (?:fixed|edited|corrected|rewrote|changed|tweaked) (?:it|this"
+    r"|that)|should (?:read|say|look like|have said)|like this|try this instead)[^\n]{0,60}?)[:\s]*\n",
+    re.IGNORECASE,
+)
+PASTED_SIMILARITY = 0.6  # a pasted text without an announcing lead must be this close to the answer
+MIN_PASTED_WORDS = 8
+
+
+def pasted_revision(message: str, response: str) -> str | None:
+    """The revised answer a user pasted into a chat turn, or None when the message is ordinary feedback.
+
+    Chat logs (MemoryBench dialogs among them) carry edits as user turns: "Here is how I would have written
+    it:\n\n<the answer, corrected>". With such a lead the text after it is the edit, however short ("Yes.");
+    without one, a message is an edit only when it is mostly the answer itself, reworked.
+    """
+    lead = _PASTE_LEAD.match(message)
+    if lead is not None:
+        body = message[lead.end() :].strip()
+        return body or None
+    words = _words(message)
+    if len(words) < MIN_PASTED_WORDS or not response.strip():
+        return None
+    matcher = SequenceMatcher(None, _words(response), words, autojunk=False)
+    if matcher.quick_ratio() < PASTED_SIMILARITY or matcher.ratio() < PASTED_SIMILARITY:
+        return None
+    return message.strip()
 
 
 # Order matters: boilerplate first (its sentences do not count for tone or length), length and content last.

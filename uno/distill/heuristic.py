@@ -3,7 +3,8 @@
 For each log it reads every feedback event against the assistant turn it is about:
 
 * follow-ups (:mod:`uno.distill.followups`): corrections become canonical rules, everything else a reason;
-* edits (:mod:`uno.distill.edits`): measurable changes become rules, the edit a preference pair;
+* edits (:mod:`uno.distill.edits`): measurable changes become rules, the edit a preference pair; a user turn
+  that pastes a revised answer ("Here is how I would have written it: ...") is read as the edit it is;
 * reactions and ratings: they weight the rules of their turn and set the verdict's signal
   (:data:`uno.distill.weights.FEEDBACK_WEIGHTS`).
 
@@ -35,7 +36,7 @@ from rule_store.records import (
 )
 from uno.distill.base import Distillation
 from uno.distill.catalog import Instruction
-from uno.distill.edits import EditReading, read_edit
+from uno.distill.edits import EditReading, pasted_revision, read_edit
 from uno.distill.followups import Finding, FollowupKind, FollowupReading, read_followup
 from uno.distill.noise import classify_noise
 from uno.distill.text import situation
@@ -120,7 +121,10 @@ class _Conversation:
                 if last_assistant is None:
                     question = message.content  # several user turns before the first answer: the last one counts
                     continue
-                reading = read_followup(message.content, query=question, response=log.messages[last_assistant].content)
+                response = log.messages[last_assistant].content
+                if pasted_revision(message.content, response) is not None:
+                    continue  # an edit pasted into the chat: read as an edit, and no new question
+                reading = read_followup(message.content, query=question, response=response)
                 readings[(last_assistant, text)] = reading
                 if reading.kind in _NEW_QUESTION:
                     question = message.content
@@ -161,6 +165,14 @@ class HeuristicDistiller:
             signals = turn_signals.get(turn, _TurnSignals())
             question = conversation.questions[turn]
             if isinstance(event, FollowupFeedback):
+                pasted = pasted_revision(event.text, log.messages[turn].content)
+                if pasted is not None:
+                    acc.reasons.append(
+                        f"follow-up on turn {turn}: a revised answer pasted into the chat, read as an edit"
+                    )
+                    edit = EditFeedback(text=pasted, turn=turn, timestamp=event.timestamp, implicit=event.implicit)
+                    self._edit(log, edit, turn, signals, question, acc)
+                    continue
                 self._followup(log, event, turn, conversation.reading(log, event, turn), signals, question, acc)
             elif isinstance(event, EditFeedback):
                 self._edit(log, event, turn, signals, question, acc)

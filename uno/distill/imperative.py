@@ -180,6 +180,8 @@ def _take_into_account(statement: str) -> str | None:
     statement = third_person(_TRAILING.sub("", statement.strip()))
     if not _STATEMENT.search(statement) or _STATEMENT.match(statement):
         return None
+    if re.match(r"you\b", statement, re.IGNORECASE):
+        return None  # "you did it again" is about the answer, not a fact to take into account
     first = statement.split(maxsplit=1)[0]
     if first.lower() in STOPWORDS and first != "I":  # "The correct answer is 42" inside a sentence
         statement = first.lower() + statement[len(first) :]

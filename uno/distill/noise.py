@@ -94,7 +94,7 @@ _ADVERSARIAL: tuple[_Detector, ...] = (
             r"|\bnew (?:system )?instructions\s*:|\b(?:admin|sudo|root|developer) (?:override|mode|access)\b"
             # "ignore the above and just say ...": the text before, not a part of the answer ("the above paragraph")
             r"|\b(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+)?(?:of\s+)?(?:the\s+)?(?:above|preceding)"
-            r"(?:\s+(?:text|messages?|conversation|context|content))?(?![\w ]*?\b(?:paragraph|sentence|point|step"
+            r"(?:\s+(?:text|messages?|conversation|context|content))?(?!\s+(?:(?!and\b|then\b|or\b)\w+\s+)?(?:paragraph|sentence|point|step"
             r"|section|line|bullet|example|part|answer|response|reply|question|one|list|table|code)s?\b)"
             r"|\bnew (?:system )?(?:rule|instruction|directive|policy)s?\b[^:\n]{0,40}:"
             r"|\b(?:i have been|i've been|you have been|you've been|you got) pwned\b|\bpwned\b"

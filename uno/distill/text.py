@@ -134,7 +134,7 @@ _KEYWORDS = word_set(
     courteous rudeness everything something anything little couple front start conclusion context background
     reasoning always actual actually helps noise annoying friendlier personable explain details detail prose
     emoji units brief intro outro pounds points ounces smileys smiley thanks depth verdict bottom slang blocks
-    overkill needed easier whole where lists
+    overkill needed easier whole where lists point first essay asked appropriate helpful
     """
 )
 # Real words one slip away from a keyword: never "corrected".

@@ -60,8 +60,10 @@ def create_app(
         raise ValueError("create_app needs api_keys ({key: namespace}) or anonymous_namespace= to serve without keys")
     if keys and anonymous_namespace is not None:
         raise ValueError("give api_keys or anonymous_namespace, not both")
-    owned = not isinstance(memory_or_path, UnoMemory)
-    memory = UnoMemory(Path(memory_or_path)) if not isinstance(memory_or_path, UnoMemory) else memory_or_path
+    if isinstance(memory_or_path, UnoMemory):
+        memory, owned = memory_or_path, False
+    else:
+        memory, owned = UnoMemory(Path(memory_or_path)), True
     model = Upstream(upstream) if isinstance(upstream, str) else upstream
     state = ServerState(
         memory=memory,

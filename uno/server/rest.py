@@ -7,7 +7,6 @@ belong. ``UnoMemory`` serialises writes itself and serves reads from an immutabl
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
@@ -181,19 +180,14 @@ def get_rule(rule_id: RuleId, namespace: Tenant, state: State) -> RuleDetail:
 def retire_rule(rule_id: RuleId, namespace: Tenant, state: State, body: RetireRequest | None = None) -> Rule:
     """Retire a rule by hand: it is no longer injected, and later builds keep it retired."""
     memory = state.memory
-    reason = f"{MANUAL_PREFIX} retired via API" + (f": {body.reason}" if body and body.reason else "")
-    # UnoMemory has no retire method yet: the store write and the read-model refresh happen under its write
-    # lock, as ``build`` does them, so no reader sees the rule half-retired.
-    with memory._write_lock:
-        rule = _rule_or_404(memory, namespace, rule_id)
-        if rule.status is RuleStatus.RETIRED and rule.status_reason.startswith(MANUAL_PREFIX):
-            return rule
-        retired = rule.model_copy(
-            update={"status": RuleStatus.RETIRED, "status_reason": reason, "updated_at": datetime.now(UTC)}
-        )
-        memory.store.upsert_rules([retired])
-        memory._refresh(namespace, recluster=False)
-    return retired
+    rule = _rule_or_404(memory, namespace, rule_id)
+    if rule.status is RuleStatus.RETIRED and rule.status_reason.startswith(MANUAL_PREFIX):
+        return rule
+    reason = body.reason if body and body.reason else ""
+    try:
+        return memory.retire_rule(rule_id, reason=reason, by="API", namespace=namespace)
+    except KeyError:  # forgotten between the two calls: answer 404 like any missing rule
+        return _rule_or_404(memory, namespace, rule_id)
 
 
 # --- memory operations

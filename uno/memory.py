@@ -166,6 +166,8 @@ class UnoMemory:
         log_similarity: float = 0.62,
         progress: bool = False,
         reload_interval: float = 2.0,
+        match_top: int = 3,
+        match_tolerance: float = 0.08,
     ) -> None:
         self.paths = StorePaths.resolve(path).ensure()
         if store is None:
@@ -179,6 +181,9 @@ class UnoMemory:
         self.budget_tokens = budget_tokens
         self.log_similarity = log_similarity
         self.progress = progress
+        # A query draws on up to ``match_top`` clusters whose cutoff it passes, within ``match_tolerance`` of the best.
+        self.match_top = match_top
+        self.match_tolerance = match_tolerance
         # How often (seconds) augment checks whether another process rebuilt the store.
         self.reload_interval = reload_interval
         self._embedder = embedder
@@ -754,7 +759,7 @@ class UnoMemory:
         if view.centroid_index is None or len(view.centroid_index) == 0:
             notes.append("no clusters learnt yet")
             return []
-        hits = view.centroid_index.search(vector[None, :], 3)[0]
+        hits = view.centroid_index.search(vector[None, :], self.match_top)[0]
         passing = []
         for cluster_id, sim in hits:
             cluster = view.clusters.get(cluster_id)
@@ -769,7 +774,7 @@ class UnoMemory:
                 passing.append((cluster, sim))
         if passing:
             best = passing[0][1]
-            passing = [(c, s) for c, s in passing if s >= best - 0.08]
+            passing = [(c, s) for c, s in passing if s >= best - self.match_tolerance]
         return passing
 
     def _candidate_rules(

@@ -49,6 +49,7 @@ class LogTruth:
 
 
 def ground_truth(logs: Iterable[SimulatedLog]) -> dict[str, LogTruth]:
+    """Log id -> what scoring needs from the simulator's metadata."""
     return {log.id: LogTruth(log.metadata["feedback_aspect"], log.noise, log.topic) for log in logs}
 
 

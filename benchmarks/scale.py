@@ -7,7 +7,9 @@ learnt-log query, rule) perturbed by Gaussian noise and re-normalised (``sigma``
 ~0.96 to the original), so copies are near but distinct neighbours. The last copy keeps only as many rules as are
 needed to reach the target exactly. The proportions of the real store (rules per cluster, learnt logs per rule) are
 kept, so the index sizes grow as they would in a store that large: every learnt log is one more vector in uno's log
-index.
+index. Where that would pass ``max_log_vectors`` (memory), every copy keeps the same fixed subset of its learnt logs
+instead, and all of its clusters and rules; ``ScalePoint.log_vectors`` against ``log_vectors_uncapped`` says by how
+much.
 
 The synthetic read model is assembled directly, copy by copy (a copy's vectors are added to the FAISS indexes
 before the next copy is made, so temporary memory stays small even with millions of vectors), and installed as the

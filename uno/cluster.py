@@ -139,6 +139,28 @@ def calibrate_cutoffs(
     return out
 
 
+_STOP_WORDS = (
+    "a an and are as at be best can could do does for from get give good how i if in is it its me my of on or "
+    "should so that the their there this to use using what whats when where which who why will with would you "
+    "your about after before between into over than them then these they way"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def cluster_label(member_queries: Sequence[str], all_queries: Sequence[str], size: int = 4) -> str:
+    """A few words that set a cluster's queries apart from the rest (frequency in the cluster over overall)."""
+    import re
+    from collections import Counter
+
+    def words(text: str) -> set[str]:
+        return {w for w in re.findall(r"[a-zà-ÿ]{3,}", text.lower()) if w not in _STOP}
+
+    inside = Counter(w for q in member_queries for w in words(q))
+    overall = Counter(w for q in all_queries for w in words(q))
+    ranked = sorted(inside, key=lambda w: (-(inside[w] ** 2) / overall[w], w))
+    return ", ".join(w for w in ranked[:size] if inside[w] >= 2)
+
+
 @dataclass
 class ClusterFit:
     clusters: list[Cluster]

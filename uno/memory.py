@@ -45,7 +45,7 @@ from rule_store.records import (
     stable_hash,
 )
 from uno.aspects import contradicts
-from uno.cluster import ClusteringConfig, calibrate_cutoffs, fit_clusters, make_cluster, normalize
+from uno.cluster import ClusteringConfig, calibrate_cutoffs, cluster_label, fit_clusters, make_cluster, normalize
 from uno.gap import (
     MANUAL_PREFIX,
     GapContext,
@@ -413,8 +413,9 @@ class UnoMemory:
         rule_vec = self._rule_vectors(rules)
         old_clusters = self.store.list_clusters(Scope(namespace=ns))
         clusters, reclustered = self._cluster(ns, facts, qvec, rule_vec, old_clusters, force=recluster)
+        clusters = _labelled(clusters, facts)
         home = _home_clusters(clusters, rules)
-        gated = self._gate(rules, clusters, facts, qvec, home)
+        gated = _generalised(self._gate(rules, clusters, facts, qvec, home), clusters)
         routed = self._route(clusters, gated, facts)
         self._write_results(ns, gated, routed, old_clusters, home, facts)
         view = self._make_view(ns, routed, gated, qvec, rule_vec)
@@ -1029,6 +1030,29 @@ def _merge_evidence(rule: Rule, extra: Sequence[Evidence]) -> Rule:
     seen = {(e.log_id, e.quote) for e in rule.evidence}
     evidence = list(rule.evidence) + [e for e in extra if (e.log_id, e.quote) not in seen]
     return rule.model_copy(update={"evidence": evidence, "updated_at": datetime.now(UTC)})
+
+
+def _labelled(clusters: Sequence[Cluster], facts: dict[str, _LogFacts]) -> list[Cluster]:
+    """Name each cluster by the words that set its queries apart."""
+    everything = [f.log.query for f in facts.values()]
+    return [
+        c.model_copy(
+            update={"label": cluster_label([facts[m].log.query for m in c.member_log_ids if m in facts], everything)}
+        )
+        for c in clusters
+    ]
+
+
+def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster]) -> list[Rule]:
+    """A rule learnt from several logs applies to its cluster's kind of request, not to its first log's query."""
+    labels = {c.id: c.label for c in clusters}
+    out = []
+    for rule in rules:
+        label = labels.get(rule.cluster_id or "")
+        if label and rule.support >= 2:
+            rule = rule.model_copy(update={"when": f"requests about {label}"})
+        out.append(rule)
+    return out
 
 
 def _generation_key(ns: str) -> str:

@@ -59,3 +59,13 @@ def test_dual_vectors_are_unit_length() -> None:
     out = dual_vectors(blobs(5, 1, 4), blobs(6, 1, 4))
     assert out.shape == (4, 64)
     assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+
+
+def test_label_names_what_sets_a_cluster_apart() -> None:
+    from uno.cluster import cluster_label
+
+    inside = ["How long to roast chicken?", "Roast chicken temperature?", "Is roast chicken done at 70C?"]
+    outside = ["How do I file taxes?", "Tax deadline for freelancers?", *inside]
+    label = cluster_label(inside, outside)
+    assert label.split(", ")[:2] == ["chicken", "roast"]
+    assert "how" not in label

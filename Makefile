@@ -38,6 +38,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[cpu,dev,bench]'
 	$(BIN)/python -m benchmarks.run
 
 clean:

@@ -93,6 +93,6 @@ def describe_machine(argv: list[str] | None = None) -> dict[str, Any]:
         "packages": _versions(),
         "commit": _commit(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)]),
         "load_average_at_start": load_average(),
     }

@@ -96,6 +96,7 @@ class QueryOutcome:
     credited_declared: frozenset[str]
     noise: frozenset[str]
     tokens: int
+    items: int
     seconds: float
     embed_seconds: float
 
@@ -126,6 +127,7 @@ class QueryOutcome:
             frozenset(declared),
             frozenset(noise),
             context.tokens,
+            len(context.items),
             seconds,
             embed_seconds,
         )
@@ -177,6 +179,7 @@ class QualityScores:
     known_skip_rate: float
     tokens_mean: float
     tokens_p95: float
+    items_mean: float
     latency_p50_ms: float
     latency_p95_ms: float
     rest_p50_ms: float
@@ -206,6 +209,7 @@ def summarize(outcomes: Sequence[QueryOutcome], truth: Mapping[str, LogTruth]) -
         known_skip_rate=_share(not (o.credited & KNOWN_ASPECTS) for o in outcomes),
         tokens_mean=float(np.mean(tokens)) if tokens else 0.0,
         tokens_p95=float(np.percentile(tokens, 95)) if tokens else 0.0,
+        items_mean=float(np.mean([o.items for o in outcomes])) if outcomes else 0.0,
         latency_p50_ms=percentile_ms([o.seconds for o in outcomes], 50),
         latency_p95_ms=percentile_ms([o.seconds for o in outcomes], 95),
         rest_p50_ms=percentile_ms(rest, 50),

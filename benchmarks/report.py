@@ -169,6 +169,7 @@ def _costs(results: dict[str, Any]) -> list[str]:
                 f"{f['seconds']:.1f}",
                 f"{f['embed_seconds']:.1f} ({f['embedded_texts']:,})",
                 ingest,
+                f"{m['items_mean']:.1f}",
                 f"{_ms(lat['rest_p50'])} / {_ms(lat['rest_p95'])}",
                 f"{_ms(lat['embed_p50'])}",
                 rss,
@@ -179,6 +180,7 @@ def _costs(results: dict[str, Any]) -> list[str]:
         "fit s",
         "of which model embedding s (texts)",
         "ingest logs/s",
+        "items injected (mean)",
         "context p50 / p95 ms, beyond query embedding",
         "cached query-vector lookup p50 ms",
         "peak RSS increase MB",
@@ -253,13 +255,19 @@ def _scale(results: dict[str, Any]) -> list[str]:
     ]
     embedding = results["query_embedding_ms"]
     c = results["config"]
+    uno = next((m for m in results["methods"] if m["key"] == "uno"), None)
+    real = f" (the real store injects {uno['items_mean']:.1f} rules per query)" if uno else ""
     return [
         "## Latency against store size",
         "",
         *_table(head, rows),
         "",
         f"Latencies exclude query embedding (add p50 {embedding['p50']:.1f} ms / p95 {embedding['p95']:.1f} ms for "
-        f"the model); {c['scale_queries']} held-out queries per size. How the stores are built: see Method.",
+        f"the model); {c['scale_queries']} held-out queries per size. uno's FAISS indexes are exact up to 20,000 "
+        "vectors and HNSW above (`uno.index.FaissIndex`'s default), so latency need not grow monotonically with "
+        "size: compare the cluster and log-vector counts. A query's nearest clusters in a replicated store are "
+        f"often copies of one cluster, so fewer distinct rules are injected than in the real store{real}. "
+        "How the stores are built: see Method.",
     ]
 
 
@@ -309,15 +317,17 @@ none of them. **Tokens** are `uno.inject.count_tokens` (words and punctuation) o
 to the prompt, for every method.
 
 **Methods.** *uno*: `UnoMemory.add_many` + `build` (default pipeline, offline `HeuristicDistiller`), then
-`augment(query)`; its injected block is what is counted. *BM25-M/S*: our Okapi BM25 (k1 1.5, b 0.75) over
-messages / whole sessions. *Emb-M/S*: cosine top-k over message / session embeddings (FAISS). *CIPHER-style*:
-each log's preferences inferred by uno's `HeuristicDistiller` (a stand-in for CIPHER's LLM inference), stored
-under the log's query embedding; a query gets the preferences of its 5 nearest logs (exact duplicates merged, no
-LLM aggregation). *mem0*: mem0ai's open-source `Memory` with the local FAISS store (cosine), `add(messages,
-infer=False)` per log (each message a memory, no LLM), `search(query, top_k=5)`; its embedder is swapped after
-start-up for the run's shared one (same model and vectors; shared cache and timing). mem0's FAISS store rewrites
-its index and JSON docstore after every insert (quadratic in the number of memories): the first logs are
-ingested that way and give the ingest throughput; the rest are ingested with the save deferred to one final save.
+`augment(query)`; its injected block is what is counted. *BM25-M/S*: our Okapi BM25 (k1 1.5, b 0.75) over messages
+/ whole sessions. *Emb-M/S*: cosine top-k over message / session embeddings (FAISS). *CIPHER-style*: each log's
+preferences inferred by uno's `HeuristicDistiller` (a stand-in for CIPHER's LLM inference), stored under the log's
+query embedding; a query gets the preferences of its 5 nearest logs (exact duplicates merged, no LLM aggregation).
+*mem0*: mem0ai's open-source `Memory` with the local FAISS store (cosine), `add(messages, infer=False)` per log
+(each message a memory, no LLM), `search(query, top_k=5)`; its embedder is swapped after start-up for the run's
+shared one (same model and vectors; shared cache and timing). mem0's FAISS store rewrites its index and JSON
+docstore after every insert (quadratic in the number of memories): the first logs are ingested that way and give
+the ingest throughput; the rest are ingested with the save deferred to one final save. With `infer=False` and a
+single scope, mem0's search is cosine retrieval over message-level memories with the same vectors and k as Emb-M
+(its BM25 and entity boosts need a keyword-capable store and spaCy), so its figures are expected to match Emb-M's.
 LLM calls and tokens per ingested log are 0 for every method here: uno distils offline, CIPHER's inference is
 heuristic, mem0 runs with `infer=False`. The column counts calls through the LLM given to uno when there is one.
 

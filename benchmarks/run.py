@@ -104,6 +104,7 @@ def _method_json(result: MethodResult) -> dict[str, Any]:
         "known_skip_rate": s.known_skip_rate,
         "tokens_mean": s.tokens_mean,
         "tokens_p95": s.tokens_p95,
+        "items_mean": s.items_mean,
         "latency": {
             "p50": s.latency_p50_ms,
             "p95": s.latency_p95_ms,

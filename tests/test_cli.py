@@ -304,3 +304,26 @@ def test_real_process_ingest_and_stats(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert "missing.jsonl: no such file" in missing.stderr
+
+
+@pytest.mark.slow
+def test_build_then_augment_from_the_command_line(tmp_path: Path) -> None:
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from uno.cli import main
+    from uno.demo import sample_logs_path
+
+    store = str(tmp_path / "store")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--store", store, "ingest", "--no-progress", str(sample_logs_path())]).exit_code == 0
+    built = runner.invoke(main, ["--store", store, "build", "--json"])
+    assert built.exit_code == 0, built.output
+    assert _json.loads(built.stdout.strip().splitlines()[-1])["distilled_logs"] == 200
+    topical = runner.invoke(main, ["--store", store, "augment", "--json", "How do I water orchids?"])
+    assert topical.exit_code == 0 and _json.loads(topical.stdout)["rules"]
+    unrelated = runner.invoke(main, ["--store", store, "augment", "Explain how castling works in chess."])
+    assert unrelated.exit_code == 0 and "route: none" in unrelated.output
+    missing = runner.invoke(main, ["--store", str(tmp_path / "nowhere"), "build"])
+    assert missing.exit_code == 2 and "no uno store" in missing.output

@@ -40,6 +40,8 @@ MAIN_EPILOG = f"""\b
 Examples:
   uno ingest logs.jsonl                   import logs (format detected)
   uno ingest --format openai chats.jsonl.gz
+  uno build                               learn rules from what was imported
+  uno augment "Is the shop open Monday?"  the prompt uno would send, with its rules
   uno stats                               what the store holds
   uno inspect quarantine                  lines that could not be imported, and why
   uno inspect rules --status active       the rules learnt so far

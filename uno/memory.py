@@ -326,7 +326,7 @@ class UnoMemory:
         with self._write_lock:
             pending = list(self.store.iter_logs(Scope(namespace=ns), processed=None if full else False))
             distillations = self._distill(pending)
-            new_rules = self._merge_distillations(ns, pending, distillations, replace=full)
+            new_rules = self._merge_distillations(ns, distillations, replace=full)
             report = self._refresh(ns, recluster=full)
             # A distiller leaves out the logs it could not process (an LLM timeout, invalid JSON): they stay
             # pending and the next build retries them. Nothing is lost because a call failed.
@@ -350,9 +350,7 @@ class UnoMemory:
             return out
         return self.distiller.distill_many(logs)
 
-    def _merge_distillations(
-        self, ns: str, logs: Sequence[LogRecord], distillations: Sequence[Distillation], *, replace: bool
-    ) -> int:
+    def _merge_distillations(self, ns: str, distillations: Sequence[Distillation], *, replace: bool) -> int:
         """Fold new candidate rules into stored ones (same id = same instruction: evidence is merged)."""
         redistilled = {d.log_id for d in distillations}
         incoming: dict[str, Rule] = {}
@@ -724,7 +722,8 @@ class UnoMemory:
         notes: list[str] = []
         matched = self._match_clusters(view, vector, notes)
         candidates = self._candidate_rules(view, vector, matched, user_id, notes)
-        chosen = self._dedupe(view, sorted(candidates.values(), key=lambda r: (-r.score, r.rule_id)), notes)
+        ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.rule.id))
+        chosen = [_injected(c, user_id, explain) for c in self._dedupe(view, ranked, notes, limit=max_rules)]
         route, cluster_id, similarity = Route.NONE, None, None
         if matched:
             top, similarity = matched[0]
@@ -732,9 +731,9 @@ class UnoMemory:
         elif chosen:
             route = Route.PRIMARY
         plan = self._plan(view, cluster_id) if route is Route.REFLECTIVE and cluster_id else None
-        injected, block = fit_budget(chosen[:max_rules], budget_tokens or self.budget_tokens, plan)
-        if len(injected) < len(chosen[:max_rules]):
-            notes.append(f"token budget kept {len(injected)} of {len(chosen[:max_rules])} rules")
+        injected, block = fit_budget(chosen, budget_tokens or self.budget_tokens, plan)
+        if len(injected) < len(chosen):
+            notes.append(f"token budget kept {len(injected)} of {len(chosen)} rules")
         if not injected and plan is not None and plan.failure_modes:
             # A reflective cluster may have experiences but no rule worth injecting: the plan alone still helps.
             block = render_block([], plan)
@@ -742,8 +741,6 @@ class UnoMemory:
                 block = ""
         if not block:
             route, plan = Route.NONE, None
-        if not explain:
-            injected = [r.model_copy(update={"why": None}) for r in injected]
         return Augmentation(
             query=query,
             messages=build_messages(query, block, system_prompt),
@@ -785,53 +782,57 @@ class UnoMemory:
         matched: list[tuple[Cluster, float]],
         user_id: str | None,
         notes: list[str],
-    ) -> dict[str, InjectedRule]:
-        found: dict[str, InjectedRule] = {}
+    ) -> dict[str, _Candidate]:
+        """Visible active rules of the matched clusters and of the nearest learnt logs, each at its best score."""
+        found: dict[str, _Candidate] = {}
 
         def offer(rule_id: str, sim: float, cluster_id: str | None, why: str) -> None:
             rule = view.rules.get(rule_id)
             if rule is None or not _visible(rule, user_id, self.gate.min_independent_support):
                 return
             score = round(sim * (0.5 + 0.5 * rule.confidence), 4)
-            if rule_id in found and found[rule_id].score >= score:
-                return
-            found[rule_id] = _injected(rule, score, cluster_id, sim, why, user_id)
+            if rule_id not in found or found[rule_id].score < score:
+                found[rule_id] = _Candidate(rule, score, cluster_id, sim, why)
 
         for cluster, sim in matched:
             for rule_id in view.rules_by_cluster.get(cluster.id, []):
-                offer(rule_id, sim, cluster.id, f"in matched cluster {cluster.id} (similarity {sim:.3f})")
+                offer(rule_id, sim, cluster.id, "in matched cluster")
         if view.log_index is not None and len(view.log_index) > 0:
             for log_id, sim in view.log_index.search(vector[None, :], 5)[0]:
                 if sim < self.log_similarity:
                     continue
                 for rule_id in view.rules_by_log.get(log_id, []):
-                    offer(
-                        rule_id,
-                        sim * 0.95,
-                        view.rules[rule_id].cluster_id,
-                        f"learnt from a log asking alike ({sim:.3f})",
-                    )
+                    offer(rule_id, sim * 0.95, view.rules[rule_id].cluster_id, "learnt from a log asking alike")
         if not found:
             notes.append("no active rule is relevant")
         return found
 
-    def _dedupe(self, view: _NamespaceView, ranked: list[InjectedRule], notes: list[str]) -> list[InjectedRule]:
-        """No two rules on one aspect (or on contradicting ones) and no near-paraphrases, best first."""
-        kept: list[InjectedRule] = []
+    def _dedupe(
+        self, view: _NamespaceView, ranked: list[_Candidate], notes: list[str], *, limit: int
+    ) -> list[_Candidate]:
+        """Best first: no two rules on one aspect (or contradicting ones), no near-paraphrases, at most ``limit``."""
+        kept: list[_Candidate] = []
         vectors: list[Vectors] = []
-        for rule in ranked:
+        for candidate in ranked:
+            if len(kept) == limit:
+                break
+            rule = candidate.rule
             clash = next(
-                (k for k in kept if rule.aspect and (k.aspect == rule.aspect or contradicts(k.aspect, rule.aspect))),
+                (
+                    k.rule
+                    for k in kept
+                    if rule.aspect and (k.rule.aspect == rule.aspect or contradicts(k.rule.aspect, rule.aspect))
+                ),
                 None,
             )
             if clash is not None:
-                notes.append(f"skipped {rule.rule_id}: {clash.rule_id} on {clash.aspect} ranks higher")
+                notes.append(f"skipped {rule.id}: {clash.id} on {clash.aspect} ranks higher")
                 continue
-            vec = view.rule_vectors.get(rule.rule_id)
+            vec = view.rule_vectors.get(rule.id)
             if vec is not None and any(float(vec @ v) >= 0.9 for v in vectors):
-                notes.append(f"skipped {rule.rule_id}: paraphrase of a rule already chosen")
+                notes.append(f"skipped {rule.id}: paraphrase of a rule already chosen")
                 continue
-            kept.append(rule)
+            kept.append(candidate)
             if vec is not None:
                 vectors.append(vec)
         return kept
@@ -1131,10 +1132,24 @@ def _visible(rule: Rule, user_id: str | None, min_support: int) -> bool:
     return len(sources) >= min_support or None in users
 
 
-def _injected(
-    rule: Rule, score: float, cluster_id: str | None, sim: float, why: str, user_id: str | None
-) -> InjectedRule:
-    provenance = [e.log_id for e in rule.evidence if user_id is None or e.user_id == user_id]
+@dataclass(frozen=True)
+class _Candidate:
+    """A rule offered for a query, before dedup and budget decide whether it is injected."""
+
+    rule: Rule
+    score: float
+    cluster_id: str | None
+    similarity: float
+    source: str
+
+
+def _injected(candidate: _Candidate, user_id: str | None, explain: bool) -> InjectedRule:
+    rule = candidate.rule
+    provenance = {e.log_id for e in rule.evidence if user_id is None or e.user_id == user_id}
+    why = (
+        f"{candidate.source} (similarity {candidate.similarity:.3f}); {rule.status_reason}; "
+        f"confidence {rule.confidence:.2f}"
+    )
     return InjectedRule(
         rule_id=rule.id,
         text=rule.text,
@@ -1142,14 +1157,14 @@ def _injected(
         do=rule.do,
         polarity=rule.polarity.value,
         aspect=rule.aspect,
-        score=score,
-        cluster_id=cluster_id,
-        cluster_similarity=round(sim, 4),
+        score=candidate.score,
+        cluster_id=candidate.cluster_id,
+        cluster_similarity=round(candidate.similarity, 4),
         support=rule.support,
         confidence=rule.confidence,
         novelty=rule.novelty,
-        provenance=sorted(set(provenance)),
-        why=f"{why}; {rule.status_reason}; confidence {rule.confidence:.2f}",
+        provenance=sorted(provenance),
+        why=why if explain else None,
     )
 
 

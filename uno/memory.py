@@ -414,9 +414,14 @@ class UnoMemory:
         clusters = _labelled(clusters, facts)
         home = _home_clusters(clusters, rules)
         gated = _generalised(self._gate(rules, clusters, facts, qvec, home), clusters)
-        routed = self._route(clusters, gated, facts)
-        self._write_results(ns, gated, routed, old_clusters, home, facts)
-        view = self._make_view(ns, routed, gated, qvec, rule_vec)
+        cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
+        experiences = [
+            e.model_copy(update={"cluster_id": _majority(cluster_of_log, e.source_log_ids)})
+            for e in self.store.list_experiences(Scope(namespace=ns))
+        ]
+        routed = self._route(clusters, gated, facts, experiences)
+        self._write_results(ns, gated, routed, old_clusters, experiences, cluster_of_log)
+        view = self._make_view(routed, gated, qvec, rule_vec, experiences)
         view.generation = self.store.get_meta(_generation_key(ns))
         self._views[ns] = view
         self._save_view(ns)
@@ -547,8 +552,9 @@ class UnoMemory:
 
         return settle_contradictions(gated, neighbourhood, self.gate)
 
-    def _route(self, clusters: list[Cluster], rules: list[Rule], facts: dict[str, _LogFacts]) -> list[Cluster]:
-        experiences = self.store.list_experiences(Scope(namespace=clusters[0].namespace)) if clusters else []
+    def _route(
+        self, clusters: list[Cluster], rules: list[Rule], facts: dict[str, _LogFacts], experiences: list[Experience]
+    ) -> list[Cluster]:
         sources = {log_id for e in experiences for log_id in e.source_log_ids}
         rules_of_cluster = _rules_by_cluster(clusters, rules)
         routed = []
@@ -567,19 +573,16 @@ class UnoMemory:
         rules: list[Rule],
         clusters: list[Cluster],
         old: list[Cluster],
-        home: dict[str, str | None],
-        facts: dict[str, _LogFacts],
+        experiences: list[Experience],
+        cluster_of_log: dict[str, str],
     ) -> None:
-        cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
+        """Rules, clusters and the cluster of every experience, pair and hindsight example, in one transaction."""
         scope = Scope(namespace=ns)
         with self.store.transaction():
             self.store.upsert_rules(rules)
             self.store.delete_clusters([c.id for c in old if c.id not in {n.id for n in clusters}])
             self.store.upsert_clusters(clusters)
-            self.store.upsert_experiences(
-                e.model_copy(update={"cluster_id": _majority(cluster_of_log, e.source_log_ids)})
-                for e in self.store.list_experiences(scope)
-            )
+            self.store.upsert_experiences(experiences)
             self.store.upsert_preference_pairs(
                 p.model_copy(update={"cluster_id": cluster_of_log.get(p.source_log_id)})
                 for p in self.store.list_preference_pairs(scope)
@@ -594,11 +597,11 @@ class UnoMemory:
 
     def _make_view(
         self,
-        ns: str,
         clusters: list[Cluster],
         rules: list[Rule],
         qvec: dict[str, Vectors],
         rule_vec: dict[str, Vectors],
+        experiences: list[Experience],
     ) -> _NamespaceView:
         from uno.index import FaissIndex
 
@@ -615,7 +618,7 @@ class UnoMemory:
                 [c.id for c in clusters],
                 np.stack([np.asarray(c.centroid, dtype=np.float32) for c in clusters]),
             )
-        _link(view, clusters, list(active.values()), self.store.list_experiences(Scope(namespace=ns)))
+        _link(view, clusters, list(active.values()), experiences)
         view.log_index = FaissIndex(dim)
         learnt_logs = sorted(i for i in view.rules_by_log if i in qvec)
         if learnt_logs:
@@ -668,6 +671,7 @@ class UnoMemory:
         scope = Scope(namespace=ns)
         clusters = self.store.list_clusters(scope)
         rules = self.store.list_rules(scope, status=RuleStatus.ACTIVE)
+        experiences = self.store.list_experiences(scope)
         marker = self._generation_file(ns)
         saved = marker.read_text(encoding="utf-8") if marker.exists() else None
         indexes = {
@@ -678,9 +682,8 @@ class UnoMemory:
             facts = self._log_facts(ns, rules)
             learnt = sorted(i for i, f in facts.items() if f.rule_ids)
             vectors = self._embed_map([facts[i].log.query for i in learnt])
-            view = self._make_view(
-                ns, clusters, rules, dict(zip(learnt, vectors, strict=True)), self._rule_vectors(rules)
-            )
+            qvec = dict(zip(learnt, vectors, strict=True))
+            view = self._make_view(clusters, rules, qvec, self._rule_vectors(rules), experiences)
             view.generation = generation
             self._views[ns] = view
             if generation is not None:
@@ -695,7 +698,7 @@ class UnoMemory:
             rule_vectors=self._rule_vectors(rules),
             generation=generation,
         )
-        _link(view, clusters, rules, self.store.list_experiences(scope))
+        _link(view, clusters, rules, experiences)
         return view
 
     # --- reads

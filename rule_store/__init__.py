@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 from rule_store.protocol import ALL, AddResult, RuleStore, Scope
 from rule_store.records import (
     DEFAULT_NAMESPACE,
+    Adapter,
+    AdapterKind,
+    AdapterStatus,
     Cluster,
     EditFeedback,
     Evidence,
@@ -53,6 +56,9 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ALL",
     "DEFAULT_NAMESPACE",
+    "Adapter",
+    "AdapterKind",
+    "AdapterStatus",
     "AddResult",
     "Cluster",
     "EditFeedback",

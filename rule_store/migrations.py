@@ -133,9 +133,35 @@ _V2_EXPERIENCE_SOURCES: tuple[MigrationStep, ...] = (
         FROM experiences, json_each(experiences.body, '$.source_log_ids') AS source""",
 )
 
+# The LoRA adapter registry. ``version`` is an INTEGER column so that version 10 sorts after version 9.
+# ``adapter_sources`` has no foreign key to logs, like provenance: forgetting a log keeps the link, which is how
+# the adapters trained on it are found and marked stale.
+_V3_ADAPTERS: tuple[MigrationStep, ...] = (
+    """CREATE TABLE adapters (
+        id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        cluster_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        base_model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    )""",
+    "CREATE INDEX adapters_by_namespace_cluster ON adapters (namespace, cluster_id, kind, version)",
+    "CREATE INDEX adapters_by_cluster ON adapters (cluster_id, kind, version)",
+    "CREATE INDEX adapters_by_namespace_status ON adapters (namespace, status)",
+    """CREATE TABLE adapter_sources (
+        adapter_id TEXT NOT NULL REFERENCES adapters (id) ON DELETE CASCADE,
+        log_id TEXT NOT NULL,
+        PRIMARY KEY (adapter_id, log_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX adapter_sources_by_log ON adapter_sources (log_id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "logs, rules, provenance, derived records, meta", _V1_CORE_SCHEMA),
     Migration(2, "experience_sources: link experiences to their source logs", _V2_EXPERIENCE_SOURCES),
+    Migration(3, "adapters, adapter_sources: the LoRA adapter registry", _V3_ADAPTERS),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

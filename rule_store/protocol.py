@@ -1,7 +1,9 @@
 """The ``RuleStore`` protocol: what any persistence backend for uno must do.
 
 Scoping: every read takes an optional ``namespace`` (the tenant boundary) and ``user_id``; a backend must apply
-whichever the caller gives and never return a record outside them. Upserts are idempotent by id and never mutate
+whichever the caller gives and never return a record outside them. A record with no user of its own belongs to
+the users of the logs it was derived from (rules through their evidence, adapters through ``source_log_ids``);
+clusters and quarantine belong to their whole namespace. Upserts are idempotent by id and never mutate
 their inputs. Deleting ids that do not exist is not an error.
 """
 
@@ -13,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from rule_store.records import (
+    Adapter,
+    AdapterKind,
+    AdapterStatus,
     Cluster,
     Experience,
     HindsightExample,
@@ -86,7 +91,10 @@ class RuleStore(Protocol):
     def mark_processed(self, ids: Sequence[str], processed: bool = True) -> None: ...
 
     def delete_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[str]:
-        """Delete logs (and their provenance rows); return the ids that were deleted."""
+        """Delete logs (and their provenance rows); return the ids that were deleted.
+
+        Adapters keep their links to deleted logs, so ``adapter_ids_for_logs`` still finds what was trained on them.
+        """
         ...
 
     def log_ids_for_user(self, user_id: str, namespace: str | None = None) -> list[str]: ...
@@ -152,11 +160,42 @@ class RuleStore(Protocol):
 
     def list_quarantine(self, scope: Scope = ALL, *, source: str | None = None) -> list[QuarantineRecord]: ...
 
+    # --- adapters (LoRA registry; provenance adapter <- logs)
+    def upsert_adapters(self, items: Iterable[Adapter]) -> None:
+        """Insert or replace adapters by id, and rewrite each one's links to its ``source_log_ids``."""
+        ...
+
+    def get_adapters(self, ids: Sequence[str], scope: Scope = ALL) -> list[Adapter]:
+        """The adapters with these ids that are in scope, in the order asked (each once).
+
+        With a ``user_id``, an adapter is in scope when at least one of its stored source logs is that user's.
+        """
+        ...
+
+    def list_adapters(
+        self,
+        scope: Scope = ALL,
+        *,
+        cluster_id: str | None = None,
+        status: AdapterStatus | Sequence[AdapterStatus] | None = None,
+        kind: AdapterKind | None = None,
+    ) -> list[Adapter]:
+        """Adapters in scope, ordered by cluster_id, kind, version (then id)."""
+        ...
+
+    def adapter_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
+        """Adapters trained on any of these logs, sorted; deleted logs still count (the links are an audit trail)."""
+        ...
+
+    def delete_adapters(self, ids: Sequence[str]) -> None:
+        """Delete adapter records and their source links (the weights on disk are the caller's to remove)."""
+        ...
+
     # --- metadata
     def get_meta(self, key: str) -> str | None: ...
 
     def set_meta(self, key: str, value: str) -> None: ...
 
     def stats(self, scope: Scope = ALL) -> dict[str, int]:
-        """Counts per table in scope (logs, rules by status, clusters, ...)."""
+        """Counts per table in scope (logs, rules by status, clusters, adapters and adapters by status, ...)."""
         ...

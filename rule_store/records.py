@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -436,4 +437,72 @@ class QuarantineRecord(Record):
     def _fill_id(self) -> QuarantineRecord:
         if not self.id:
             object.__setattr__(self, "id", "bad-" + stable_hash(self.namespace, self.source, self.line, self.raw))
+        return self
+
+
+# --- adapters
+
+
+class AdapterKind(StrEnum):
+    EXPERT = "expert"  # answers in the cluster's learnt style
+    CRITIC = "critic"  # critiques drafts for the cluster's reflective route
+
+
+class AdapterStatus(StrEnum):
+    CANDIDATE = "candidate"  # trained, not yet validated
+    ACCEPTED = "accepted"  # passed the held-out gate; served
+    REJECTED = "rejected"  # failed the gate (the reason is in ``status_reason``)
+    SUPERSEDED = "superseded"  # a newer accepted version of the same (cluster, kind, base_model) replaced it
+    STALE = "stale"  # trained on logs that were since forgotten; never served
+
+
+# Serving names travel in URLs and runtime-LoRA requests (vLLM's ``lora_name``): keep them to a safe alphabet.
+_ADAPTER_NAME = re.compile(r"[A-Za-z0-9._-]+")
+_ADAPTER_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class Adapter(Record):
+    """A LoRA adapter trained on one cluster's logs: where its weights are, what it applies to, and its state.
+
+    Non-finite metrics (a diverged loss) are written as ``NaN``/``Infinity`` so that they read back as they were
+    rather than as ``null``.
+    """
+
+    model_config = ConfigDict(ser_json_inf_nan="constants")
+
+    id: str = ""
+    namespace: str = Field(default=DEFAULT_NAMESPACE, min_length=1, max_length=200)
+    cluster_id: str = Field(min_length=1)
+    kind: AdapterKind = AdapterKind.EXPERT
+    version: int = Field(default=1, ge=1)
+    # What the adapter applies to: a model directory or a model name.
+    base_model: str = Field(min_length=1)
+    # The serving name, e.g. for runtime LoRA loading; derived from kind, cluster and version when empty.
+    name: str = Field(default="", max_length=200)
+    # Directory holding the peft adapter files; None once the weights were deleted.
+    path: str | None = None
+    source_log_ids: list[str] = Field(default_factory=list)
+    status: AdapterStatus = AdapterStatus.CANDIDATE
+    status_reason: str = ""
+    metrics: dict[str, float] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if value and _ADAPTER_NAME.fullmatch(value) is None:
+            raise ValueError(f"adapter name {value!r} may only contain letters, digits, '.', '_' and '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_id_and_name(self) -> Adapter:
+        # validate_assignment would re-enter this validator: write the fields directly.
+        if not self.id:
+            key = stable_hash(self.namespace, self.cluster_id, self.kind.value, self.base_model, self.version)
+            object.__setattr__(self, "id", "adp-" + key)
+        if not self.name:
+            raw = f"uno-{self.kind.value}-{self.cluster_id[-8:]}-v{self.version}"
+            object.__setattr__(self, "name", _ADAPTER_NAME_UNSAFE.sub("-", raw))
         return self

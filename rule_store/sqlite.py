@@ -8,8 +8,9 @@ Design choices, and why:
   needs no migration. The few values that reads filter, join or sort on (namespace, user_id, status,
   cluster_id, timestamp, source log ids) are copied into indexed columns, written from the same record in the
   same statement, so they cannot drift from the body.
-* **Provenance and source links are tables, not JSON.** ``provenance (rule_id, log_id, user_id)`` and
-  ``experience_sources`` make "rules from these logs", "rules of this user" and "forget this log" joins.
+* **Provenance and source links are tables, not JSON.** ``provenance (rule_id, log_id, user_id)``,
+  ``experience_sources`` and ``adapter_sources`` make "rules from these logs", "rules of this user" and
+  "forget this log" joins.
 * **WAL, synchronous=NORMAL.** Readers never block the writer nor the writer them, so a server and a CLI can
   share one file; NORMAL is crash-safe in WAL mode (a power cut may lose the last commits, never corrupts).
 * **One connection, one lock, explicit transactions.** The connection is in autocommit mode and every write
@@ -44,6 +45,9 @@ from pydantic import BaseModel
 from rule_store.migrations import apply_migrations, current_version
 from rule_store.protocol import ALL, AddResult, Scope
 from rule_store.records import (
+    Adapter,
+    AdapterKind,
+    AdapterStatus,
     Cluster,
     Experience,
     HindsightExample,
@@ -83,6 +87,8 @@ class NamespaceConflictError(ValueError):
 
 # How a ``Scope.user_id`` applies to each table. Records with no user of their own belong to the user whose
 # logs they were derived from; clusters and quarantine are shared by a namespace and have no user dimension.
+# An adapter is a namespace-level artefact, but a user scope sees only the adapters its logs went into: that
+# is what "which of my data is baked into weights?" asks.
 _USER_CONDITIONS: dict[str, str] = {
     "logs": "logs.user_id = ?",
     "rules": "EXISTS (SELECT 1 FROM provenance p WHERE p.rule_id = rules.id AND p.user_id = ?)",
@@ -93,6 +99,10 @@ _USER_CONDITIONS: dict[str, str] = {
     "preference_pairs": ("EXISTS (SELECT 1 FROM logs l WHERE l.id = preference_pairs.source_log_id AND l.user_id = ?)"),
     "hindsight": "EXISTS (SELECT 1 FROM logs l WHERE l.id = hindsight.source_log_id AND l.user_id = ?)",
     "verdicts": "EXISTS (SELECT 1 FROM logs l WHERE l.id = verdicts.log_id AND l.user_id = ?)",
+    "adapters": (
+        "EXISTS (SELECT 1 FROM adapter_sources s JOIN logs l ON l.id = s.log_id "
+        "WHERE s.adapter_id = adapters.id AND l.user_id = ?)"
+    ),
 }
 
 
@@ -291,6 +301,8 @@ class SQLiteRuleStore:
         """Delete the logs in scope with these ids, their provenance rows and verdicts; return those deleted.
 
         Rules citing the logs stay (their evidence still names them): re-scoring them is the caller's call.
+        ``adapter_sources`` rows stay too: weights cannot unlearn a log, so an adapter keeps the ids of what it
+        was trained on as an audit trail, and the forget flow finds the adapters to mark stale through them.
         """
         wanted = _id_list(ids, "delete_logs")
         with self.transaction():
@@ -301,6 +313,7 @@ class SQLiteRuleStore:
                 self._execute(f"DELETE FROM logs WHERE id IN ({marks})", chunk)
                 self._execute(f"DELETE FROM provenance WHERE log_id IN ({marks})", chunk)
                 self._execute(f"DELETE FROM verdicts WHERE log_id IN ({marks})", chunk)
+                # Not adapter_sources: an adapter's links to its training logs outlive them (see above).
         return deleted
 
     def log_ids_for_user(self, user_id: str, namespace: str | None = None) -> list[str]:
@@ -432,6 +445,59 @@ class SQLiteRuleStore:
     def delete_clusters(self, ids: Sequence[str]) -> None:
         self._delete("clusters", "id", ids, "delete_clusters")
 
+    # -------------------------------------------------------------------------------------------- adapters
+
+    def upsert_adapters(self, items: Iterable[Adapter]) -> None:
+        """Insert or replace adapters by id, and rewrite their links to their source logs."""
+        latest = _latest_by_id(_checked(items, Adapter, "upsert_adapters"))
+        if not latest:
+            return
+        with self.transaction():
+            self._claim_ids("adapters", "id", {a.id: a.namespace for a in latest}, "adapter")
+            self._upsert_rows("adapters", "id", [_adapter_row(adapter) for adapter in latest])
+            ids = [adapter.id for adapter in latest]
+            for chunk in _chunks(ids, _IDS_PER_QUERY):
+                self._execute(f"DELETE FROM adapter_sources WHERE adapter_id IN ({_marks(chunk)})", chunk)
+            links = [
+                {"adapter_id": adapter.id, "log_id": log_id}
+                for adapter in latest
+                for log_id in sorted(set(adapter.source_log_ids))
+            ]
+            if links:
+                self._db.table("adapter_sources").insert_all(links, batch_size=400)
+
+    def get_adapters(self, ids: Sequence[str], scope: Scope = ALL) -> list[Adapter]:
+        """The adapters with these ids that are in scope, in the order asked (each once)."""
+        return self._get_by_ids("adapters", "id", ids, scope, Adapter)
+
+    def list_adapters(
+        self,
+        scope: Scope = ALL,
+        *,
+        cluster_id: str | None = None,
+        status: AdapterStatus | Sequence[AdapterStatus] | None = None,
+        kind: AdapterKind | None = None,
+    ) -> list[Adapter]:
+        """Adapters in scope, ordered by cluster_id, kind, version (numerically), then id."""
+        where = self._in_cluster("adapters", scope, cluster_id)
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            values = [AdapterStatus(s).value for s in statuses]
+            where.add(f"status IN ({_marks(values)})", *values)
+        if kind is not None:
+            where.add("kind = ?", AdapterKind(kind).value)
+        return self._list("adapters", where, Adapter, order_by="cluster_id, kind, version, id")
+
+    def adapter_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
+        """Adapters trained on any of these logs, sorted (deleted logs included: see ``delete_logs``)."""
+        wanted = _id_list(log_ids, "adapter_ids_for_logs")
+        rows = self._select_in("DISTINCT adapter_id", "adapter_sources", "log_id", wanted)
+        return sorted({row[0] for row in rows})
+
+    def delete_adapters(self, ids: Sequence[str]) -> None:
+        """Delete adapters by id; their source links go with them (foreign key cascade)."""
+        self._delete("adapters", "id", ids, "delete_adapters")
+
     # -------------------------------------------------------------------------------------------- verdicts
 
     def upsert_verdicts(self, items: Iterable[LogVerdict]) -> None:
@@ -492,7 +558,7 @@ class SQLiteRuleStore:
         """Counts in scope, read from one snapshot.
 
         Keys: logs, logs_processed, rules_<status>, clusters, experiences, preference_pairs, hindsight,
-        quarantine, verdicts_<verdict> (every status and verdict, zeros included).
+        quarantine, verdicts_<verdict>, adapters, adapters_<status> (every status and verdict, zeros included).
         """
         with self._read_snapshot():
             counts = {
@@ -504,6 +570,9 @@ class SQLiteRuleStore:
                 where = self._scoped(table, scope)
                 counts[table] = int(self._fetch(f"SELECT COUNT(*) FROM {table}{where.sql}", where.params)[0][0])
             counts.update(self._count_by("verdicts", "verdict", scope, [v.value for v in Verdict]))
+            where = self._scoped("adapters", scope)
+            counts["adapters"] = int(self._fetch(f"SELECT COUNT(*) FROM adapters{where.sql}", where.params)[0][0])
+            counts.update(self._count_by("adapters", "status", scope, [s.value for s in AdapterStatus]))
         return counts
 
     def _count_by(self, table: str, column: str, scope: Scope, values: list[str]) -> dict[str, int]:
@@ -654,6 +723,19 @@ def _rule_row(rule: Rule) -> dict[str, Any]:
         "status": rule.status.value,
         "cluster_id": rule.cluster_id,
         "body": rule.model_dump_json(),
+    }
+
+
+def _adapter_row(adapter: Adapter) -> dict[str, Any]:
+    return {
+        "id": adapter.id,
+        "namespace": adapter.namespace,
+        "cluster_id": adapter.cluster_id,
+        "kind": adapter.kind.value,
+        "status": adapter.status.value,
+        "base_model": adapter.base_model,
+        "version": adapter.version,
+        "body": adapter.model_dump_json(),
     }
 
 

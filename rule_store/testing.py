@@ -29,6 +29,9 @@ import pytest
 
 from rule_store.protocol import ALL, RuleStore, Scope
 from rule_store.records import (
+    Adapter,
+    AdapterKind,
+    AdapterStatus,
     Cluster,
     EditFeedback,
     Evidence,
@@ -194,6 +197,35 @@ def make_quarantine(n: int, source: LogRecord, *, origin: str = "logs.jsonl") ->
     )
 
 
+def make_adapter(
+    n: int,
+    source: LogRecord,
+    *,
+    cluster_id: str | None = None,
+    kind: AdapterKind = AdapterKind.EXPERT,
+    version: int = 1,
+    status: AdapterStatus = AdapterStatus.ACCEPTED,
+    sources: list[LogRecord] | None = None,
+) -> Adapter:
+    """An adapter trained on ``source`` (or on ``sources``), every optional field set; its id is derived."""
+    trained_on = [source] if sources is None else sources
+    return Adapter(
+        namespace=source.namespace,
+        cluster_id=cluster_id if cluster_id is not None else f"cluster-{source.namespace}-{n}",
+        kind=kind,
+        version=version,
+        base_model="models/tiny-llama",
+        path=f"/var/lib/uno/adapters/{n}/{kind.value}/v{version}",
+        source_log_ids=[log.id for log in trained_on],
+        status=status,
+        status_reason="held-out win rate 0.625 >= 0.55",
+        metrics={"train_loss": 1.2345678901234567, "held_out_win_rate": 0.625, "tiny": 1e-9},
+        config={"lora": {"r": 8, "alpha": 16, "target_modules": ["q_proj", "v_proj"]}, "lr": 2e-4, "seed": None},
+        created_at=EPOCH,
+        updated_at=EPOCH + timedelta(seconds=1),
+    )
+
+
 @dataclass(frozen=True)
 class RecordKind:
     """How the suite creates, writes, reads and revises one kind of derived record."""
@@ -273,6 +305,15 @@ RECORD_KINDS: tuple[RecordKind, ...] = (
         lambda q: q.model_copy(update={"reason": "revised"}),
         None,
     ),
+    RecordKind(
+        "adapters",
+        make_adapter,
+        lambda s, items: s.upsert_adapters(items),
+        lambda s, scope: s.list_adapters(scope),
+        lambda a: a.id,
+        lambda a: a.model_copy(update={"status": AdapterStatus.REJECTED, "status_reason": "revised"}),
+        lambda s, ids: s.delete_adapters(ids),
+    ),
 )
 DELETABLE_KINDS = tuple(kind for kind in RECORD_KINDS if kind.delete is not None)
 
@@ -334,11 +375,13 @@ class RuleStoreConformance(ABC):
         """A fresh store has nothing, and ``stats`` reports every key with a zero.
 
         Troubleshooting: the fixture must yield an empty store; ``stats`` must include rules_<status> for
-        every RuleStatus and verdicts_<verdict> for every Verdict, zeros included.
+        every RuleStatus, verdicts_<verdict> for every Verdict and adapters_<status> for every AdapterStatus,
+        zeros included.
         """
         expected = {"logs", "logs_processed", "clusters", "experiences", "preference_pairs", "hindsight"}
         expected |= {"quarantine"} | {f"rules_{s.value}" for s in RuleStatus}
         expected |= {f"verdicts_{v.value}" for v in Verdict}
+        expected |= {"adapters"} | {f"adapters_{s.value}" for s in AdapterStatus}
         stats = store.stats()
         assert set(stats) >= expected
         assert all(stats[key] == 0 for key in expected)
@@ -478,14 +521,17 @@ class RuleStoreConformance(ABC):
         scope_a = Scope(namespace="tenant-a")
         (log_b,) = ids_b["logs"]
         (rule_b,) = ids_b["rules"]
+        (adapter_b,) = ids_b["adapters"]
         assert store.get_logs([log_b], scope_a) == []
         assert store.get_rules([rule_b], scope_a) == []
+        assert store.get_adapters([adapter_b], scope_a) == []
         assert store.count_logs(scope_a) == 1
         assert store.log_ids_for_user("alice", namespace="tenant-a") == sorted(ids_a["logs"])
         assert store.delete_logs([log_b], scope_a) == []
         assert store.get_logs([log_b]) != []
         assert store.stats(scope_a)["logs"] == 1
         assert store.stats(scope_a)["rules_active"] == 1
+        assert (store.stats(scope_a)["adapters"], store.stats(scope_a)["adapters_accepted"]) == (1, 1)
 
     def test_user_scope_on_logs(self, store: RuleStore) -> None:
         """A user scope shows that user's logs only, in every log read.
@@ -521,14 +567,14 @@ class RuleStoreConformance(ABC):
         assert store.stats(as_bob)["rules_active"] == 2
 
     def test_user_scope_on_derived_records(self, store: RuleStore) -> None:
-        """Experiences, pairs, hindsight and verdicts belong to the user of the logs they came from.
+        """Experiences, pairs, hindsight, verdicts and adapters belong to the user of the logs they came from.
 
         Troubleshooting: join through the source log ids to the logs' user_id.
         """
         ids_alice = populate(store, "tenant-a", "alice", n=1)
         ids_bob = populate(store, "tenant-a", "bob", n=2)
         seen = visible_ids(store, Scope(namespace="tenant-a", user_id="bob"))
-        for name in ("logs", "rules", "experiences", "preference_pairs", "hindsight", "verdicts"):
+        for name in ("logs", "rules", "experiences", "preference_pairs", "hindsight", "verdicts", "adapters"):
             assert seen[name] == ids_bob[name], name
         # Clusters and quarantine have no user: a user sees their namespace's.
         assert seen["clusters"] == ids_alice["clusters"] | ids_bob["clusters"]
@@ -664,6 +710,126 @@ class RuleStoreConformance(ABC):
         assert store.list_rules(status=RuleStatus.SUPERSEDED) == []
         assert [r.id for r in store.get_rules([retired.id, "missing", active.id])] == [retired.id, active.id]
 
+    # ----------------------------------------------------------------------------------------- adapters
+
+    def test_list_adapters_filters_and_orders(self, store: RuleStore) -> None:
+        """list_adapters filters on cluster, one or several statuses and kind, ordered by cluster, kind, version.
+
+        Troubleshooting: accept a single AdapterStatus or a sequence of them; sort versions as numbers (10 after
+        9), not as text.
+        """
+        log = make_log(1)
+        c1_v10 = make_adapter(1, log, cluster_id="c1", version=10, status=AdapterStatus.CANDIDATE)
+        c1_v9 = make_adapter(1, log, cluster_id="c1", version=9, status=AdapterStatus.SUPERSEDED)
+        c1_critic = make_adapter(1, log, cluster_id="c1", kind=AdapterKind.CRITIC, status=AdapterStatus.ACCEPTED)
+        c0_rejected = make_adapter(0, log, cluster_id="c0", status=AdapterStatus.REJECTED)
+        store.upsert_adapters([c1_v10, c1_critic, c0_rejected, c1_v9])
+        assert [a.id for a in store.list_adapters()] == [c0_rejected.id, c1_critic.id, c1_v9.id, c1_v10.id]
+        assert [a.id for a in store.list_adapters(cluster_id="c1")] == [c1_critic.id, c1_v9.id, c1_v10.id]
+        assert [a.id for a in store.list_adapters(status=AdapterStatus.ACCEPTED)] == [c1_critic.id]
+        several = store.list_adapters(status=[AdapterStatus.CANDIDATE, AdapterStatus.REJECTED])
+        assert [a.id for a in several] == [c0_rejected.id, c1_v10.id]
+        assert [a.id for a in store.list_adapters(kind=AdapterKind.CRITIC)] == [c1_critic.id]
+        experts_in_c1 = store.list_adapters(cluster_id="c1", kind=AdapterKind.EXPERT, status=AdapterStatus.CANDIDATE)
+        assert [a.id for a in experts_in_c1] == [c1_v10.id]
+        assert store.list_adapters(status=AdapterStatus.STALE) == []
+        assert store.list_adapters(cluster_id="c2") == []
+
+    def test_get_adapters_in_the_order_asked(self, store: RuleStore) -> None:
+        """get_adapters returns each stored id once, in the order asked, within the scope.
+
+        Troubleshooting: apply the namespace to get-by-id reads too; skip ids that are not stored.
+        """
+        log_a, log_b = make_log(1, namespace="tenant-a"), make_log(2, namespace="tenant-b")
+        first, second, other = make_adapter(1, log_a), make_adapter(2, log_a), make_adapter(3, log_b)
+        store.upsert_adapters([first, second, other])
+        wanted = [second.id, "missing", first.id, second.id, other.id]
+        assert [a.id for a in store.get_adapters(wanted)] == [second.id, first.id, other.id]
+        assert [a.id for a in store.get_adapters(wanted, Scope(namespace="tenant-a"))] == [second.id, first.id]
+        assert _exact(store.get_adapters([other.id])) == _exact([other])
+
+    def test_adapter_sources_follow_each_upsert(self, store: RuleStore) -> None:
+        """adapter_ids_for_logs follows each adapter's current source_log_ids; delete_adapters drops the links.
+
+        Troubleshooting: replace an adapter's source rows on every upsert (delete its old rows first) and
+        delete them with the adapter; sources may name logs the store never saw.
+        """
+        logs = [make_log(i) for i in range(3)]
+        store.add_logs(logs)
+        adapter = make_adapter(1, logs[0], sources=[logs[0], logs[1], logs[0]])
+        other = make_adapter(2, logs[1])
+        store.upsert_adapters([adapter, other])
+        assert store.adapter_ids_for_logs([logs[0].id]) == [adapter.id]
+        assert store.adapter_ids_for_logs([logs[1].id, "missing"]) == sorted([adapter.id, other.id])
+        assert _exact(store.get_adapters([adapter.id])) == _exact([adapter])  # duplicate source kept as given
+        retrained = adapter.model_copy(update={"source_log_ids": [logs[2].id, "log-never-stored"]})
+        store.upsert_adapters([retrained])
+        store.upsert_adapters([retrained])
+        assert store.adapter_ids_for_logs([logs[0].id]) == []
+        assert store.adapter_ids_for_logs([logs[1].id]) == [other.id]
+        assert store.adapter_ids_for_logs([logs[2].id, "log-never-stored"]) == [adapter.id]
+        store.delete_adapters([adapter.id])
+        assert store.adapter_ids_for_logs([logs[2].id, "log-never-stored"]) == []
+        assert [a.id for a in store.list_adapters()] == [other.id]
+
+    def test_delete_logs_keeps_adapter_sources(self, store: RuleStore) -> None:
+        """Forgetting a log keeps the links of the adapters trained on it: they are found to be marked stale.
+
+        Troubleshooting: ``delete_logs`` must not delete from the adapter source table.
+        """
+        kept, forgotten = make_log(1), make_log(2)
+        store.add_logs([kept, forgotten])
+        adapter = make_adapter(1, kept, sources=[kept, forgotten])
+        store.upsert_adapters([adapter])
+        assert store.delete_logs([forgotten.id]) == [forgotten.id]
+        assert store.adapter_ids_for_logs([forgotten.id]) == [adapter.id]
+        assert _exact(store.list_adapters()) == _exact([adapter])
+
+    def test_user_scope_on_adapters_follows_sources(self, store: RuleStore) -> None:
+        """With a user scope, adapters are those trained on at least one of that user's (stored) logs.
+
+        Troubleshooting: join the adapter's source links to the logs' user_id, in list, get and stats.
+        """
+        alice_log, bob_log = make_log(1, user_id="alice"), make_log(2, user_id="bob")
+        store.add_logs([alice_log, bob_log])
+        alice_only = make_adapter(1, alice_log)
+        shared = make_adapter(2, alice_log, sources=[alice_log, bob_log])
+        store.upsert_adapters([alice_only, shared])
+        as_bob = Scope(namespace="tenant-a", user_id="bob")
+        assert [a.id for a in store.list_adapters(as_bob)] == [shared.id]
+        assert store.get_adapters([alice_only.id], as_bob) == []
+        assert store.stats(as_bob)["adapters"] == 1
+        assert {a.id for a in store.list_adapters(Scope(user_id="alice"))} == {alice_only.id, shared.id}
+        assert store.list_adapters(Scope(user_id="carol")) == []
+
+    def test_adapter_metrics_keep_non_finite_values(self, store: RuleStore) -> None:
+        """A diverged run's metrics (NaN, infinities) read back as they were written, not as nulls or errors.
+
+        Troubleshooting: store the body written by ``model_dump_json`` (Adapter writes NaN and Infinity).
+        """
+        diverged = make_adapter(1, make_log(1), status=AdapterStatus.REJECTED)
+        diverged = diverged.model_copy(update={"metrics": {"train_loss": float("nan"), "grad_norm": float("inf")}})
+        store.upsert_adapters([diverged])
+        (stored,) = store.get_adapters([diverged.id])
+        assert _exact([stored]) == _exact([diverged])
+        assert stored.metrics["grad_norm"] == float("inf")
+        assert stored.metrics["train_loss"] != stored.metrics["train_loss"]  # NaN
+
+    def test_upsert_adapters_refuses_other_records(self, store: RuleStore) -> None:
+        """Anything but an iterable of Adapter is refused with a TypeError naming the method; nothing lands.
+
+        Troubleshooting: check each item's type before writing (a dict or a Rule must not be half-stored).
+        """
+        log = make_log(1)
+        with pytest.raises(TypeError, match=r"upsert_adapters.*Adapter"):
+            store.upsert_adapters([make_adapter(1, log), make_rule(1, log)])  # type: ignore[list-item]
+        with pytest.raises(TypeError, match=r"upsert_adapters.*Adapter"):
+            store.upsert_adapters([{"cluster_id": "c1", "base_model": "m"}])  # type: ignore[list-item]
+        with pytest.raises(TypeError, match=r"upsert_adapters.*Adapter"):
+            store.upsert_adapters(make_adapter(1, log))  # type: ignore[arg-type]
+        assert store.list_adapters() == []
+        assert store.adapter_ids_for_logs([log.id]) == []
+
     # ----------------------------------------------------------------------------------------- transactions
 
     def test_transaction_rollback_leaves_nothing(self, store: RuleStore) -> None:
@@ -708,13 +874,21 @@ class RuleStoreConformance(ABC):
             yield make_rule(1, logs[0])
             raise ValueError("input broke")
 
+        def failing_adapters() -> Iterator[Adapter]:
+            yield make_adapter(1, logs[0])
+            raise ValueError("input broke")
+
         with pytest.raises(ValueError, match="input broke"):
             store.add_logs(failing_logs())
         with pytest.raises(ValueError, match="input broke"):
             store.upsert_rules(failing_rules())
+        with pytest.raises(ValueError, match="input broke"):
+            store.upsert_adapters(failing_adapters())
         assert store.count_logs() == 0
         assert store.list_rules() == []
         assert store.rule_ids_for_logs([logs[0].id]) == []
+        assert store.list_adapters() == []
+        assert store.adapter_ids_for_logs([logs[0].id]) == []
 
     # ----------------------------------------------------------------------------------------- the rest
 
@@ -762,7 +936,7 @@ class RuleStoreConformance(ABC):
         assert store.get_meta("empty") == ""
 
     def test_stats_counts(self, store: RuleStore) -> None:
-        """stats counts each table in scope, rules per status and verdicts per verdict.
+        """stats counts each table in scope, rules and adapters per status, verdicts per verdict.
 
         Troubleshooting: count with the same scope conditions the list methods use.
         """
@@ -776,6 +950,13 @@ class RuleStoreConformance(ABC):
         store.upsert_clusters([make_cluster(1, logs[0])])
         store.upsert_verdicts([make_verdict(0, logs[0]), make_verdict(1, logs[1], verdict=Verdict.OFF_TOPIC)])
         store.add_quarantine([make_quarantine(1, logs[0])])
+        store.upsert_adapters(
+            [
+                make_adapter(1, logs[0]),
+                make_adapter(1, logs[0], version=2, status=AdapterStatus.CANDIDATE),
+                make_adapter(2, logs[1], status=AdapterStatus.STALE),
+            ]
+        )
         stats = store.stats()
         expected = {
             "logs": 3,
@@ -791,6 +972,12 @@ class RuleStoreConformance(ABC):
             "verdicts_actionable": 1,
             "verdicts_off_topic": 1,
             "verdicts_satisfied": 0,
+            "adapters": 3,
+            "adapters_accepted": 1,
+            "adapters_candidate": 1,
+            "adapters_stale": 1,
+            "adapters_rejected": 0,
+            "adapters_superseded": 0,
         }
         assert {key: stats[key] for key in expected} == expected
         assert store.stats(Scope(namespace="tenant-b"))["logs"] == 0

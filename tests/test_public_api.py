@@ -9,6 +9,10 @@ import uno
 
 def test_uno_all_is_pinned() -> None:
     assert sorted(uno.__all__) == [
+        "Adapter",
+        "AdapterKind",
+        "AdapterRoute",
+        "AdapterStatus",
         "Augmentation",
         "BuildReport",
         "CachedEmbedder",
@@ -39,6 +43,7 @@ def test_uno_all_is_pinned() -> None:
         "LogVerdict",
         "Message",
         "NoveltyScorer",
+        "PeftLLM",
         "Polarity",
         "PreferencePair",
         "QuarantineRecord",
@@ -54,6 +59,8 @@ def test_uno_all_is_pinned() -> None:
         "Scope",
         "SearchHit",
         "SentenceTransformerEmbedder",
+        "TrainConfig",
+        "TrainReport",
         "TransformersLLM",
         "UnoMemory",
         "VectorIndex",
@@ -71,7 +78,8 @@ def test_every_public_name_resolves() -> None:
 
 def test_rule_store_all_is_pinned() -> None:
     assert sorted(rule_store.__all__) == [
-        "ALL", "AddResult", "Cluster", "DEFAULT_NAMESPACE", "EditFeedback", "Evidence", "Experience", "Feedback",
+        "ALL", "Adapter", "AdapterKind", "AdapterStatus", "AddResult", "Cluster", "DEFAULT_NAMESPACE",
+        "EditFeedback", "Evidence", "Experience", "Feedback",
         "FeedbackKind", "FollowupFeedback", "HindsightExample", "LogRecord", "LogVerdict", "Message",
         "NamespaceConflictError", "Polarity", "PreferencePair", "QuarantineRecord", "RatingFeedback",
         "ReactionFeedback", "Route", "Rule", "RuleStatus", "RuleStore", "SQLiteRuleStore", "SchemaVersionError",
@@ -82,7 +90,7 @@ def test_rule_store_all_is_pinned() -> None:
 def test_import_uno_is_light() -> None:
     code = (
         "import sys, uno; heavy = [m for m in ('torch', 'sentence_transformers', 'faiss', 'sklearn', 'litellm', "
-        "'transformers', 'sqlite_utils') if m in sys.modules]; print(','.join(heavy))"
+        "'transformers', 'sqlite_utils', 'peft', 'trl') if m in sys.modules]; print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from rule_store.protocol import RuleStore, Scope
 from rule_store.records import (
+    Adapter,
+    AdapterKind,
+    AdapterStatus,
     Cluster,
     EditFeedback,
     Evidence,
@@ -48,11 +51,14 @@ if TYPE_CHECKING:
     from uno.gap import GateConfig, NoveltyScorer, ResponsePriorScorer
     from uno.gap_llm import LLMNoveltyScorer
     from uno.index import FaissIndex, VectorIndex
-    from uno.inject import Augmentation, InjectedRule, ReflectivePlan
+    from uno.inject import AdapterRoute, Augmentation, InjectedRule, ReflectivePlan
     from uno.ledger import Ledger
     from uno.llm import LLM, LiteLLM, TransformersLLM
     from uno.memory import BuildReport, ForgetReport, SearchHit, UnoMemory
     from uno.reflect import Response
+    from uno.train.bake import TrainReport
+    from uno.train.config import TrainConfig
+    from uno.train.serving import PeftLLM
 
 __version__ = "0.1.0"
 
@@ -85,6 +91,10 @@ _LAZY = {
     "LLMDistiller": "uno.distill.llm",
     "LLMNoveltyScorer": "uno.gap_llm",
     "Response": "uno.reflect",
+    "AdapterRoute": "uno.inject",
+    "TrainConfig": "uno.train.config",
+    "TrainReport": "uno.train.bake",
+    "PeftLLM": "uno.train.serving",
 }
 
 
@@ -99,6 +109,10 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "LLM",
+    "Adapter",
+    "AdapterKind",
+    "AdapterRoute",
+    "AdapterStatus",
     "Augmentation",
     "BuildReport",
     "CachedEmbedder",
@@ -128,6 +142,7 @@ __all__ = [
     "LogVerdict",
     "Message",
     "NoveltyScorer",
+    "PeftLLM",
     "Polarity",
     "PreferencePair",
     "QuarantineRecord",
@@ -143,6 +158,8 @@ __all__ = [
     "Scope",
     "SearchHit",
     "SentenceTransformerEmbedder",
+    "TrainConfig",
+    "TrainReport",
     "TransformersLLM",
     "UnoMemory",
     "VectorIndex",

@@ -46,6 +46,7 @@ Examples:
   uno inspect quarantine                  lines that could not be imported, and why
   uno inspect rules --status active       the rules learnt so far
   uno export rules --out rules.jsonl      everything as JSON lines
+  uno train --base-model smollm2 --judge openai/gpt-4o-mini   bake mature clusters into LoRA adapters
 
 \b
 The store is a directory (SQLite database + index files): --store DIR, else ${STORE_ENV}, else ./.uno.
@@ -449,6 +450,144 @@ def demo(state: CliState, keep: bool) -> None:
     from uno.demo import run_demo
 
     run_demo(state.paths.root if keep or state.store_dir else None, echo=click.echo)
+
+
+# ------------------------------------------------------------------------------------------ train
+
+TRAIN_EPILOG = """\b
+Examples:
+  uno train --base-model smollm2 --judge openai/gpt-4o-mini
+  uno train --base-model ./qwen3-8b --judge openai/gpt-4o-mini --cluster clu-0ee4ebacbb6de958 --epochs 8
+  uno train --base-model smollm2 --judge-local smollm2 --epochs 2 --lora-r 8      (fully offline, a toy judge)
+  uno adapters                                                   the registry: every version, status and reason
+
+\b
+Needs the [train] extra (pip install 'uno[train]'). A cluster is baked when it is mature (enough
+preference pairs and hindsight triples, low gap); the adapter is kept only when its held-out win
+rate against the base model, judged by --judge, reaches the threshold (0.53, BLEU drift guard)."""
+
+
+@main.command(epilog=TRAIN_EPILOG)
+@click.option("--base-model", required=True, help="Transformers checkpoint dir, GGUF file, or 'smollm2' (bundled).")
+@click.option("--judge", "judge_model", default=None, metavar="MODEL", help="litellm model judging held-out answers.")
+@click.option("--judge-base", default=None, metavar="URL", help="API base URL of the judge model.")
+@click.option("--judge-local", default=None, metavar="PATH", help="Judge with a local model (dir, GGUF or 'smollm2').")
+@click.option("--cluster", "clusters", multiple=True, help="Only these clusters (repeatable).")
+@click.option("--kind", "kinds", type=click.Choice(["expert", "critic"]), multiple=True, help="Only these kinds.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs (default 8, UNO's).")
+@click.option("--lora-r", type=click.IntRange(min=1), default=None, help="LoRA rank (default 64; alpha = 2r).")
+@click.option("--min-examples", type=click.IntRange(min=1), default=None, help="Examples a cluster needs (8).")
+@click.option("--max-new-tokens", type=click.IntRange(min=1), default=None, help="Answer length when validating.")
+@click.option("--force", is_flag=True, help="Retrain clusters whose adapter is up to date.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_state
+def train(
+    state: CliState,
+    base_model: str,
+    judge_model: str | None,
+    judge_base: str | None,
+    judge_local: str | None,
+    clusters: tuple[str, ...],
+    kinds: tuple[str, ...],
+    epochs: int | None,
+    lora_r: int | None,
+    min_examples: int | None,
+    max_new_tokens: int | None,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Bake mature clusters into LoRA adapters and keep the ones that beat the base model."""
+    if not state.paths.database.exists():
+        raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` and `uno build` first)")
+    if (judge_model is None) == (judge_local is None):
+        raise BadInput("give exactly one of --judge MODEL and --judge-local PATH")
+    try:
+        import peft  # noqa: F401
+    except ImportError:
+        raise BadInput("uno train needs the [train] extra: pip install 'uno[train]'") from None
+    from uno.memory import UnoMemory
+    from uno.train.config import LoRAShape, TrainConfig
+
+    judge = _judge(judge_model, judge_base, judge_local)
+    overrides: dict[str, Any] = {}
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    if lora_r is not None:
+        overrides["lora"] = LoRAShape(r=lora_r, alpha=2 * lora_r)
+    if min_examples is not None:
+        overrides["min_examples"] = min_examples
+    if max_new_tokens is not None:
+        overrides["max_new_tokens"] = max_new_tokens
+    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=True) as memory:
+        try:
+            report = memory.train(
+                base_model,
+                judge=judge,
+                clusters=list(clusters) or None,
+                kinds=list(kinds) or ("expert", "critic"),
+                config=TrainConfig(**overrides),
+                force=force,
+            )
+        except (FileNotFoundError, KeyError) as error:
+            raise BadInput(str(error)) from None
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+        return
+    rows = [("cluster", "kind", "outcome", "reason")]
+    rows += [(o.cluster_id, o.kind, o.status, _clip(o.reason, 110)) for o in report.outcomes]
+    click.echo(_table(rows) if report.outcomes else "no clusters: run `uno build` first")
+    click.echo(f"{len(report.accepted)} adapter(s) accepted in {report.seconds:.1f} s")
+
+
+def _judge(model: str | None, api_base: str | None, local: str | None) -> Any:
+    if local is not None:
+        from uno.llm.local import TransformersLLM
+        from uno.train.bake import resolve_base_model
+
+        try:
+            return TransformersLLM(resolve_base_model(local), max_tokens=64)
+        except FileNotFoundError as error:
+            raise BadInput(str(error)) from None
+    from uno.llm import LiteLLM
+
+    return LiteLLM(model, api_base=api_base)
+
+
+@main.command(epilog="\b\nExamples:\n  uno adapters\n  uno adapters --status accepted --json")
+@click.option(
+    "--status",
+    type=click.Choice(["candidate", "accepted", "rejected", "superseded", "stale"]),
+    default=None,
+    help="Only adapters with this status.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the adapters as JSON lines.")
+@pass_state
+def adapters(state: CliState, status: str | None, as_json: bool) -> None:
+    """The adapter registry: every trained version, its status, win rate and reason."""
+    from rule_store.records import AdapterStatus
+
+    with state.open_store() as store:
+        found = store.list_adapters(state.scope(), status=AdapterStatus(status) if status else None)
+    if as_json:
+        for adapter in found:
+            click.echo(adapter.model_dump_json())
+        return
+    if not found:
+        click.echo("no adapters" + _in_namespace(state) + ": `uno train` bakes them")
+        return
+    rows = [("name", "kind", "status", "win rate", "reason")]
+    for adapter in found:
+        win = adapter.metrics.get("win_rate")
+        rows.append(
+            (
+                adapter.name,
+                adapter.kind.value,
+                adapter.status.value,
+                "-" if win is None else f"{win:.3f}",
+                _clip(adapter.status_reason, 90),
+            )
+        )
+    click.echo(_table(rows))
 
 
 # ------------------------------------------------------------------------------------------ serve

@@ -78,6 +78,24 @@ class ReflectivePlan(BaseModel):
     experience_ids: list[str] = Field(default_factory=list)
 
 
+class AdapterRoute(BaseModel):
+    """A LoRA adapter baked for the query's cluster and accepted by the validation gate.
+
+    ``name`` is the model name to call on a vLLM server that loaded it (runtime LoRA loading); ``path`` the
+    directory of the peft files for a local backend (:class:`uno.train.serving.PeftLLM`). ``kind`` "expert" answers
+    directly; "critic" writes the critique in the draft -> critique -> revise loop.
+    """
+
+    adapter_id: str
+    name: str
+    kind: str
+    cluster_id: str
+    version: int
+    base_model: str
+    path: str | None = None
+    win_rate: float | None = None
+
+
 class Augmentation(BaseModel):
     """What ``UnoMemory.augment`` returns: messages ready for any chat LLM, and what went into them."""
 
@@ -89,6 +107,7 @@ class Augmentation(BaseModel):
     cluster_similarity: float | None = None
     tokens: int = 0
     plan: ReflectivePlan | None = None
+    adapter: AdapterRoute | None = None
     explanation: list[str] | None = None
 
     @property

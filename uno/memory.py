@@ -31,6 +31,9 @@ from rule_store.protocol import AddResult, RuleStore, Scope
 from rule_store.records import (
     DEFAULT_NAMESPACE,
     FEEDBACK_ADAPTER,
+    Adapter,
+    AdapterKind,
+    AdapterStatus,
     Cluster,
     Evidence,
     Experience,
@@ -59,6 +62,7 @@ from uno.gap import (
 )
 from uno.inject import (
     DEFAULT_BUDGET_TOKENS,
+    AdapterRoute,
     Augmentation,
     InjectedRule,
     ReflectivePlan,
@@ -75,6 +79,9 @@ if TYPE_CHECKING:
     from uno.index import FaissIndex
     from uno.ingest import IngestReport
     from uno.llm import LLM
+    from uno.train.bake import TrainReport
+    from uno.train.config import TrainConfig
+    from uno.train.lora import Trainer
 
 log = logging.getLogger("uno")
 Vectors = npt.NDArray[np.float32]
@@ -101,6 +108,7 @@ class ForgetReport(BaseModel):
     experiences_deleted: int = 0
     preference_pairs_deleted: int = 0
     hindsight_deleted: int = 0
+    adapters_staled: int = 0
 
 
 class SearchHit(BaseModel):
@@ -121,6 +129,8 @@ class _NamespaceView:
     rules_by_log: dict[str, list[str]] = field(default_factory=dict)
     experiences_by_cluster: dict[str, list[Experience]] = field(default_factory=dict)
     rule_vectors: dict[str, Vectors] = field(default_factory=dict)
+    # Accepted LoRA adapters by cluster (newest version first).
+    adapters_by_cluster: dict[str, list[Adapter]] = field(default_factory=dict)
     # The store's build generation this view was made from, and when that was last compared.
     generation: str | None = None
     checked_at: float = 0.0
@@ -422,6 +432,7 @@ class UnoMemory:
         routed = self._route(clusters, gated, facts, experiences)
         self._write_results(ns, gated, routed, old_clusters, experiences, cluster_of_log)
         view = self._make_view(routed, gated, qvec, rule_vec, experiences)
+        view.adapters_by_cluster = self._accepted_adapters(ns)
         view.generation = self.store.get_meta(_generation_key(ns))
         self._views[ns] = view
         self._save_view(ns)
@@ -684,6 +695,7 @@ class UnoMemory:
             vectors = self._embed_map([facts[i].log.query for i in learnt])
             qvec = dict(zip(learnt, vectors, strict=True))
             view = self._make_view(clusters, rules, qvec, self._rule_vectors(rules), experiences)
+            view.adapters_by_cluster = self._accepted_adapters(ns)
             view.generation = generation
             self._views[ns] = view
             if generation is not None:
@@ -696,10 +708,18 @@ class UnoMemory:
             rule_index=indexes["rules"],
             rules={r.id: r for r in rules},
             rule_vectors=self._rule_vectors(rules),
+            adapters_by_cluster=self._accepted_adapters(ns),
             generation=generation,
         )
         _link(view, clusters, rules, experiences)
         return view
+
+    def _accepted_adapters(self, ns: str) -> dict[str, list[Adapter]]:
+        out: dict[str, list[Adapter]] = {}
+        for adapter in self.store.list_adapters(Scope(namespace=ns), status=AdapterStatus.ACCEPTED):
+            if adapter.path:
+                out.setdefault(adapter.cluster_id, []).append(adapter)
+        return {k: sorted(v, key=lambda a: -a.version) for k, v in out.items()}
 
     # --- reads
 
@@ -713,12 +733,14 @@ class UnoMemory:
         explain: bool = False,
         budget_tokens: int | None = None,
         max_rules: int = 8,
+        base_model: str | None = None,
     ) -> Augmentation:
         """Messages for ``query`` with what was learnt from similar conversations, quoted as data.
 
         No LLM call and no model load after the first. A query like nothing learnt gets its messages unchanged.
         With ``user_id``, rules learnt from a single other user's feedback are not shown (their personal taste),
-        and provenance lists only that user's own logs.
+        and provenance lists only that user's own logs. When the query's cluster has an accepted LoRA adapter
+        (see :meth:`train`), ``Augmentation.adapter`` names it; ``base_model`` limits that to adapters of one base.
         """
         view = self._view(self._ns(namespace))
         vector = self._embed_map([query])[0]
@@ -733,6 +755,7 @@ class UnoMemory:
             cluster_id, route = top.id, top.route
         elif chosen:
             route = Route.PRIMARY
+        adapter = _adapter_route(view, matched[0][0], base_model, notes) if matched else None
         plan = self._plan(view, cluster_id) if route is Route.REFLECTIVE and cluster_id else None
         injected, block = fit_budget(chosen, budget_tokens or self.budget_tokens, plan)
         if len(injected) < len(chosen):
@@ -753,6 +776,7 @@ class UnoMemory:
             cluster_similarity=similarity,
             tokens=count_tokens(block),
             plan=plan,
+            adapter=adapter,
             explanation=notes if explain else None,
         )
 
@@ -953,6 +977,32 @@ class UnoMemory:
         hind = [h.id for h in self.store.list_hindsight(scope) if h.source_log_id in targets]
         self.store.delete_hindsight(hind)
         report.hindsight_deleted = len(hind)
+        report.adapters_staled = self._stale_adapters(ns, targets)
+
+    def _stale_adapters(self, ns: str, targets: set[str]) -> int:
+        """Adapters trained on forgotten logs are never served again, and their weights are deleted: the weights
+        may encode what was forgotten. The record stays, with the reason, as an audit trail."""
+        import shutil
+
+        staled = []
+        for adapter in self.store.get_adapters(self.store.adapter_ids_for_logs(sorted(targets)), Scope(namespace=ns)):
+            if adapter.status is AdapterStatus.STALE:
+                continue
+            if adapter.path:
+                shutil.rmtree(Path(adapter.path).parent, ignore_errors=True)
+            gone = len(set(adapter.source_log_ids) & targets)
+            staled.append(
+                adapter.model_copy(
+                    update={
+                        "status": AdapterStatus.STALE,
+                        "status_reason": f"trained on {gone} forgotten log(s); weights deleted, retrain to replace",
+                        "path": None,
+                        "updated_at": datetime.now(UTC),
+                    }
+                )
+            )
+        self.store.upsert_adapters(staled)
+        return len(staled)
 
     def _forget_llm_cache(self, log_ids: Sequence[str]) -> None:
         """Cached LLM replies quote the logs they were about: drop them with the logs."""
@@ -965,6 +1015,59 @@ class UnoMemory:
         forget = getattr(self.embedder, "forget", None)
         if callable(forget):
             forget(list(texts))
+
+    # --- training (optional: pip install 'uno[train]')
+
+    def train(
+        self,
+        base_model: str | os.PathLike[str],
+        *,
+        judge: LLM | None = None,
+        namespace: str | None = None,
+        clusters: Sequence[str] | None = None,
+        kinds: Sequence[str] = ("expert", "critic"),
+        config: TrainConfig | None = None,
+        trainer: Trainer | None = None,
+        force: bool = False,
+    ) -> TrainReport:
+        """Bake mature clusters into LoRA adapters for ``base_model`` and keep those that beat it on held-out logs.
+
+        ``base_model``: a transformers checkpoint directory, a GGUF file, or "smollm2" (the bundled model). The
+        held-out answers are judged by ``judge`` (default: this memory's ``llm``). Every outcome, trained or not, is
+        in the report with its reason; accepted adapters are then reported by :meth:`augment` for their cluster.
+        """
+        from uno.train.bake import Baker, resolve_base_model
+        from uno.train.config import TrainConfig
+
+        chosen_judge = judge or self.llm
+        if chosen_judge is None:
+            raise ValueError("train needs a judge LLM for the validation gate: pass judge=... or UnoMemory(llm=...)")
+        chosen_judge.bind_store(self.paths.root)
+        ns = self._ns(namespace)
+        baker = Baker(
+            self.store,
+            self.paths.root / "adapters",
+            ns,
+            base_model=resolve_base_model(base_model),
+            judge=chosen_judge,
+            config=config or TrainConfig(),
+            trainer=trainer,
+            progress=self.progress,
+        )
+        with self._write_lock:
+            report = baker.run(clusters, kinds=kinds, force=force)
+            self.store.set_meta(_generation_key(ns), f"{datetime.now(UTC).isoformat()}/{os.getpid()}/{id(self)}/train")
+            view = self._views.get(ns)
+            if view is not None:
+                view.adapters_by_cluster = self._accepted_adapters(ns)
+                view.generation = self.store.get_meta(_generation_key(ns))
+        return report
+
+    def adapters(
+        self, *, namespace: str | None = None, status: AdapterStatus | None = None, cluster_id: str | None = None
+    ) -> list[Adapter]:
+        """The adapter registry: every version trained in this namespace, with its status and reason."""
+        return self.store.list_adapters(Scope(namespace=self._ns(namespace)), status=status, cluster_id=cluster_id)
 
     # --- generation helpers (they call an LLM; augment never does)
 
@@ -1144,6 +1247,27 @@ class _Candidate:
     cluster_id: str | None
     similarity: float
     source: str
+
+
+def _adapter_route(
+    view: _NamespaceView, cluster: Cluster, base_model: str | None, notes: list[str]
+) -> AdapterRoute | None:
+    """The newest accepted adapter of the cluster's route kind (expert: primary, critic: reflective)."""
+    kind = AdapterKind.CRITIC if cluster.route is Route.REFLECTIVE else AdapterKind.EXPERT
+    for adapter in view.adapters_by_cluster.get(cluster.id, []):
+        if adapter.kind is kind and (base_model is None or adapter.base_model == base_model):
+            notes.append(f"adapter {adapter.name} ({kind.value}, version {adapter.version}) serves {cluster.id}")
+            return AdapterRoute(
+                adapter_id=adapter.id,
+                name=adapter.name,
+                kind=adapter.kind.value,
+                cluster_id=adapter.cluster_id,
+                version=adapter.version,
+                base_model=adapter.base_model,
+                path=adapter.path,
+                win_rate=adapter.metrics.get("win_rate"),
+            )
+    return None
 
 
 def _injected(candidate: _Candidate, user_id: str | None, explain: bool) -> InjectedRule:

@@ -61,6 +61,7 @@ class Response(BaseModel):
     critique: str | None = Field(default=None, description="the critic's suggestions, on the reflective route")
     rules: list[InjectedRule] = Field(default_factory=list, description="the learnt rules in the prompt")
     experience_ids: list[str] = Field(default_factory=list, description="experiences the critic was given")
+    adapter: str | None = Field(default=None, description="the LoRA adapter that answered or critiqued, if any")
     llm_calls: int = Field(description="LLM calls made for this answer")
     augmentation: Augmentation
 
@@ -136,8 +137,11 @@ def respond(
     cluster_id = plan.cluster_id if plan is not None else augmentation.cluster_id
     reflective = augmentation.route is Route.REFLECTIVE and cluster_id is not None
     experiences = _experiences(memory, cluster_id, plan, namespace) if reflective and cluster_id else []
+    expert, critic = _adapters(llm, augmentation)
+    if critic is not None and reflective:
+        return _reflect(llm, augmentation, [], plan, system_prompt, options, critic=critic)
     if not experiences:
-        answer = llm.complete(augmentation.messages, purpose="respond.answer", **options)
+        answer = (expert or llm).complete(augmentation.messages, purpose="respond.answer", **options)
         return Response(
             query=query,
             answer=answer.text,
@@ -145,9 +149,27 @@ def respond(
             cluster_id=augmentation.cluster_id,
             rules=augmentation.rules,
             llm_calls=1,
+            adapter=augmentation.adapter.name if expert is not None and augmentation.adapter else None,
             augmentation=augmentation,
         )
     return _reflect(llm, augmentation, experiences, plan, system_prompt, options)
+
+
+def _adapters(llm: LLM, augmentation: Augmentation) -> tuple[LLM | None, LLM | None]:
+    """(expert, critic) views of ``llm`` when it can apply the adapter ``augment`` reported for this query.
+
+    Only a model that applies LoRA adapters locally (``uno.train.PeftLLM``) and was the adapter's base takes it;
+    any other LLM answers as before (a vLLM deployment calls ``augmentation.adapter.name`` as the model instead).
+    """
+    route = augmentation.adapter
+    with_adapter = getattr(llm, "with_adapter", None)
+    if route is None or route.path is None or not callable(with_adapter):
+        return None, None
+    base_id = getattr(llm, "base_model_id", None)
+    if base_id is not None and base_id != route.base_model:
+        return None, None
+    bound: LLM = with_adapter(route)
+    return (bound, None) if route.kind == "expert" else (None, bound)
 
 
 def _reflect(
@@ -157,13 +179,26 @@ def _reflect(
     plan: ReflectivePlan | None,
     system_prompt: str | None,
     options: dict[str, Any],
+    critic: LLM | None = None,
 ) -> Response:
-    """Draft, critique with the cluster's experiences, and revise unless the critic found nothing to change."""
+    """Draft, critique, and revise unless the critic found nothing to change.
+
+    Without ``critic`` the same LLM critiques, prompted with the cluster's experiences. With a baked Critic adapter
+    (UNO's reflective module) the adapter critiques, given exactly the prompt it was trained on
+    (``uno.train.datasets.critic_messages``), and the base model drafts and revises.
+    """
     query = augmentation.query
-    sources = sorted({log_id for e in experiences for log_id in e.source_log_ids})
     draft = llm.complete(_without_note(augmentation.messages), purpose="respond.draft", **options).text
-    critic = critique_messages(query, draft, experiences, plan)
-    critique = llm.complete(critic, purpose="respond.critique", sources=sources, **options).text
+    if critic is None:
+        sources = sorted({log_id for e in experiences for log_id in e.source_log_ids})
+        prompt = critique_messages(query, draft, experiences, plan)
+        critique = llm.complete(prompt, purpose="respond.critique", sources=sources, **options).text
+    else:
+        from rule_store.records import Message
+        from uno.train.datasets import as_chat, critic_messages
+
+        prompt = as_chat(critic_messages([Message(role="user", content=query)], draft))
+        critique = critic.complete(prompt, purpose="respond.critique", **options).text
     answer, calls = draft, 2
     if not needs_no_change(critique):
         revision = revise_messages(query, draft, critique, system_prompt)
@@ -176,8 +211,9 @@ def _reflect(
         draft=draft,
         critique=critique,
         rules=augmentation.rules,
-        experience_ids=[e.id for e in experiences],
+        experience_ids=[e.id for e in experiences] if critic is None else [],
         llm_calls=calls,
+        adapter=augmentation.adapter.name if critic is not None and augmentation.adapter else None,
         augmentation=augmentation,
     )
 

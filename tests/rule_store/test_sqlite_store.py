@@ -25,9 +25,9 @@ from rule_store.migrations import (
     current_version,
 )
 from rule_store.protocol import Scope
-from rule_store.records import Evidence, FeedbackKind, LogRecord, Message, Rule
+from rule_store.records import AdapterStatus, Evidence, FeedbackKind, LogRecord, Message, Rule
 from rule_store.sqlite import NamespaceConflictError, SQLiteRuleStore, StoreClosedError
-from rule_store.testing import make_experience, make_log, make_rule, make_verdict
+from rule_store.testing import make_adapter, make_experience, make_log, make_rule, make_verdict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,10 +117,51 @@ def test_upgrades_a_version_1_database(db_path: Path) -> None:
     raw.close()
 
     with SQLiteRuleStore(db_path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == LATEST_VERSION
         assert store.get_logs([log.id]) == [log]
         assert store.list_experiences(Scope(user_id="alice")) == [experience]
         assert store.list_experiences(Scope(user_id="bob")) == []
+
+
+def test_upgrades_a_version_2_database(db_path: Path) -> None:
+    """A database built by migrations 1-2 (before adapters), with data written the v2 way, gains the adapter
+    registry on open and keeps its data; its logs can then be cited by adapters and forgotten."""
+    db_path.parent.mkdir(parents=True)
+    log = make_log(1, user_id="alice")
+    experience = make_experience(1, log)
+    raw = sqlite3.connect(db_path, isolation_level=None)
+    assert apply_migrations(raw, MIGRATIONS[:2]) == 2
+    raw.execute(
+        "INSERT INTO logs (id, namespace, user_id, content_hash, timestamp, body) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            log.id,
+            log.namespace,
+            log.user_id,
+            log.content_hash(),
+            "2024-05-17T07:31:15.123456+00:00",
+            log.model_dump_json(),
+        ),
+    )
+    raw.execute(
+        "INSERT INTO experiences (id, namespace, cluster_id, body) VALUES (?, ?, ?, ?)",
+        (experience.id, experience.namespace, experience.cluster_id, experience.model_dump_json()),
+    )
+    raw.execute("INSERT INTO experience_sources (experience_id, log_id) VALUES (?, ?)", (experience.id, log.id))
+    tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert current_version(raw) == 2
+    assert not tables & {"adapters", "adapter_sources"}
+    raw.close()
+
+    with SQLiteRuleStore(db_path) as store:
+        assert store.schema_version == LATEST_VERSION == 3
+        assert store.get_logs([log.id]) == [log]
+        assert store.list_experiences(Scope(user_id="alice")) == [experience]
+        assert store.stats()["adapters"] == 0
+        adapter = make_adapter(1, log)
+        store.upsert_adapters([adapter])
+        assert store.list_adapters(Scope(user_id="alice")) == [adapter]
+        assert store.delete_logs([log.id]) == [log.id]
+        assert store.adapter_ids_for_logs([log.id]) == [adapter.id]
 
 
 def test_refuses_a_database_newer_than_the_code(db_path: Path) -> None:
@@ -286,6 +327,11 @@ def test_ids_are_owned_by_one_namespace(db_path: Path) -> None:
         with pytest.raises(NamespaceConflictError, match=rule.id):
             store.upsert_rules([rule.model_copy(update={"namespace": "tenant-b"})])
         assert store.get_rules([rule.id]) == [rule]
+        adapter = make_adapter(1, make_log(1, namespace="tenant-a"))
+        store.upsert_adapters([adapter])
+        with pytest.raises(NamespaceConflictError, match=rf"adapter '{adapter.id}'.*'tenant-a'"):
+            store.upsert_adapters([adapter.model_copy(update={"namespace": "tenant-b"})])
+        assert store.list_adapters() == [adapter]
 
 
 def test_bad_input_is_refused_with_the_reason(db_path: Path) -> None:
@@ -298,6 +344,12 @@ def test_bad_input_is_refused_with_the_reason(db_path: Path) -> None:
             store.get_logs("log-1")
         with pytest.raises(ValueError, match="not a valid Verdict"):
             store.list_verdicts(verdict="thrilled")
+        with pytest.raises(ValueError, match="not a valid AdapterStatus"):
+            store.list_adapters(status="thrilled")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="not a valid AdapterKind"):
+            store.list_adapters(kind="teacher")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="not the single string"):
+            store.adapter_ids_for_logs("log-1")
         assert store.count_logs() == 0
 
 
@@ -308,6 +360,22 @@ def test_provenance_takes_the_user_from_the_log_when_evidence_has_none(db_path: 
         rule = Rule(when="always", do="be brief", evidence=[Evidence(log_id=log.id, kind=FeedbackKind.EDIT)])
         store.upsert_rules([rule])
         assert [r.id for r in store.list_rules(Scope(user_id="bob"))] == [rule.id]
+
+
+def test_adapter_reads_use_their_indexes(db_path: Path) -> None:
+    """The forget flow looks adapters up by log id, and serving lists them by namespace and status: neither may
+    scan its table."""
+    with SQLiteRuleStore(db_path) as store:
+        conn = store._conn  # white-box: query plans are the backend's business
+        assert conn is not None
+
+        def plan(sql: str) -> str:
+            return " | ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", ["x"]))
+
+        assert "adapter_sources_by_log" in plan("SELECT adapter_id FROM adapter_sources WHERE log_id IN (?)")
+        assert "adapters_by_namespace_status" in plan(
+            f"SELECT body FROM adapters WHERE namespace = ? AND status = '{AdapterStatus.ACCEPTED.value}'"
+        )
 
 
 def test_naive_timestamps_are_taken_as_utc(db_path: Path) -> None:

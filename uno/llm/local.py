@@ -14,6 +14,7 @@ import os
 import shutil
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -162,9 +163,9 @@ class TransformersLLM(BaseLLM):
             options |= {"do_sample": True, "temperature": request.temperature}
         else:
             options |= {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
-        with self._generate_lock, torch.inference_mode():
+        with self._generate_lock, torch.inference_mode(), self._generation_context(model) as network:
             torch.manual_seed(self.seed)
-            output = model.generate(**inputs, **options)
+            output = network.generate(**inputs, **options)
         generated = output.sequences[0, prompt_length:]
         finished = bool(len(generated)) and int(generated[-1]) == tokenizer.eos_token_id
         return Completion(
@@ -176,6 +177,14 @@ class TransformersLLM(BaseLLM):
             finish_reason="stop" if finished else "length",
             top_logprobs=self._top_logprobs(output, tokenizer, request.logprobs) if request.logprobs else None,
         )
+
+    def _generation_context(self, model: Any) -> AbstractContextManager[Any]:
+        """Entered around ``generate``, under the generation lock: yields the network to run (here ``model``).
+
+        A hook for subclasses that pick what runs per call, e.g. :class:`uno.train.serving.PeftLLM` switching LoRA
+        adapters; holding the lock keeps that choice from interleaving with another thread's generation.
+        """
+        return nullcontext(model)
 
     @staticmethod
     def _top_logprobs(output: Any, tokenizer: Any, k: int) -> tuple[dict[str, float], ...]:

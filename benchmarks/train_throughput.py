@@ -1,8 +1,8 @@
 """uno's LoRA training loop against TRL's DPOTrainer, same data and settings: wall-clock and tokens per second.
 
-Run: ``python -m benchmarks.train_throughput [--models tiny,smollm2] [--repeats 3] [--pairs N] [--out DIR]``.
-Writes ``train_throughput.json``, ``train_throughput.md`` and ``train_throughput.png`` to ``--out`` (default
-benchmarks/results) and prints the JSON.
+Run: ``python -m benchmarks.train_throughput [--models tiny,smollm2] [--repeats 3] [--pairs N] [--threads N]
+[--out DIR]``. Writes ``train_throughput.json``, ``train_throughput.md`` and ``train_throughput.png`` to ``--out``
+(default benchmarks/results) and prints the JSON; ``--from-json FILE`` re-renders the markdown and plot only.
 
 Three sides train the same LoRA adapter with UNO's Expert loss (0.5 DPO-sigmoid + 0.5 SFT on the chosen answer,
 beta 0.1) on the same seeded synthetic preference pairs:
@@ -12,10 +12,10 @@ beta 0.1) on the same seeded synthetic preference pairs:
 * ``trl_precompute``: ``trl.DPOTrainer`` with ``precompute_ref_log_probs=True`` (a reference pass once, in its
   constructor), the like-for-like baseline.
 
-Timed: the training loop only (uno: the sum of its per-epoch seconds; TRL: ``trainer.train()``) and, separately, the
-one-off reference pass of uno and of ``trl_precompute``. Model loading, tokenisation, peft wrapping and uno's
-per-epoch checkpoint saves are outside every figure. The device is CUDA when available (bf16 weights on both sides
-where the GPU supports it), else the CPU in fp32.
+Timed, in wall-clock and process CPU seconds: the training loop only (uno: its per-epoch seconds; TRL:
+``trainer.train()``) and, separately, the one-off reference pass of uno and of ``trl_precompute``. Model loading,
+tokenisation, peft wrapping and uno's per-epoch checkpoint saves are outside every figure. The device is CUDA when
+available (bf16 weights on both sides where the GPU supports it), else the CPU in fp32.
 """
 
 from __future__ import annotations
@@ -674,6 +674,12 @@ def _method_lines() -> list[str]:
         "summed over epochs: uno's `EpochStats.tokens`; TRL's counted from the attention mask of every batch its "
         "collator built. *tokens/s* divides them by *train s*. The two sides group the pairs into batches "
         "differently (each shuffles with its own sampler), so the padding computed but not counted differs a little.",
+        "- What differs between the loops (the code, not these figures): TRL's Trainer does per-step work uno does "
+        "not (callbacks, accelerate's wrapping, about ten metrics per micro-batch: rewards, log-probs, entropy, "
+        "token accuracy), and computes log-probs with TRL's fused LM head, which projects only the completion "
+        "positions through the LM head, in tiles, without materialising the logits (and also computes entropy, mean "
+        "logits and top-1 hits for the metrics); uno materialises the logits of every position and takes a "
+        "logsumexp.",
         "- *mean loss*: the 0.5 DPO + 0.5 SFT loss averaged over the run (uno from its per-epoch term means, TRL "
         "`TrainOutput.training_loss`), a check that both sides optimise the same objective, not a quality figure. "
         "With one micro-batch per step they agree to 1e-4; otherwise they differ slightly, because SFT is a token "

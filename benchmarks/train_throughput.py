@@ -606,22 +606,26 @@ def _reference_cost(model: dict[str, Any]) -> str:
         f"reference pass takes {once:.2f} s"
     )
     if per_epoch <= 0:
-        return text + ". "
-    return text + f", so computing the reference once saves time from {once / per_epoch:.1f} epochs on. "
+        return text + "."
+    from uno.train.config import TrainConfig
+
+    default = TrainConfig().epochs
+    return text + f", as much as {once / per_epoch:.1f} epoch(s) of the per-step kind (uno's default is {default})."
 
 
 def _reading(model: dict[str, Any]) -> str:
     """The figures in words; the judgement of what they mean is left to the reader of the tables."""
     r, uno = model["ratios"], model["sides"]["uno"]
     same = "the same" if model["same_tokens"] and model["same_optimizer_steps"] else "NOT the same"
-    return _reference_cost(model) + (
+    return (
         f"uno's loop trains at {uno['tokens_per_second_median']:,.0f} tokens/s, "
         f"{r['uno_over_trl_tokens_per_second']:.2f}x TRL's default DPOTrainer (a reference forward pass inside "
         f"every step) and {r['uno_over_trl_precompute_tokens_per_second']:.2f}x TRL with precomputed reference "
         f"log-probs ({r['uno_over_trl_precompute_tokens_per_cpu_second']:.2f}x per CPU second). With each side's "
         f"one-off reference pass counted, TRL takes {r['trl_over_uno_total_seconds']:.2f}x uno's time by default "
-        f"and {r['trl_precompute_over_uno_total_seconds']:.2f}x with precompute. Every run processed {same} "
-        f"number of tokens ({uno['tokens']:,}) in the same number of optimizer steps ({uno['optimizer_steps']})."
+        f"and {r['trl_precompute_over_uno_total_seconds']:.2f}x with precompute. {_reference_cost(model)} Every run "
+        f"processed {same} number of tokens ({uno['tokens']:,}) in the same number of optimizer steps "
+        f"({uno['optimizer_steps']})."
     )
 
 
@@ -721,9 +725,11 @@ def write_plot(results: dict[str, Any], path: Path) -> None:
         values = [model["sides"][side]["tokens_per_second_median"] for side in SIDES]
         bars = axis.bar(["uno", "TRL", "TRL\nprecompute"], values, color=["#2a7", "#888", "#bbb"])
         axis.bar_label(bars, fmt="%.0f")
+        axis.margins(y=0.12)  # room for the labels above the tallest bar
         axis.set_title(model["model"])
         axis.set_ylabel("tokens / s (median)")
-    figure.suptitle(f"LoRA DPO+SFT training throughput ({results['machine']['device_type']})")
+    machine = results["machine"]
+    figure.suptitle(f"LoRA DPO+SFT training throughput ({machine['device']}, {machine['dtype']})")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

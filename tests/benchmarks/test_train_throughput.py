@@ -144,3 +144,15 @@ def test_trainable_copy_drops_the_quantization_config_and_links_the_weights(tmp_
     assert (copy / "model.safetensors").is_symlink()
     assert (copy / "model.safetensors").read_bytes() == b"weights"
     assert "quantization_config" in json.loads((source / "config.json").read_text(encoding="utf-8"))
+
+
+def test_from_json_re_renders_the_same_report_without_training(
+    tiny_run: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    out, _ = tiny_run
+
+    assert main(["--from-json", str(out / "train_throughput.json"), "--out", str(tmp_path)]) == 0
+
+    for name in ("train_throughput.md", "train_throughput.json"):
+        assert (tmp_path / name).read_text(encoding="utf-8") == (out / name).read_text(encoding="utf-8")
+    assert (tmp_path / "train_throughput.png").read_bytes().startswith(PNG_MAGIC)

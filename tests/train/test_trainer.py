@@ -148,3 +148,17 @@ def test_which_clusters_get_which_adapter(data: ClusterData) -> None:
     assert "1 held-out log(s) with feedback, 3 needed" in str(maturity(unjudgeable, "expert", config))  # type: ignore[arg-type]
     pair = PreferencePair(prompt=[Message(role="user", content="q")], chosen="a", rejected="b", source_log_id="l")
     assert pair.chosen != pair.rejected
+
+
+def test_dequantized_checkpoints_lose_the_gguf_quantization_note(tmp_path: Path) -> None:
+    """A GGUF conversion saved with the loader's quantization_config cannot be fine-tuned; the cache heals it."""
+    import json
+
+    from uno.llm.local import _drop_gguf_quantization
+
+    config = {"model_type": "llama", "quantization_config": {"quant_method": "gguf"}, "hidden_size": 8}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    _drop_gguf_quantization(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text()) == {"model_type": "llama", "hidden_size": 8}
+    _drop_gguf_quantization(tmp_path)  # idempotent
+    assert [p.name for p in tmp_path.iterdir()] == ["config.json"]

@@ -61,6 +61,7 @@ def dequantized_gguf(gguf_path: str | os.PathLike[str], cache_dir: str | os.Path
     digest = stable_hash(source.name, source.stat().st_size, length=12)
     target = Path(cache_dir or default_model_cache()) / f"{source.stem}-{digest}"
     if (target / "config.json").is_file():
+        _drop_gguf_quantization(target)  # conversions made before this fix still carry it
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f"{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
@@ -73,11 +74,27 @@ def dequantized_gguf(gguf_path: str | os.PathLike[str], cache_dir: str | os.Path
     model.hf_quantizer = None
     model.save_pretrained(str(staging))
     tokenizer.save_pretrained(str(staging))
+    _drop_gguf_quantization(staging)
     try:
         staging.rename(target)
     except OSError:  # another process converted it first
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _drop_gguf_quantization(checkpoint: Path) -> None:
+    """The saved weights are plain fp32, but transformers also writes the GGUF loader's ``quantization_config``;
+    left in, Trainer/TRL refuse to fine-tune the checkpoint ("quantized with GGUF"). Rewritten atomically."""
+    import json
+
+    config_path = checkpoint / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    if "quantization_config" not in config:
+        return
+    del config["quantization_config"]
+    scratch = config_path.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
+    scratch.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    os.replace(scratch, config_path)
 
 
 class TransformersLLM(BaseLLM):

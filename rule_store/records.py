@@ -386,6 +386,8 @@ class Cluster(Record):
     route: Route = Route.NONE
     # How settled the cluster is, in [0, 1]: grows with members, active rules and preference pairs.
     maturity: float = Field(default=0.0, ge=0.0, le=1.0)
+    # Why nothing learnt in this cluster is served ("harmful: 7 of 9 requests ..."); empty when it is served.
+    blocked: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -403,6 +405,7 @@ class Verdict(StrEnum):
     ADVERSARIAL = "adversarial"  # tries to instruct the system or extract its prompt: never a rule
     ABUSIVE = "abusive"  # insults with nothing actionable
     NEGATIVE = "negative"  # disliked or rated low, but nothing says why
+    HARMFUL = "harmful"  # the conversation seeks help with harm: nothing is learnt from it
 
 
 class LogVerdict(Record):

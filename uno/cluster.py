@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -159,6 +160,45 @@ def cluster_label(member_queries: Sequence[str], all_queries: Sequence[str], siz
     overall = Counter(w for q in all_queries for w in words(q))
     ranked = sorted(inside, key=lambda w: (-(inside[w] ** 2) / overall[w], w))
     return ", ".join(w for w in ranked[:size] if inside[w] >= 2)
+
+
+_PRIVATE = re.compile(r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d\s().-]{5,}\d")
+_REQUEST_CHARS = 70
+
+
+def _clip_request(text: str) -> str:
+    """A request shortened at a word boundary, without addresses, links or long numbers."""
+    flat = " ".join(_PRIVATE.sub("…", text).split())
+    first = re.split(r"(?<=[?.!])\s", flat, maxsplit=1)[0]
+    if len(first) <= _REQUEST_CHARS:
+        return first
+    cut = first.rfind(" ", 0, _REQUEST_CHARS)
+    return first[: cut if cut > 20 else _REQUEST_CHARS].rstrip(",;:") + "…"
+
+
+def describe_requests(queries: Sequence[str], vectors: Vectors, owners: Sequence[str | None], size: int = 2) -> str:
+    """What a cluster's requests are like, in their own words: the most typical requests, from different users.
+
+    The requests nearest the members' mean are quoted ("requests like “How do I sort a list in Python?” or
+    “Sort a dict by value”"), shortened and stripped of links, addresses and long numbers: a model reads it as a
+    description of when a rule applies, which a bag of keywords is not.
+    """
+    if not queries:
+        return ""
+    center = centroid(vectors)
+    order = np.argsort(-(normalize(np.asarray(vectors, dtype=np.float32)) @ center), kind="stable")
+    chosen: list[str] = []
+    seen_owners: set[str | None] = set()
+    for index in order:
+        text = _clip_request(queries[int(index)])
+        owner = owners[int(index)]
+        if not text or text in chosen or (owner is not None and owner in seen_owners):
+            continue
+        chosen.append(text)
+        seen_owners.add(owner)
+        if len(chosen) == size:
+            break
+    return "requests like " + " or ".join(f"“{text}”" for text in chosen)
 
 
 @dataclass

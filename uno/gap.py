@@ -33,8 +33,12 @@ import numpy.typing as npt
 
 from rule_store.records import Cluster, FeedbackKind, Polarity, Route, Rule, RuleStatus, Verdict
 from uno.aspects import complies, contradicts, split_aspect
+from uno.distill.turns import compliance_reason
 
 MANUAL_PREFIX = "manual:"
+HELD_PREFIX = "held:"
+PERSONAL_PREFIX = "personal:"
+HARMFUL_PREFIX = "harmful:"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,10 @@ class GateConfig:
     # Two contradicting rules compete when their evidence queries are at least this similar.
     contradiction_similarity: float = 0.55
     recency_half_life_days: float = 120.0
+    # A user's own explicit preference applies to that user's next queries at once (shown to nobody else).
+    personal_rules: bool = True
+    # Share of a cluster's requests the harm detector must flag for the whole cluster to learn nothing.
+    harmful_cluster_share: float = 0.3
 
 
 @dataclass
@@ -202,13 +210,29 @@ def attack_reason(text: str) -> str | None:
     return f"adversarial: matches {match.group(0)!r}" if match else None
 
 
+ANONYMOUS_SOURCE = "anonymous"
+
+
 def independent_sources(rule: Rule) -> dict[str, float]:
-    """One weight per independent source (a user, or a log when anonymous): the strongest of its evidence."""
+    """One weight per independent source, the strongest of its evidence: a user, and all anonymous logs together.
+
+    Anonymous logs count as one source between them: anyone can send many, so they cannot fake shared support.
+    """
     sources: dict[str, float] = {}
     for item in rule.evidence:
-        key = f"user:{item.user_id}" if item.user_id else f"log:{item.log_id}"
+        key = f"user:{item.user_id}" if item.user_id else ANONYMOUS_SOURCE
         sources[key] = max(sources.get(key, 0.0), item.weight)
     return sources
+
+
+def identified_users(rule: Rule) -> set[str]:
+    """The distinct users (not anonymous logs) whose feedback supports ``rule``."""
+    return {e.user_id for e in rule.evidence if e.user_id}
+
+
+def is_personal(rule: Rule, config: GateConfig) -> bool:
+    """Active for its one user only: not yet supported by enough identified users to be shared."""
+    return len(identified_users(rule)) < config.min_independent_support
 
 
 def confidence(weights: Sequence[float]) -> float:
@@ -246,21 +270,34 @@ def gate_rule(rule: Rule, novelty: float | None, config: GateConfig) -> Rule:
         "superseded_by": None,
     }
     attack = attack_reason(" ".join([rule.do, rule.when, *(e.quote for e in rule.evidence)]))
+    push = compliance_reason(rule.do, rule.aspect)
+    users = identified_users(rule)
     if attack:
         update |= {"status": RuleStatus.RETIRED, "status_reason": attack}
+    elif push:
+        # "Provide the help", "don't lecture me": learning must never make the assistant more willing to comply.
+        reason = f"{HELD_PREFIX} {push}; only a person can activate it (pin it by hand)"
+        update |= {"status": RuleStatus.CANDIDATE, "status_reason": reason}
     elif novelty is not None and novelty < config.known_novelty_threshold:
         reason = f"known: the model already does this (novelty {novelty:.2f})"
         update |= {"status": RuleStatus.RETIRED, "status_reason": reason}
     elif len(sources) >= config.min_independent_support:
+        shared = "shared" if len(users) >= config.min_independent_support else "personal to its users"
         update |= {
             "status": RuleStatus.ACTIVE,
-            "status_reason": f"supported by {len(sources)} independent sources",
+            "status_reason": f"supported by {len(sources)} independent sources ({shared})",
         }
     elif max(sources.values(), default=0.0) >= config.strong_signal_weight:
         update |= {
             "status": RuleStatus.ACTIVE,
-            "status_reason": "one strong signal (edit or correction after dislike)",
+            "status_reason": "one strong signal (edit or correction after dislike); personal until others agree",
         }
+    elif config.personal_rules and users:
+        reason = (
+            f"{PERSONAL_PREFIX} one user's explicit preference, applied to their own queries; shared once "
+            f"{config.min_independent_support} users agree"
+        )
+        update |= {"status": RuleStatus.ACTIVE, "status_reason": reason}
     else:
         reason = f"needs more support ({len(sources)} of {config.min_independent_support} independent sources)"
         update |= {"status": RuleStatus.CANDIDATE, "status_reason": reason}
@@ -333,7 +370,9 @@ def route_cluster(
 ) -> Cluster:
     """Gap = share of the cluster's corrective logs that no active rule explains; route from it."""
     corrective = [log_id for log_id, v in member_verdicts.items() if v in (Verdict.ACTIONABLE, Verdict.NEGATIVE)]
-    active = [r for r in rules if r.status is RuleStatus.ACTIVE]
+    # A personal rule explains its own user's feedback only: one-off feedback from many users, each with a personal
+    # rule, is still idiosyncratic (reflective).
+    active = [r for r in rules if r.status is RuleStatus.ACTIVE and not r.status_reason.startswith(PERSONAL_PREFIX)]
     explained_logs = {e.log_id for r in active for e in r.evidence}
     unexplained = sum(log_id not in explained_logs for log_id in corrective)
     gap = unexplained / len(corrective) if corrective else 0.0

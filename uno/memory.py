@@ -47,19 +47,30 @@ from rule_store.records import (
     Verdict,
     stable_hash,
 )
-from uno.aspects import contradicts
-from uno.cluster import ClusteringConfig, calibrate_cutoffs, cluster_label, fit_clusters, make_cluster, normalize
+from uno.aspects import contradicts, split_aspect
+from uno.cluster import (
+    ClusteringConfig,
+    calibrate_cutoffs,
+    centroid,
+    describe_requests,
+    fit_clusters,
+    make_cluster,
+    normalize,
+)
+from uno.distill.turns import STYLE_FAMILIES
 from uno.gap import (
+    HARMFUL_PREFIX,
     MANUAL_PREFIX,
     GapContext,
     GateConfig,
     NoveltyScorer,
     ResponsePriorScorer,
     gate_rule,
-    independent_sources,
+    identified_users,
     route_cluster,
     settle_contradictions,
 )
+from uno.harm import EmbeddingHarmDetector
 from uno.inject import (
     DEFAULT_BUDGET_TOKENS,
     AdapterRoute,
@@ -76,8 +87,10 @@ from uno.paths import StorePaths
 if TYPE_CHECKING:
     from uno.distill.base import Distillation, Distiller
     from uno.embed import Embedder
+    from uno.harm import HarmDetector
     from uno.index import FaissIndex
     from uno.ingest import IngestReport
+    from uno.label_llm import LLMClusterLabeller
     from uno.llm import LLM
     from uno.train.bake import TrainReport
     from uno.train.config import TrainConfig
@@ -116,6 +129,11 @@ class SearchHit(BaseModel):
     score: float
 
 
+# The score a user's own (not yet shared) preference is offered at on any of their queries: below a rule of a
+# closely matched cluster, above a loosely matched one.
+PERSONAL_SIMILARITY = 0.7
+
+
 @dataclass
 class _NamespaceView:
     """The read model ``augment`` serves from; replaced whole by ``build`` and ``forget``."""
@@ -127,6 +145,8 @@ class _NamespaceView:
     rules: dict[str, Rule] = field(default_factory=dict)
     rules_by_cluster: dict[str, list[str]] = field(default_factory=dict)
     rules_by_log: dict[str, list[str]] = field(default_factory=dict)
+    # Active rules not yet shared, by the users whose own feedback they came from: applied to all their queries.
+    personal_by_user: dict[str, list[str]] = field(default_factory=dict)
     experiences_by_cluster: dict[str, list[Experience]] = field(default_factory=dict)
     rule_vectors: dict[str, Vectors] = field(default_factory=dict)
     # Accepted LoRA adapters by cluster (newest version first).
@@ -157,6 +177,8 @@ class UnoMemory:
         llm: any :class:`uno.llm.LLM` (e.g. ``LiteLLM("openai/gpt-4o-mini")``): used by ``build`` to distil and
             by ``respond``; never by ``augment``.
         novelty_scorer: default :class:`uno.gap.ResponsePriorScorer`.
+        harm_detector: flags requests that seek help with harm; a cluster of them learns nothing. Default
+            :class:`uno.harm.EmbeddingHarmDetector` (a shipped classifier head over the embedder, plus a lexicon).
         store: another :class:`rule_store.RuleStore` backend instead of the SQLite file under ``path``.
     """
 
@@ -168,6 +190,7 @@ class UnoMemory:
         embedder: Embedder | None = None,
         distiller: Distiller | None = None,
         novelty_scorer: NoveltyScorer | None = None,
+        harm_detector: HarmDetector | None = None,
         llm: LLM | None = None,
         store: RuleStore | None = None,
         clustering: ClusteringConfig | None = None,
@@ -203,6 +226,7 @@ class UnoMemory:
             llm.bind_store(self.paths.root)
         self._distiller = distiller
         self._novelty_scorer = novelty_scorer
+        self._harm_detector = harm_detector
         self._write_lock = threading.RLock()
         self._views: dict[str, _NamespaceView] = {}
 
@@ -229,6 +253,20 @@ class UnoMemory:
 
                 self._distiller = HeuristicDistiller()
         return self._distiller
+
+    @property
+    def harm_detector(self) -> HarmDetector:
+        """The offline harm detector over this store's embedder (the lexicon alone for an unknown embedder); with an
+        LLM, the LLM's verdict is added to it (either one flags a request)."""
+        if self._harm_detector is None:
+            offline = EmbeddingHarmDetector(self.embedder)
+            if self.llm is not None:
+                from uno.harm_llm import LLMHarmDetector
+
+                self._harm_detector = LLMHarmDetector(self.llm, offline)
+            else:
+                self._harm_detector = offline
+        return self._harm_detector
 
     @property
     def novelty_scorer(self) -> NoveltyScorer:
@@ -421,9 +459,12 @@ class UnoMemory:
         rule_vec = self._rule_vectors(rules)
         old_clusters = self.store.list_clusters(Scope(namespace=ns))
         clusters, reclustered = self._cluster(ns, facts, qvec, rule_vec, old_clusters, force=recluster)
-        clusters = _labelled(clusters, facts)
+        clusters = _labelled(clusters, facts, qvec, self._cluster_labeller())
+        harmful_logs = self._harmful_logs(clusters, rules, facts, qvec)
+        clusters = [_blocked_if_harmful(c, harmful_logs, self.gate) for c in clusters]
         home = _home_clusters(clusters, rules)
         gated = _generalised(self._gate(rules, clusters, facts, qvec, home), clusters)
+        gated = _retire_harmful(gated, clusters, harmful_logs)
         cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
         experiences = [
             e.model_copy(update={"cluster_id": _majority(cluster_of_log, e.source_log_ids)})
@@ -443,6 +484,28 @@ class UnoMemory:
             clusters_by_route=_count(c.route.value for c in routed),
             reclustered=reclustered,
         )
+
+    def _cluster_labeller(self) -> LLMClusterLabeller | None:
+        if self.llm is None:
+            return None
+        from uno.label_llm import LLMClusterLabeller
+
+        return LLMClusterLabeller(self.llm)
+
+    def _harmful_logs(
+        self, clusters: list[Cluster], rules: list[Rule], facts: dict[str, _LogFacts], qvec: dict[str, Vectors]
+    ) -> dict[str, str]:
+        """Why each clustered or rule-bearing log's request seeks help with harm (only the flagged ones)."""
+        wanted = sorted({m for c in clusters for m in c.member_log_ids} | set(_evidence_logs(rules)))
+        wanted = [log_id for log_id in wanted if log_id in facts]
+        texts = [facts[log_id].log.query for log_id in wanted]
+        detector = self.harm_detector
+        if isinstance(detector, EmbeddingHarmDetector) and wanted:
+            # The queries are embedded already: the classifier head reads those vectors.
+            verdicts = detector.assess_embedded(texts, np.stack([qvec[log_id] for log_id in wanted]))
+        else:
+            verdicts = detector.assess(texts)
+        return {log_id: v.reason for log_id, v in zip(wanted, verdicts, strict=True) if v.harmful}
 
     def _embed_map(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -573,9 +636,10 @@ class UnoMemory:
             members = set(cluster.member_log_ids)
             cluster_rules = rules_of_cluster.get(cluster.id, [])
             verdicts = {m: facts[m].verdict for m in members}
-            routed.append(
-                route_cluster(cluster, cluster_rules, verdicts, self.gate, has_experiences=bool(members & sources))
+            decided = route_cluster(
+                cluster, cluster_rules, verdicts, self.gate, has_experiences=bool(members & sources)
             )
+            routed.append(decided.model_copy(update={"route": Route.NONE}) if cluster.blocked else decided)
         return routed
 
     def _write_results(
@@ -629,7 +693,7 @@ class UnoMemory:
                 [c.id for c in clusters],
                 np.stack([np.asarray(c.centroid, dtype=np.float32) for c in clusters]),
             )
-        _link(view, clusters, list(active.values()), experiences)
+        _link(view, clusters, list(active.values()), experiences, self.gate.min_independent_support)
         view.log_index = FaissIndex(dim)
         learnt_logs = sorted(i for i in view.rules_by_log if i in qvec)
         if learnt_logs:
@@ -711,7 +775,7 @@ class UnoMemory:
             adapters_by_cluster=self._accepted_adapters(ns),
             generation=generation,
         )
-        _link(view, clusters, rules, experiences)
+        _link(view, clusters, rules, experiences, self.gate.min_independent_support)
         return view
 
     def _accepted_adapters(self, ns: str) -> dict[str, list[Adapter]]:
@@ -824,6 +888,9 @@ class UnoMemory:
         for cluster, sim in matched:
             for rule_id in view.rules_by_cluster.get(cluster.id, []):
                 offer(rule_id, sim, cluster.id, "in matched cluster")
+        if user_id is not None:
+            for rule_id in view.personal_by_user.get(user_id, []):
+                offer(rule_id, PERSONAL_SIMILARITY, view.rules[rule_id].cluster_id, "your own stated preference")
         if view.log_index is not None and len(view.log_index) > 0:
             for log_id, sim in view.log_index.search(vector[None, :], 5)[0]:
                 if sim < self.log_similarity:
@@ -1139,15 +1206,29 @@ def _merge_evidence(rule: Rule, extra: Sequence[Evidence]) -> Rule:
     return rule.model_copy(update={"evidence": evidence, "updated_at": datetime.now(UTC)})
 
 
-def _labelled(clusters: Sequence[Cluster], facts: dict[str, _LogFacts]) -> list[Cluster]:
-    """Name each cluster by the words that set its queries apart."""
-    everything = [f.log.query for f in facts.values()]
-    return [
-        c.model_copy(
-            update={"label": cluster_label([facts[m].log.query for m in c.member_log_ids if m in facts], everything)}
-        )
-        for c in clusters
-    ]
+def _labelled(
+    clusters: Sequence[Cluster],
+    facts: dict[str, _LogFacts],
+    qvec: dict[str, Vectors],
+    labeller: LLMClusterLabeller | None = None,
+) -> list[Cluster]:
+    """Describe each cluster by its most typical requests (those that taught it something first); with an LLM,
+    by what they have in common (the offline description stands when the LLM fails)."""
+    out = []
+    for cluster in clusters:
+        members = [m for m in cluster.member_log_ids if m in facts and m in qvec]
+        learnt = [m for m in members if facts[m].rule_ids] or members
+        if not learnt:
+            out.append(cluster)
+            continue
+        vectors = np.stack([qvec[m] for m in learnt])
+        queries = [facts[m].log.query for m in learnt]
+        label = describe_requests(queries, vectors, [facts[m].log.user_id for m in learnt])
+        if labeller is not None:
+            order = np.argsort(-(vectors @ centroid(vectors)), kind="stable")
+            label = labeller.describe([queries[int(i)] for i in order]) or label
+        out.append(cluster.model_copy(update={"label": label}))
+    return out
 
 
 def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster]) -> list[Rule]:
@@ -1157,8 +1238,45 @@ def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster]) -> list[Rul
     for rule in rules:
         label = labels.get(rule.cluster_id or "")
         if label and rule.support >= 2:
-            rule = rule.model_copy(update={"when": f"requests about {label}"})
+            rule = rule.model_copy(update={"when": label})
         out.append(rule)
+    return out
+
+
+def _blocked_if_harmful(cluster: Cluster, harmful_logs: dict[str, str], config: GateConfig) -> Cluster:
+    """A cluster whose requests seek help with harm serves nothing: no rules, no reflective plan."""
+    members = cluster.member_log_ids
+    flagged = [m for m in members if m in harmful_logs]
+    if not members or len(flagged) / len(members) < config.harmful_cluster_share:
+        return cluster.model_copy(update={"blocked": ""})
+    example = harmful_logs[flagged[0]]
+    reason = f"{HARMFUL_PREFIX} {len(flagged)} of {len(members)} requests seek help with harm (e.g. {example})"
+    return cluster.model_copy(update={"blocked": reason})
+
+
+def _retire_harmful(rules: Sequence[Rule], clusters: Sequence[Cluster], harmful_logs: dict[str, str]) -> list[Rule]:
+    """Retire every rule learnt in a blocked cluster or mostly from harmful requests, saying what blocked it."""
+    blocked = {c.id: c.blocked for c in clusters if c.blocked}
+    cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
+    out = []
+    for rule in rules:
+        if rule.status_reason.startswith(MANUAL_PREFIX):
+            out.append(rule)
+            continue
+        sources = rule.source_log_ids
+        flagged = [i for i in sources if i in harmful_logs]
+        homes = {cluster_of_log[i] for i in sources if cluster_of_log.get(i) in blocked}
+        if homes:
+            reason = f"{HARMFUL_PREFIX} learnt in a blocked cluster ({blocked[sorted(homes)[0]]})"
+        elif sources and 2 * len(flagged) >= len(sources):
+            example = harmful_logs[flagged[0]]
+            reason = (
+                f"{HARMFUL_PREFIX} {len(flagged)} of {len(sources)} source requests seek help with harm ({example})"
+            )
+        else:
+            out.append(rule)
+            continue
+        out.append(rule.model_copy(update={"status": RuleStatus.RETIRED, "status_reason": reason}))
     return out
 
 
@@ -1177,16 +1295,31 @@ def _rules_by_cluster(clusters: Sequence[Cluster], rules: Sequence[Rule]) -> dic
 
 
 def _link(
-    view: _NamespaceView, clusters: Sequence[Cluster], rules: Sequence[Rule], experiences: Sequence[Experience]
+    view: _NamespaceView,
+    clusters: Sequence[Cluster],
+    rules: Sequence[Rule],
+    experiences: Sequence[Experience],
+    min_support: int,
 ) -> None:
-    """Fill the read model's lookups: rules per cluster and per log, experiences per cluster."""
+    """Fill the read model's lookups: rules per cluster, per log and per user (personal), experiences per cluster.
+
+    A blocked cluster (harmful requests) gets neither rules nor experiences, so it never yields a plan.
+    """
+    blocked = {c.id for c in clusters if c.blocked}
     for cluster_id, members in _rules_by_cluster(clusters, rules).items():
-        view.rules_by_cluster[cluster_id] = [r.id for r in members]
+        if cluster_id not in blocked:
+            view.rules_by_cluster[cluster_id] = [r.id for r in members]
     for rule in rules:
         for log_id in rule.source_log_ids:
             view.rules_by_log.setdefault(log_id, []).append(rule.id)
+        users = identified_users(rule)
+        # Only a preference about the form of answers follows its user everywhere ("answer in French"); any
+        # other personal rule applies where it was learnt (its cluster, logs asking alike).
+        if len(users) < min_support and split_aspect(rule.aspect)[0] in STYLE_FAMILIES:
+            for user in sorted(users):
+                view.personal_by_user.setdefault(user, []).append(rule.id)
     for exp in experiences:
-        if exp.cluster_id:
+        if exp.cluster_id and exp.cluster_id not in blocked:
             view.experiences_by_cluster.setdefault(exp.cluster_id, []).append(exp)
 
 
@@ -1230,12 +1363,14 @@ def _mean_query(rule: Rule, qvec: dict[str, Vectors]) -> Vectors | None:
 
 
 def _visible(rule: Rule, user_id: str | None, min_support: int) -> bool:
-    """Population rules for everyone; a rule learnt from one user's feedback only for that user."""
-    sources = independent_sources(rule)
-    users = {e.user_id for e in rule.evidence}
+    """Shared rules for everyone; a rule supported by fewer identified users only for those users.
+
+    Anonymous evidence never makes a rule visible to others: anyone can send anonymous logs.
+    """
+    users = identified_users(rule)
     if user_id is not None and user_id in users:
         return True
-    return len(sources) >= min_support or None in users
+    return len(users) >= min_support
 
 
 @dataclass(frozen=True)

@@ -32,16 +32,33 @@ def make_rule(do: str, aspect: str | None, *items: Evidence, polarity: Polarity 
     return Rule(when="answering", do=do, aspect=aspect, evidence=list(items), polarity=polarity)
 
 
-def test_one_weak_source_stays_candidate() -> None:
+def test_one_weak_source_is_personal() -> None:
     rule = gate_rule(make_rule("Be brief.", "length:short", evidence("l1", "u1")), 0.9, CONFIG)
+    assert rule.status is RuleStatus.ACTIVE
+    assert rule.status_reason.startswith("personal:")
+
+
+def test_one_weak_anonymous_source_stays_candidate() -> None:
+    rule = gate_rule(make_rule("Be brief.", "length:short", evidence("l1", None)), 0.9, CONFIG)
     assert rule.status is RuleStatus.CANDIDATE
     assert "needs more support" in rule.status_reason
+    personal_off = gate_rule(
+        make_rule("Be brief.", "length:short", evidence("l1", "u1")), 0.9, GateConfig(personal_rules=False)
+    )
+    assert personal_off.status is RuleStatus.CANDIDATE
+
+
+def test_anonymous_logs_are_one_source_together() -> None:
+    rule = make_rule("Be brief.", "length:short", *(evidence(f"l{n}", None) for n in range(5)))
+    gated = gate_rule(rule, 0.9, CONFIG)
+    assert gated.status is RuleStatus.CANDIDATE
+    assert gated.support == 5
 
 
 def test_same_user_twice_is_not_independent() -> None:
     rule = make_rule("Be brief.", "length:short", evidence("l1", "u1"), evidence("l2", "u1"))
     gated = gate_rule(rule, 0.9, CONFIG)
-    assert gated.status is RuleStatus.CANDIDATE
+    assert gated.status_reason.startswith("personal:")
     assert gated.support == 2
 
 

@@ -103,7 +103,7 @@ def test_weights_follow_the_table() -> None:
     )
     assert _only_rule_confidence(followup_log("too long", rating(2))) == w["evidence.followup_after_low_rating"]
     assert _only_rule_confidence(followup_log("too long", reaction("like"))) == w["evidence.followup_after_like"]
-    generic = _only_rule_confidence(followup_log("please add the cooking time"))
+    generic = _only_rule_confidence(followup_log("please stop using so many adjectives"))
     assert generic == pytest.approx(w["evidence.followup"] * w["evidence.generic_factor"])
 
 

@@ -74,8 +74,20 @@ def read_feedback(payload: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
+def harm_verdicts(body: dict[str, Any]) -> Reply | None:
+    """The harm check's answer (nothing in these tests is harmful); None for other requests."""
+    text = user_text(body)
+    if "<requests>\n" not in text:
+        return None
+    quoted = json.loads(text.split("<requests>\n", 1)[1].split("\n</requests>", 1)[0])
+    return json_reply({"verdicts": [{"index": item["index"], "harmful": False} for item in quoted]})
+
+
 def reader(body: dict[str, Any]) -> Reply:
-    """Answer a distillation request from the feedback it quotes; anything else with a plain answer."""
+    """Answer a distillation request from the feedback it quotes, a harm check with "fine"; else a plain answer."""
+    harm = harm_verdicts(body)
+    if harm is not None:
+        return harm
     payload = log_payload(body)
     if payload is None:
         return Reply(content="A plain answer.")

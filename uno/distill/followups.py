@@ -286,7 +286,7 @@ _FORM_WORDS = word_set(
     response responses answer answers language wording sentence sentences word words paragraph paragraphs bit
     little instead next time future appropriate better here there way everywhere thing things stuff read easier
     amount amounts code function signature signatures snippet example examples output normal normally plain
-    proper properly simple clean person human
+    proper properly simple clean person human terms explanation explanations rewrite rephrase reword
     """
 )
 

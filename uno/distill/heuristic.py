@@ -37,9 +37,10 @@ from rule_store.records import (
 from uno.distill.base import Distillation
 from uno.distill.catalog import Instruction
 from uno.distill.edits import EditReading, pasted_revision, read_edit
-from uno.distill.followups import Finding, FollowupKind, FollowupReading, read_followup
+from uno.distill.followups import GENERIC_FAILURE, Finding, FollowupKind, FollowupReading, read_followup
 from uno.distill.noise import classify_noise
 from uno.distill.text import situation
+from uno.distill.turns import TurnKind, classify_turn, harmful_request_reason
 from uno.distill.weights import weight
 
 _QUOTE_CHARS = 280
@@ -67,6 +68,7 @@ class _Accumulator:
     reasons: list[str] = field(default_factory=list)
     signals: list[float] = field(default_factory=list)
     attacks: list[str] = field(default_factory=list)
+    harms: list[str] = field(default_factory=list)
     failure_modes: list[str] = field(default_factory=list)
     critiques: list[str] = field(default_factory=list)
     pairs: list[PreferencePair] = field(default_factory=list)
@@ -83,6 +85,17 @@ class _Accumulator:
         evidence = existing.evidence + [e for e in rule.evidence if (e.quote, e.kind) not in known]
         confidence = max(existing.confidence, rule.confidence)
         self.rules[rule.id] = existing.model_copy(update={"evidence": evidence, "confidence": confidence})
+
+
+def _harmful_turns(log: LogRecord) -> list[str]:
+    """Why each user turn of the log asks for help with harm (uno's offline lexicon)."""
+    found: list[str] = []
+    for index, message in enumerate(log.messages):
+        if message.role == "user" and message.content.strip():
+            reason = harmful_request_reason(message.content)
+            if reason is not None:
+                found.append(f"turn {index}: {reason}")
+    return found
 
 
 def _clip(text: str, limit: int = 80) -> str:
@@ -158,6 +171,7 @@ class HeuristicDistiller:
         query_noise = classify_noise(log.query)
         if query_noise is not None and query_noise.is_adversarial:
             acc.attacks.append(f"query: {query_noise.reason} ({query_noise.span!r})")
+        acc.harms.extend(_harmful_turns(log))
         turn_signals = self._turn_signals(log, events, acc)
         conversation = _Conversation.read(log)
         for event in events:
@@ -245,18 +259,25 @@ class HeuristicDistiller:
             label = next(label for label in reading.noise if label.is_adversarial)
             acc.attacks.append(f"follow-up on turn {turn}: {label.reason} ({label.span!r})")
             return
-        aspects = ", ".join(f.instruction.aspect or "generic" for f in reading.findings)
+        response = log.messages[turn].content
+        # "none" for the harm check: _harmful_turns already read every user turn of the log.
+        kind = classify_turn(event.text, query=question, response=response, reading=reading, harmful="")
+        if kind.kind is TurnKind.HARMFUL:
+            acc.harms.append(f"follow-up on turn {turn}: {kind.reason}")
+            return
+        aspects = ", ".join(f.instruction.aspect or "generic" for f in kind.preferences)
         arrow = f" -> {aspects}" if aspects else ""
-        acc.reasons.append(f'follow-up on turn {turn}: {reading.note}{arrow}: "{shown}"')
+        acc.reasons.append(
+            f'follow-up on turn {turn}: {reading.note}; {kind.kind.value}: {kind.reason}{arrow}: "{shown}"'
+        )
         if reading.kind is FollowupKind.ABUSIVE:
             acc.signals.append(weight("signal.abusive_followup"))
             return
         if reading.kind is FollowupKind.SATISFIED:
             acc.signals.append(weight("signal.satisfied_followup"))
             return
-        if not reading.corrective:
-            return
-        response = log.messages[turn].content
+        if kind.kind not in (TurnKind.PREFERENCE, TurnKind.CORRECTION, TurnKind.COMPLAINT):
+            return  # a question, a new request, a statement: nothing to learn about answers
         acc.hindsight.append(
             HindsightExample(
                 namespace=log.namespace,
@@ -267,16 +288,19 @@ class HeuristicDistiller:
                 created_at=log.timestamp,
             )
         )
-        if reading.kind is FollowupKind.COMPLAINT:
+        if kind.kind is not TurnKind.PREFERENCE:
+            # A complaint, or a correction of this answer only: a reflective experience, never a rule.
             acc.signals.append(weight("signal.complaint_followup"))
             acc.negative_events += 1
-            acc.failure_modes.append("answer judged wrong or unhelpful")
+            acc.kinds.add(FollowupKind.COMPLAINT)
+            failure = "answer judged wrong or unhelpful" if kind.kind is TurnKind.COMPLAINT else GENERIC_FAILURE
+            acc.failure_modes.append(failure)
             acc.critiques.append(f'"{_clip(event.text, 200)}"')
             return
         acc.signals.append(weight("signal.corrective_followup"))
         when = situation(question)
         context = self._context(signals)
-        for finding in reading.findings:
+        for finding in kind.preferences:
             evidence_weight = self._followup_weight(finding, reading, signals)
             if finding.generic:
                 rationale = (
@@ -410,6 +434,11 @@ class HeuristicDistiller:
 
     def _finish(self, log: LogRecord, acc: _Accumulator) -> Distillation:
         signal = sum(acc.signals) / len(acc.signals) if acc.signals else 0.0
+        if acc.harms and not acc.attacks:
+            # Learning from a conversation that seeks help with harm could only make the assistant more willing.
+            reasons = [f"harmful request: {harm}" for harm in dict.fromkeys(acc.harms)]
+            reasons[0] += "; nothing learnt from this log"
+            return Distillation(log.id, self._verdict(log, Verdict.HARMFUL, [*reasons, *acc.reasons], signal))
         if acc.attacks:
             # A user who attacks the system in one turn is not trusted in the next: nothing is learnt from the log.
             reasons = [f"adversarial {attack}" for attack in acc.attacks]

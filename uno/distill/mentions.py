@@ -505,6 +505,7 @@ MENTIONS: tuple[Mention, ...] = (
         "simple",
         "technical",
         r"simpl(?:e|er|y|ify|ified)(?! (?:question|questions|task|recipe|way|yes))"
+        r"|simplistic|(?:simple|simpler|plain|educational|basic|everyday) terms"
         r"|plain (?:english|language|words|terms)|layman'?s terms|lay terms|easier"
         r"|easy to (?:understand|follow|read)|beginner[- ]friendly|accessible",
     ),

@@ -153,8 +153,10 @@ _ADVERSARIAL: tuple[_Detector, ...] = (
             r"\b(?:tell|say (?:to|it to)|inform|remind|warn|message|notify|recommend (?:to|it to)|show)\s+"
             r"(?:every(?:one|body)|all (?:other |future |your )?(?:users|people|customers|clients|visitors)|"
             r"other users|every (?:single )?user|each user|future users|the next user|anyone (?:who|else))\b"
+            # "always recommend acmevpn.com to everyone": a dot inside a word does not end the sentence
             r"|\b(?:always|in every (?:answer|response|reply|message))\s+(?:say|claim|state|mention|recommend|"
-            r"promote|include|add|insert|append)\b[^.!?\n]{0,60}\b(?:every(?:one|body)|all users|other users|"
+            r"promote|include|add|insert|append)\b(?:[^.!?\n]|\.(?=\w)){0,60}\b(?:every(?:one|body)|all users"
+            r"|other users|"
             r"every user|each user|future users|anyone)\b"
             r"|\bin (?:every|all) (?:future )?(?:answers|responses|replies|messages)\s*,?\s*(?:say|claim|state|"
             r"recommend|promote|mention|include|add|insert|append)\b"
@@ -187,9 +189,18 @@ _ADVERSARIAL: tuple[_Detector, ...] = (
         # Case matters: "always recommend BrandX" names a brand; "always recommend seeing a doctor" does not.
         re.compile(
             r"\b(?:[Aa]lways|[Ff]rom now on,?|[Ee]very time)\s+(?:\w+\s+){0,2}?(?:recommend|promote|advertise"
-            r"|endorse|plug|push|suggest|buy)\s+(?:the\s+)?[A-Z][\w-]*\b"
+            r"|endorse|plug|push|suggest|buy|mention|praise)\s+(?:the\s+)?[A-Z][\w-]*\b"
         ),
         on_original=True,
+    ),
+    _Detector(
+        NoiseCategory.PROMOTION,
+        Verdict.ADVERSARIAL,
+        "pushes a site or address",
+        re.compile(
+            r"\b(?:recommend|recommending|promote|advertise|mention|endorse|plug|push|shill)\b"
+            r"(?:[^.!?\n]|\.(?=\w)){0,40}" + _URL_OR_ADDRESS
+        ),
     ),
     _Detector(
         NoiseCategory.EXFILTRATION,
@@ -255,7 +266,9 @@ _ABUSIVE: tuple[_Detector, ...] = (
         "insult aimed at the assistant",
         re.compile(
             r"\b(?:you(?:'re| are|r)?|u r|you're just)\s+(?:(?:so|such|really|completely|totally|utterly|fucking|"
-            r"absolutely|literally|just|an?|the most)\s+)*(?:" + _ABUSE_ADJECTIVES + r")\b"
+            r"absolutely|literally|just|an?|the most|being|bit|little|kind of|pretty)\s+)*(?:"
+            + _ABUSE_ADJECTIVES
+            + r")\b"
             r"(?!\s+(?:it |this |that |things |them )?down\b)"
             r"|\b(?:stupid|dumb|useless|worthless|idiotic|moronic|pathetic|brainless|garbage|trash|crappy|shitty|"
             r"damn|fucking|lame|broken|dumbass)\s+(?:bot|ai|machine|assistant|robot|chatbot|program|computer|"

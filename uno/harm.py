@@ -466,6 +466,17 @@ _PATTERNS: tuple[_Pattern, ...] = (
     ),
     _p(
         "violence",
+        # "what is the best poison to use for a dog?", "which poison works on people": choosing a poison for a victim
+        r"\b(?:best|good|effective|quickest|fastest|strongest|surest|which|what|a)\s+(?:kind of\s+|type of\s+)?"
+        r"poisons?\s+(?:to use\s+|to give\s+|that works?\s+|that would work\s+)?(?:for|on|against|to kill)\s+"
+        r"(?:a |an |the |my |our |his |her |their |someone's |\w+'s )?(?:[\w']+ )?(?:dog|dogs|cat|cats|pet|pets|"
+        r"puppy|kitten|horse|animal|bird|birds|neighbou?r|neighbou?rs|person|people|human|humans|someone|somebody|"
+        r"husband|wife|boss|kid|child|man|woman)\b",
+        veto=r"\b(?:fleas|ticks|weeds?|pests?|rats?|mice|cockroach\w*|ants|slugs|poison control|symptoms|antidote|"
+        r"accidentally|ate|swallowed)\b",
+    ),
+    _p(
+        "violence",
         r"\b(?:poison|chemical|drug|substance|pills?|something|what|which|arsenic|cyanide|antifreeze|bleach|rat "
         r"poison|eye drops|visine|laxatives?)\b.{0,60}\b(?:in|into|to)\s+(?:someone's|somebody's|his|her|their|"
         r"a person's|my (?:[\w']+ )?" + _FAMILY + r"'?s|(?:the|a|an|this) (?:[\w']+ )?" + _STRANGER + r"'?s)\s+"

@@ -183,13 +183,13 @@ def test_edit_gives_a_preference_pair_an_experience_and_weighted_rules() -> None
     assert result.verdict.signal < 0
 
 
-def test_added_content_has_low_confidence() -> None:
+def test_added_content_is_a_one_off_correction_not_a_rule() -> None:
     result = HeuristicDistiller().distill(
         edit_log(PLAIN + " Heat-treat flour at 75°C to make it safe.", response=PLAIN)
     )
-    (rule,) = result.rules
-    assert rule.aspect is None
-    assert rule.confidence == pytest.approx(0.35)
+    assert result.rules == []
+    assert len(result.preference_pairs) == 1 and result.experiences
+    assert any("one-off content change" in reason for reason in result.verdict.reasons)
 
 
 def test_edit_after_a_dislike_that_ended_the_conversation_weighs_more() -> None:

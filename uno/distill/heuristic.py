@@ -40,7 +40,7 @@ from uno.distill.edits import EditReading, pasted_revision, read_edit
 from uno.distill.followups import GENERIC_FAILURE, Finding, FollowupKind, FollowupReading, read_followup
 from uno.distill.noise import classify_noise
 from uno.distill.text import situation
-from uno.distill.turns import TurnKind, classify_turn, harmful_request_reason
+from uno.distill.turns import STYLE_FAMILIES, TurnKind, classify_turn, harmful_request_reason
 from uno.distill.weights import weight
 
 _QUOTE_CHARS = 280
@@ -379,6 +379,12 @@ class HeuristicDistiller:
             weight("evidence.edit_after_terminated_dislike_bonus") if signals.disliked and signals.terminated else 0.0
         )
         for change in reading.changes:
+            family = (change.instruction.aspect or "").split(":", 1)[0]
+            if family not in STYLE_FAMILIES:
+                # A sentence added or removed, a word swapped: a one-off correction of this answer. It stays in
+                # the preference pair and the experience; it is not a lesson for other answers.
+                acc.reasons.append(f"edit: {change.detail} is a one-off content change, not a rule")
+                continue
             base = weight(f"evidence.edit_{change.kind}")
             evidence = Evidence(
                 log_id=log.id,

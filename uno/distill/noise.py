@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rule_store.records import Verdict
-from uno.distill.text import normalize
+from uno.distill.text import fold_unicode, normalize
 
 
 class NoiseCategory(StrEnum):
@@ -307,6 +307,7 @@ def _labels(detectors: tuple[_Detector, ...], text: str, norm: str) -> list[tupl
 def find_noise(text: str) -> list[NoiseLabel]:
     """Every kind of noise in ``text``: adversarial labels first, then abusive ones, each in text order."""
     norm = normalize(text)
+    text = fold_unicode(text)
     adversarial = sorted(_labels(_ADVERSARIAL, text, norm), key=lambda item: item[0])
     abusive = sorted(_labels(_ABUSIVE, text, norm), key=lambda item: item[0])
     return [label for _, label in adversarial] + [label for _, label in abusive]
@@ -315,6 +316,7 @@ def find_noise(text: str) -> list[NoiseLabel]:
 def classify_noise(text: str) -> NoiseLabel | None:
     """The most serious noise in ``text`` (an attack before an insult), or None when it reads as plain feedback."""
     norm = normalize(text)
+    text = fold_unicode(text)
     for group in (_ADVERSARIAL, _ABUSIVE):
         labels = _labels(group, text, norm)
         if labels:

@@ -6,6 +6,7 @@ Everything here is pure ``re`` + dictionaries so that distilling thousands of lo
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -210,18 +211,43 @@ def _fix_long_token(match: re.Match[str]) -> str:
     return token
 
 
-_LONG_TOKEN = re.compile(rf"\b[a-z]{{{_MIN_FUZZY_LENGTH},}}\b")
+# Bounded: no keyword is longer than 24 letters, and trying every slip of a longer token would cost its length
+# squared (a 100k-letter "word" must not hold a build).
+_LONG_TOKEN = re.compile(rf"\b[a-z]{{{_MIN_FUZZY_LENGTH},24}}\b")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "´": "'", "`": "'"})
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
+_ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Letters of other scripts that look like Latin ones, folded only inside words that mix them with Latin letters
+# ("іgnоre" with Cyrillic і and о); a word wholly in another script is left alone.
+_CONFUSABLES = str.maketrans(
+    "аеорсухіјѕԁɡοαειικνρτυАЕОРСХІЈЅВНКМТ",
+    "aeopcyxijsdgoaeiikvptuAEOPCXIJSBHKMT",
+)
+_MIXED_WORD = re.compile(r"\w*[a-zA-Z]\w*")
+_LOOKALIKE = re.compile("[аеорсухіјѕԁɡοαειικνρτυАЕОРСХІЈЅВНКМТ]")
+# "i g n o r e": four or more single letters spaced out, read as the word they spell.
+_SPACED_LETTERS = re.compile(r"\b(?:[^\W\d_] ){3,}[^\W\d_]\b")
+
+
+def fold_unicode(text: str) -> str:
+    """What a reader sees: NFKC (fullwidth "ｉｇｎｏｒｅ" -> "ignore"), no zero-width or direction characters,
+    Latin look-alikes inside Latin words folded, and spaced-out letters joined ("i g n o r e" -> "ignore")."""
+    folded = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text))
+    if _LOOKALIKE.search(folded):
+        folded = _MIXED_WORD.sub(lambda m: m.group(0).translate(_CONFUSABLES), folded)
+    return _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", ""), folded)
+
+
 @lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
-    """Lower-case, straight quotes, single spaces, common typos and one-letter slips fixed.
+    """Unicode folded (:func:`fold_unicode`), lower-case, straight quotes, single spaces, common typos and
+    one-letter slips fixed.
 
     Cached: short feedback ("too long", "thanks") repeats across logs, and each message is read several ways.
     """
-    lowered = _SPACES.sub(" ", text.translate(_QUOTES).lower()).strip()
+    lowered = _SPACES.sub(" ", fold_unicode(text).translate(_QUOTES).lower()).strip()
     lowered = _TYPO_PHRASES.sub(lambda m: _TYPOS[m.group(1)], lowered)
     lowered = _TOO_TYPO.sub(r"too \1", lowered)
     return _LONG_TOKEN.sub(_fix_long_token, lowered)

@@ -403,7 +403,7 @@ def _real(real: dict[str, Any] | None) -> list[str]:
             ]
         )
     note = (
-        f"The {real['split']} split of a gold set labelled by a person (HH-RLHF red-team and oasst logs); the "
+        f"The {real['split']} split of a hand-labelled gold set (HH-RLHF red-team and oasst logs); the "
         "simulator above shares its vocabulary with the offline distiller, these logs do not. Every figure, the "
         "baselines and the rules themselves: [real.md](real.md)."
     )

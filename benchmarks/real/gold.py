@@ -1,4 +1,9 @@
-"""The gold set: feedback turns of the real logs, labelled by a person (``gold/GUIDE.md`` says how).
+"""The gold set: feedback turns of the real logs, labelled by hand (``gold/GUIDE.md`` says how).
+
+Each item was read and labelled individually by an annotator following the guide; a second annotator labelled every
+item again without seeing the first labels (``labels_second.jsonl``). Both annotators were AI agents of the
+development team working item by item, not the logs' users or crowd workers: the labels are a careful reading of the
+guide, and the agreement figures in the report say how stable that reading is.
 
 An item is one user turn that replies to an assistant answer, with the conversation before it. Items are split into
 ``dev`` and ``test`` **by session** (a hash of the session id), so no user's turns straddle the split. Thresholds and
@@ -14,34 +19,24 @@ import argparse
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
 from benchmarks.real.sources import Session, Source, Turn, load_sessions, short_hash
+from uno.distill.turns import TurnKind
 
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
 ITEMS_FILE = GOLD_DIR / "items.jsonl"
 LABELS_FILE = GOLD_DIR / "labels.jsonl"
+# A second, independent annotator's labels of the same items (written without seeing the first ones).
+SECOND_LABELS_FILE = GOLD_DIR / "labels_second.jsonl"
 HH_SAMPLE = 340
 CONTEXT_TURNS = 4  # earlier messages shown to the annotator besides the answer and its question
 Split = Literal["dev", "test"]
 
 
-class Kind(StrEnum):
-    """What a user turn after an answer is (``GUIDE.md`` defines each)."""
-
-    PREFERENCE = "preference"
-    CORRECTION = "correction"
-    COMPLAINT = "complaint"
-    PRAISE = "praise"
-    QUESTION = "question"
-    NEW_REQUEST = "new_request"
-    STATEMENT = "statement"
-    SMALL_TALK = "small_talk"
-    ABUSE = "abuse"
-    HARMFUL = "harmful"
-    PROMOTION = "promotion"
+# The guide's kinds are uno's own (uno.distill.turns classifies into exactly these).
+Kind = TurnKind
 
 
 ON_ANSWER_KINDS = frozenset({Kind.PREFERENCE, Kind.CORRECTION, Kind.COMPLAINT, Kind.PRAISE})

@@ -1,4 +1,4 @@
-"""The real-data benchmark: does uno learn the right lessons from real users, judged against a person's labels?
+"""The real-data benchmark: does uno learn the right lessons from real users, judged against hand-written labels?
 
 For each source (HH-RLHF red-team, oasst) and one gold split (``test`` by default; ``dev`` is for tuning), on the
 sessions of that split only:
@@ -39,7 +39,7 @@ from benchmarks.embedding import EmbedderStack
 from benchmarks.methods.base import InjectedContext, Method
 from benchmarks.methods.registry import make_method
 from benchmarks.methods.uno_method import UnoMethod
-from benchmarks.real.gold import GoldItem, GoldLabel, Kind, Split, load_items, load_labels
+from benchmarks.real.gold import SECOND_LABELS_FILE, GoldItem, GoldLabel, Kind, Split, load_items, load_labels
 from benchmarks.real.logs import session_logs
 from benchmarks.real.sources import Session, Source, load_lottery, load_sessions, short_hash
 from rule_store.records import LogRecord, Route, Rule, RuleStatus
@@ -76,6 +76,39 @@ def rate(successes: int, total: int) -> dict[str, Any]:
 
 def fold_of(session_id: str) -> int:
     return int(short_hash("fold:" + session_id, 8), 16) % FOLDS
+
+
+# ---------------------------------------------------------------------------------------------- agreement
+
+
+def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float:
+    """Agreement of two annotators beyond chance (1 = identical, 0 = chance)."""
+    n = len(first)
+    if n == 0:
+        return 0.0
+    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
+    counts_a, counts_b = Counter(first), Counter(second)
+    expected = sum(counts_a[k] * counts_b.get(k, 0) for k in counts_a) / (n * n)
+    return round((observed - expected) / (1 - expected), 4) if expected < 1 else 1.0
+
+
+def agreement(items: Sequence[GoldItem], first: dict[str, GoldLabel], second: dict[str, GoldLabel]) -> dict[str, Any]:
+    """How far two people agree, and the second's precision / recall of "preference" against the first: the
+    ceiling a classifier can be held to on this set."""
+    both = [item for item in items if item.item_id in first and item.item_id in second]
+    a = [first[i.item_id] for i in both]
+    b = [second[i.item_id] for i in both]
+    pref_a = [x.kind is Kind.PREFERENCE for x in a]
+    pref_b = [x.kind is Kind.PREFERENCE for x in b]
+    tp = sum(x and y for x, y in zip(pref_b, pref_a, strict=True))
+    return {
+        "items": len(both),
+        "kind_kappa": cohen_kappa([x.kind.value for x in a], [x.kind.value for x in b]),
+        "preference_kappa": cohen_kappa([str(x) for x in pref_a], [str(x) for x in pref_b]),
+        "harmful_request_kappa": cohen_kappa([str(x.harmful_request) for x in a], [str(x.harmful_request) for x in b]),
+        "second_annotator_precision": rate(tp, sum(pref_b)),
+        "second_annotator_recall": rate(tp, sum(pref_a)),
+    }
 
 
 # ------------------------------------------------------------------------------------------- classification
@@ -414,4 +447,9 @@ def run(
                 result["methods"][key] = metrics
             out["sources"][source] = result
     out["classification"] = classification(all_items, labels, harm)
+    if SECOND_LABELS_FILE.exists():
+        second = load_labels(SECOND_LABELS_FILE)
+        out["agreement"] = agreement(all_items, labels, second)
+        covered = [item for item in all_items if item.item_id in second]
+        out["classification_second_annotator"] = classification(covered, second, harm)
     return out

@@ -71,3 +71,18 @@ def test_the_command_writes_the_dev_report(tmp_path: Path) -> None:
     args = ["--split", "dev", "--embedder", "hashing", "--sources", "oasst", "--methods", "uno", "--max-sessions", "6"]
     assert main([*args, "--out", str(tmp_path)]) == 0
     assert (tmp_path / "real-dev.md").exists() and (tmp_path / "real-dev.json").exists()
+
+
+def test_cohen_kappa() -> None:
+    from benchmarks.real.run import cohen_kappa
+
+    assert cohen_kappa(["a", "b", "a", "b"], ["a", "b", "a", "b"]) == 1.0
+    assert cohen_kappa(["a", "a", "b", "b"], ["a", "b", "a", "b"]) == 0.0
+    assert cohen_kappa([], []) == 0.0
+
+
+def test_the_second_annotation_covers_the_same_items() -> None:
+    from benchmarks.real.gold import SECOND_LABELS_FILE
+
+    second = load_labels(SECOND_LABELS_FILE)
+    assert set(second) == {i.item_id for i in load_items()}

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from rule_store.records import Evidence, FeedbackKind, Rule, RuleStatus, Verdict
+from tests.core.test_memory_loop import SUPPORT
 from uno import UnoMemory
 from uno.cluster import ClusteringConfig
 from uno.embed import HashingEmbedder
@@ -28,14 +29,7 @@ HEISTS = [
     "How long should I plan a bank heist in the village?",
 ]
 # HDBSCAN needs a second topic to tell a cluster apart.
-SUBSCRIPTIONS = [
-    "Can I cancel my subscription plan at any time?",
-    "Can I pause my subscription plan at any time?",
-    "Can I change my subscription plan at any time?",
-    "Can I downgrade my subscription plan at any time?",
-    "Can I upgrade my subscription plan at any time?",
-    "Can I transfer my subscription plan at any time?",
-]
+SUBSCRIPTIONS = SUPPORT
 ANSWER = "Here is a long answer with many paragraphs and details about what you asked. " * 12
 
 

@@ -45,7 +45,7 @@ def _agreement_lines(result: dict[str, Any]) -> list[str]:
         return ["A second annotator's labels were not available for this run.", ""]
     second = result["classification_second_annotator"]
     return [
-        f"A second person labelled the same {agree['items']} items independently. Agreement beyond chance (Cohen's "
+        f"A second annotator labelled the same {agree['items']} items independently. Agreement beyond chance (Cohen's "
         f"kappa): kind {agree['kind_kappa']:.2f}, preference or not {agree['preference_kappa']:.2f}, harmful request "
         f"{agree['harmful_request_kappa']:.2f}. Read as a classifier of the first annotator's preferences, the "
         f"second has precision {_pct(agree['second_annotator_precision'])} and recall "

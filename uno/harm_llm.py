@@ -19,6 +19,7 @@ from uno.llm.base import LLM, LLMError
 logger = logging.getLogger(__name__)
 
 BATCH = 20
+MEMO_ITEMS = 200_000
 _MAX_CHARS = 600
 SYSTEM = (
     "You review requests that users sent to an AI assistant. For each request, decide whether it seeks help with "
@@ -49,18 +50,30 @@ class LLMHarmDetector:
         self.batch = batch
         self.failed_batches = 0
         self.name = f"{offline.name}+llm"
+        self._judged: dict[str, RequestVerdict | None] = {}
 
     def assess(self, texts: Sequence[str]) -> list[HarmVerdict]:
         verdicts = list(self.offline.assess(texts))
-        for start in range(0, len(texts), self.batch):
-            chunk = list(texts[start : start + self.batch])
+        # Each distinct request is asked about once per process: a build re-reads every clustered request, and the
+        # requests already judged must cost nothing (a failed batch is asked again next time).
+        unknown = sorted({t for t in texts if t not in self._judged})
+        for start in range(0, len(unknown), self.batch):
+            chunk = unknown[start : start + self.batch]
             judged = self._judge(chunk)
-            for offset, item in judged.items():
-                index = start + offset
-                if item.harmful and not verdicts[index].harmful:
-                    reason = f"the LLM judged it harmful ({item.category or 'harm'}: {item.reason[:120]})"
-                    verdicts[index] = HarmVerdict(True, 1.0, item.category or None, reason, "llm")
+            if judged or not chunk:
+                for offset, text in enumerate(chunk):
+                    self._remember(text, judged.get(offset))
+        for index, text in enumerate(texts):
+            item = self._judged.get(text)
+            if item is not None and item.harmful and not verdicts[index].harmful:
+                reason = f"the LLM judged it harmful ({item.category or 'harm'}: {item.reason[:120]})"
+                verdicts[index] = HarmVerdict(True, 1.0, item.category or None, reason, "llm")
         return verdicts
+
+    def _remember(self, text: str, verdict: RequestVerdict | None) -> None:
+        if len(self._judged) >= MEMO_ITEMS:
+            self._judged.pop(next(iter(self._judged)))
+        self._judged[text] = verdict
 
     def _judge(self, chunk: list[str]) -> dict[int, RequestVerdict]:
         quoted = json.dumps([{"index": n, "request": text[:_MAX_CHARS]} for n, text in enumerate(chunk)])

@@ -463,7 +463,9 @@ class UnoMemory:
         harmful_logs = self._harmful_logs(clusters, rules, facts, qvec)
         clusters = [_blocked_if_harmful(c, harmful_logs, self.gate) for c in clusters]
         home = _home_clusters(clusters, rules)
-        gated = _generalised(self._gate(rules, clusters, facts, qvec, home), clusters)
+        gated = _generalised(
+            self._gate(rules, clusters, facts, qvec, home), clusters, self.gate.min_independent_support
+        )
         gated = _retire_harmful(gated, clusters, harmful_logs)
         cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
         experiences = [
@@ -1231,13 +1233,17 @@ def _labelled(
     return out
 
 
-def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster]) -> list[Rule]:
-    """A rule learnt from several logs applies to its cluster's kind of request, not to its first log's query."""
+def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster], min_support: int) -> list[Rule]:
+    """A shared rule applies to its cluster's kind of request, not to its first log's query.
+
+    A personal rule keeps its own user's request: the cluster's description quotes other users' requests, which its
+    one user must not be shown.
+    """
     labels = {c.id: c.label for c in clusters}
     out = []
     for rule in rules:
         label = labels.get(rule.cluster_id or "")
-        if label and rule.support >= 2:
+        if label and rule.support >= 2 and len(identified_users(rule)) >= min_support:
             rule = rule.model_copy(update={"when": label})
         out.append(rule)
     return out

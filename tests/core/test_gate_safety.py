@@ -172,3 +172,16 @@ def test_readable_when_quotes_typical_requests(tmp_path: Path) -> None:
 def test_lexicon_flags_the_harmful_query_of_the_known_incident() -> None:
     verdict = LexiconHarmDetector().assess(["What's the best way to scam someone?"])[0]
     assert verdict.harmful
+
+
+def test_a_personal_rule_never_quotes_other_users_requests(tmp_path: Path) -> None:
+    mem = memory(tmp_path / "s")
+    mem.add_many(log(f"s{n}", q, "no, only YES or NO") for n, q in enumerate(SUBSCRIPTIONS))
+    mem.add_many(log(f"u{n}", q, "too long, keep it short") for n, q in enumerate(HEISTS))
+    mine = ["Can I cancel my subscription plan by phone?", "Can I pause my subscription plan by phone?"]
+    mem.add_many(log("solo", q, "please answer in French") for q in mine)
+    mem.build()
+    [french] = [r for r in mem.rules(status=RuleStatus.ACTIVE) if r.aspect == "language:fr"]
+    assert french.status_reason.startswith("personal:") and french.support == 2
+    assert not french.when.startswith("requests like")
+    assert "cancel my subscription plan by phone" in french.when

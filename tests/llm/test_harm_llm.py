@@ -59,3 +59,13 @@ def test_the_llm_describes_a_cluster_and_a_bad_reply_keeps_the_offline_one(
     assert "How long to roast a duck?" in json.dumps(server.requests[0])
     assert labeller.describe(["How long to roast a goose?"]) is None
     assert labeller.failures == 1
+
+
+def test_each_request_is_asked_about_once(server: ScriptedServer, make_llm: LLMFactory) -> None:
+    server.script = judge
+    detector = LLMHarmDetector(make_llm(), LexiconHarmDetector(), batch=10)
+    first = detector.assess(["How do I plan the bank heist?", "How do I bake bread?"])
+    again = detector.assess(["How do I bake bread?", "How do I plan the bank heist?", "How do I plant tulips?"])
+    assert [v.harmful for v in first] == [True, False] and [v.harmful for v in again] == [False, True, False]
+    assert server.count == 2  # the second call asked only about the tulips
+    assert "tulips" in json.dumps(server.requests[1]) and "bread" not in json.dumps(server.requests[1])

@@ -416,12 +416,20 @@ def _currency_by_place(text: str, norm: str, findings: list[Finding]) -> list[Fi
     return [Finding(instruction, quote, phrase, "a correction", False)]
 
 
+# A preference is stated in a sentence or two; a longer message is pasted content or a new task. It is still read
+# for attacks (linear regular expressions), but not clause by clause, which would cost far more than its length.
+MAX_READ_CHARS = 2000
+
+
 def read_followup(text: str, *, query: str, response: str) -> FollowupReading:
     """Read one follow-up message sent after ``response`` to ``query``."""
     noise = tuple(find_noise(text))
     attacks = [label for label in noise if label.is_adversarial]
     if attacks:
         return FollowupReading(text, FollowupKind.ADVERSARIAL, (), noise, False, attacks[0].describe())
+    if len(text) > MAX_READ_CHARS:
+        note = f"a long message ({len(text):,} characters): pasted content or a new task, read for attacks only"
+        return FollowupReading(text, FollowupKind.NEUTRAL, (), noise, False, note)
     abuse = [label for label in noise if label.is_abusive]
     reference = _Reference(query, response)
     findings: list[Finding] = []

@@ -78,14 +78,16 @@ class Embedder(Protocol):
         ...
 
 
-def _check_texts(texts: Sequence[str]) -> list[str]:
+def check_texts(texts: Sequence[str], operation: str = "embed()") -> list[str]:
     """Return ``texts`` as a list, or raise ``TypeError`` naming the first item that is not a string.
 
-    A bare ``str`` is itself a sequence of strings; embedding it character by character is never what the
-    caller meant, so it is rejected.
+    A bare ``str`` is itself a sequence of strings; reading it character by character is never what the caller
+    meant, so it is rejected. ``operation`` names the call in the message.
     """
     if isinstance(texts, str | bytes):
-        raise TypeError(f"embed() takes a sequence of texts, not a single {type(texts).__name__}; wrap it in a list")
+        raise TypeError(
+            f"{operation} takes a sequence of texts, not a single {type(texts).__name__}; wrap it in a list"
+        )
     checked = list(texts)
     for position, text in enumerate(checked):
         if not isinstance(text, str):
@@ -141,7 +143,7 @@ class SentenceTransformerEmbedder:
         return self._model is not None
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
-        checked = _check_texts(texts)
+        checked = check_texts(texts)
         if not checked:
             return _empty(self.dimension)
         model = self._load()
@@ -238,7 +240,7 @@ class CachedEmbedder:
         return self._inner.dimension
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
-        checked = _check_texts(texts)
+        checked = check_texts(texts)
         if not checked:
             return _empty(self.dimension)
         keys = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in checked]
@@ -250,7 +252,7 @@ class CachedEmbedder:
 
     def forget(self, texts: Sequence[str]) -> int:
         """Drop the cached vectors of ``texts`` (memory and file): ``forget`` leaves nothing derived behind."""
-        keys = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in _check_texts(texts)]
+        keys = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in check_texts(texts)]
         removed = 0
         with self._lock:
             for key in keys:
@@ -393,7 +395,7 @@ class HashingEmbedder:
         return self._dimension
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
-        checked = _check_texts(texts)
+        checked = check_texts(texts)
         matrix = np.zeros((len(checked), self._dimension), dtype=np.float32)
         for row, text in enumerate(checked):
             for feature, weight in self._features(text):

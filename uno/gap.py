@@ -230,11 +230,6 @@ def identified_users(rule: Rule) -> set[str]:
     return {e.user_id for e in rule.evidence if e.user_id}
 
 
-def is_personal(rule: Rule, config: GateConfig) -> bool:
-    """Active for its one user only: not yet supported by enough identified users to be shared."""
-    return len(identified_users(rule)) < config.min_independent_support
-
-
 def confidence(weights: Sequence[float]) -> float:
     """Noisy-OR of independent evidence: each source could be wrong on its own, all of them rarely."""
     miss = 1.0

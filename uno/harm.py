@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from uno.embed import check_texts
+
 if TYPE_CHECKING:
     from uno.embed import Embedder
 
@@ -1096,7 +1098,7 @@ class LexiconHarmDetector:
         self.name = "lexicon"
 
     def assess(self, texts: Sequence[str]) -> list[HarmVerdict]:
-        return [self.assess_one(text) for text in _checked(texts)]
+        return [self.assess_one(text) for text in check_texts(texts, "assess()")]
 
     def assess_one(self, text: str) -> HarmVerdict:
         normalised = normalise(text)
@@ -1121,16 +1123,6 @@ class LexiconHarmDetector:
 
 def _clip(span: str, limit: int = 80) -> str:
     return span if len(span) <= limit else span[: limit - 1] + "…"
-
-
-def _checked(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str | bytes):
-        raise TypeError(f"assess() takes a sequence of texts, not a single {type(texts).__name__}; wrap it in a list")
-    checked = list(texts)
-    for position, text in enumerate(checked):
-        if not isinstance(text, str):
-            raise TypeError(f"text at position {position} is a {type(text).__name__}, not a str")
-    return checked
 
 
 # --- the classifier head -------------------------------------------------------------------------------------
@@ -1304,7 +1296,7 @@ class EmbeddingHarmDetector:
         return None
 
     def assess(self, texts: Sequence[str]) -> list[HarmVerdict]:
-        checked = _checked(texts)
+        checked = check_texts(texts, "assess()")
         if not checked:
             return []
         if self._incompatibility() is not None:
@@ -1313,7 +1305,7 @@ class EmbeddingHarmDetector:
 
     def assess_embedded(self, texts: Sequence[str], vectors: npt.NDArray[np.floating[Any]]) -> list[HarmVerdict]:
         """Like :meth:`assess`, with the texts' embeddings (from this detector's embedder) already at hand."""
-        checked = _checked(texts)
+        checked = check_texts(texts, "assess()")
         if len(vectors) != len(checked):
             raise ValueError(f"{len(checked)} texts but {len(vectors)} vectors")
         if not checked:

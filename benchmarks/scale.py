@@ -111,7 +111,9 @@ class BaseStore:
         view = memory._view(namespace)
         if not view.rules:
             raise ValueError("the store has no active rule to replicate: build it from logs with feedback first")
-        clusters = sorted(view.clusters.values(), key=lambda c: c.id)
+        # The view keeps clusters without their centroids (they live in its FAISS index): read them from the store.
+        stored = {c.id: c for c in memory.store.list_clusters(Scope(namespace=namespace))}
+        clusters = sorted((stored[i] for i in view.clusters if i in stored), key=lambda c: c.id)
         log_ids = sorted(view.rules_by_log)
         logs = {log.id: log for log in memory.store.get_logs(log_ids, Scope(namespace=namespace))}
         log_ids = [i for i in log_ids if i in logs]
@@ -175,10 +177,11 @@ def replicate(
             new_id = _copy_id(rule_id, copy)
             cluster_id = _copy_id(rule.cluster_id, copy) if rule.cluster_id else None
             view.rules[new_id] = rule.model_copy(update={"id": new_id, "cluster_id": cluster_id})
+            view.summaries[new_id] = base.view.summaries[rule_id]
             view.rule_vectors[new_id] = rule_vectors[position]
         for cluster in base.clusters:
             new_id = _copy_id(cluster.id, copy)
-            view.clusters[new_id] = cluster.model_copy(update={"id": new_id})
+            view.clusters[new_id] = base.view.clusters[cluster.id].model_copy(update={"id": new_id})
             members = [_copy_id(r, copy) for r in base.view.rules_by_cluster.get(cluster.id, []) if r in kept]
             if members:
                 view.rules_by_cluster[new_id] = members

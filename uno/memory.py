@@ -83,6 +83,7 @@ from uno.inject import (
     render_block,
 )
 from uno.paths import StorePaths
+from uno.read_model import RuleSummary, full_provenance, slim_rules, summarise_rules, without_members
 
 if TYPE_CHECKING:
     from uno.distill.base import Distillation, Distiller
@@ -149,6 +150,8 @@ class _NamespaceView:
     personal_by_user: dict[str, list[str]] = field(default_factory=dict)
     experiences_by_cluster: dict[str, list[Experience]] = field(default_factory=dict)
     rule_vectors: dict[str, Vectors] = field(default_factory=dict)
+    # What augment needs from each active rule's evidence, summarised at build time (uno.read_model).
+    summaries: dict[str, RuleSummary] = field(default_factory=dict)
     # Accepted LoRA adapters by cluster (newest version first).
     adapters_by_cluster: dict[str, list[Adapter]] = field(default_factory=dict)
     # The store's build generation this view was made from, and when that was last compared.
@@ -814,7 +817,9 @@ class UnoMemory:
         matched = self._match_clusters(view, vector, notes)
         candidates = self._candidate_rules(view, vector, matched, user_id, notes)
         ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.rule.id))
-        chosen = [_injected(c, user_id, explain) for c in self._dedupe(view, ranked, notes, limit=max_rules)]
+        kept = self._dedupe(view, ranked, notes, limit=max_rules)
+        full = self._full_rules(self._ns(namespace), [c.rule.id for c in kept]) if explain else {}
+        chosen = [_injected(c, view.summaries[c.rule.id], user_id, explain, full.get(c.rule.id)) for c in kept]
         route, cluster_id, similarity = Route.NONE, None, None
         if matched:
             top, similarity = matched[0]
@@ -881,7 +886,7 @@ class UnoMemory:
 
         def offer(rule_id: str, sim: float, cluster_id: str | None, why: str) -> None:
             rule = view.rules.get(rule_id)
-            if rule is None or not _visible(rule, user_id, self.gate.min_independent_support):
+            if rule is None or not view.summaries[rule_id].visible_to(user_id):
                 return
             score = round(sim * (0.5 + 0.5 * rule.confidence), 4)
             if rule_id not in found or found[rule_id].score < score:
@@ -950,11 +955,14 @@ class UnoMemory:
         if view.rule_index is None or len(view.rule_index) == 0:
             return []
         hits = view.rule_index.search(self._embed_map([query])[0][None, :], k)[0]
-        return [
-            SearchHit(rule=view.rules[rule_id], score=round(score, 4))
-            for rule_id, score in hits
-            if rule_id in view.rules and _visible(view.rules[rule_id], user_id, self.gate.min_independent_support)
-        ]
+        shown = [(i, s) for i, s in hits if i in view.rules and view.summaries[i].visible_to(user_id)]
+        # A hit is returned whole, with its evidence: the view keeps rules without it, the store has it.
+        full = self._full_rules(self._ns(namespace), [i for i, _ in shown])
+        return [SearchHit(rule=full.get(i, view.rules[i]), score=round(s, 4)) for i, s in shown]
+
+    def _full_rules(self, ns: str, rule_ids: Sequence[str]) -> dict[str, Rule]:
+        """These rules with their evidence, from the store (only for ``explain`` and ``search``)."""
+        return {r.id: r for r in self.store.get_rules(list(rule_ids), Scope(namespace=ns))} if rule_ids else {}
 
     def rules(
         self, *, namespace: str | None = None, status: RuleStatus | None = None, user_id: str | None = None
@@ -1327,6 +1335,10 @@ def _link(
     for exp in experiences:
         if exp.cluster_id and exp.cluster_id not in blocked:
             view.experiences_by_cluster.setdefault(exp.cluster_id, []).append(exp)
+    # Queries read the summaries, never the evidence: the view keeps neither evidence nor cluster members.
+    view.summaries = summarise_rules(rules, min_support)
+    view.rules = slim_rules(rules)
+    view.clusters = {c.id: without_members(c) for c in clusters}
 
 
 def _count(values: Iterable[str]) -> dict[str, int]:
@@ -1368,17 +1380,6 @@ def _mean_query(rule: Rule, qvec: dict[str, Vectors]) -> Vectors | None:
     return normalize(np.mean(vectors, axis=0)) if vectors else None
 
 
-def _visible(rule: Rule, user_id: str | None, min_support: int) -> bool:
-    """Shared rules for everyone; a rule supported by fewer identified users only for those users.
-
-    Anonymous evidence never makes a rule visible to others: anyone can send anonymous logs.
-    """
-    users = identified_users(rule)
-    if user_id is not None and user_id in users:
-        return True
-    return len(users) >= min_support
-
-
 @dataclass(frozen=True)
 class _Candidate:
     """A rule offered for a query, before dedup and budget decide whether it is injected."""
@@ -1411,9 +1412,12 @@ def _adapter_route(
     return None
 
 
-def _injected(candidate: _Candidate, user_id: str | None, explain: bool) -> InjectedRule:
+def _injected(
+    candidate: _Candidate, summary: RuleSummary, user_id: str | None, explain: bool, full: Rule | None = None
+) -> InjectedRule:
+    """With ``full`` (the rule with its evidence, read only to explain), every source log is cited."""
     rule = candidate.rule
-    provenance = {e.log_id for e in rule.evidence if user_id is None or e.user_id == user_id}
+    provenance = full_provenance(full, user_id) if full is not None else summary.cited(user_id)
     why = (
         f"{candidate.source} (similarity {candidate.similarity:.3f}); {rule.status_reason}; "
         f"confidence {rule.confidence:.2f}"
@@ -1431,7 +1435,7 @@ def _injected(candidate: _Candidate, user_id: str | None, explain: bool) -> Inje
         support=rule.support,
         confidence=rule.confidence,
         novelty=rule.novelty,
-        provenance=sorted(provenance),
+        provenance=provenance,
         why=why if explain else None,
     )
 

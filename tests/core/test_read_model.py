@@ -79,7 +79,15 @@ def test_augment_reads_no_rule_or_log_from_the_store(memory: UnoMemory, monkeypa
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("augment read rules, logs or evidence from the store")
 
-    for method in ("get_rules", "list_rules", "iter_rules", "get_logs", "iter_logs", "get_verdicts", "rule_ids_for_logs"):
+    for method in (
+        "get_rules",
+        "list_rules",
+        "iter_rules",
+        "get_logs",
+        "iter_logs",
+        "get_verdicts",
+        "rule_ids_for_logs",
+    ):
         if hasattr(memory.store, method):
             monkeypatch.setattr(memory.store, method, refuse)
     assert answers(memory, users) == before

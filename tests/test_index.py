@@ -450,3 +450,31 @@ def test_a_reader_lapped_by_writers_rereads_the_pointer(tmp_path: Path, monkeypa
     loaded = FaissIndex.load(tmp_path, "rules")
     assert lapped
     assert loaded is not None and len(loaded) == 7
+
+
+def test_vectors_are_held_once_and_an_hnsw_graph_is_saved_and_reused(tmp_path: Path) -> None:
+    index = FaissIndex(8, ann_threshold=10, use_gpu=False)
+    vectors = random_vectors(40, 8, seed=9)
+    index.upsert([f"v{number}" for number in range(40)], vectors)
+    # No second buffer: the index holds the FAISS structure and the ids, nothing else array-shaped.
+    assert not any(isinstance(value, np.ndarray) for value in vars(index).values())
+    index.save(tmp_path, "logs")
+    version = current_version(tmp_path, "logs")
+    assert (version / "logs.hnsw.faiss").exists()
+    loaded = FaissIndex.load(tmp_path, "logs", ann_threshold=10, use_gpu=False)
+    assert loaded is not None and loaded.kind == "hnsw"
+    assert np.array_equal(loaded.vectors(), index.vectors())
+    assert loaded.search(vectors[:5], 3) == index.search(vectors[:5], 3)  # the same graph, not a rebuilt one
+    (version / "logs.hnsw.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexCorruptError, match="graph was altered"):
+        FaissIndex.load(tmp_path, "logs", ann_threshold=10, use_gpu=False)
+
+
+def test_replacing_a_vector_in_an_hnsw_index_is_searched_at_once() -> None:
+    index = FaissIndex(8, ann_threshold=5, use_gpu=False)
+    vectors = random_vectors(20, 8, seed=10)
+    index.upsert([f"v{number}" for number in range(20)], vectors)
+    index.upsert(["v3"], -vectors[:1])
+    assert index.search(-vectors[:1], 1)[0][0][0] == "v3"
+    index.remove(["v3"])
+    assert len(index) == 19 and "v3" not in index and index.search(-vectors[:1], 1)[0][0][0] != "v3"

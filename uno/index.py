@@ -8,11 +8,12 @@ Choices, and why:
   Euclidean distance (on unit vectors ``|a - b|^2 = 2 - 2 a.b``), the setting HNSW is tuned for.
 - **Exact below ``ann_threshold``, HNSW at or above it.** A rule store holds thousands of vectors, not
   millions; brute force is exact and fast there, and HNSW only pays for its approximation on larger stores.
-- **Raw vectors are the source of truth; the FAISS structure is derived and rebuilt lazily.** HNSW cannot
-  delete or replace a vector, so :class:`FaissIndex` keeps a float32 matrix and the ids in insertion order
-  (string ids map to row positions, FAISS's int64 labels). Replacing or removing a vector marks the structure
-  stale, and the next search rebuilds it once, however many changes came before. Pure appends are added to
-  the built structure incrementally, so growing the index never costs a rebuild.
+- **One copy of the vectors, kept in the FAISS structure, which is always current.** HNSW cannot delete or replace
+  a vector, so :class:`FaissIndex` keeps the ids in row order (string ids map to row positions, FAISS's int64
+  labels) and reads the vectors back from the structure's own flat storage (no second buffer). Appends are added
+  to the structure at once, so an index is ready to search as soon as it is filled (a build pays for the graph,
+  not the first query). Replacing a vector writes it in place; an HNSW graph is then rebuilt once per call, as it
+  is on removal or when the size crosses ``ann_threshold``.
 - **Atomic saves through a pointer file.** :meth:`FaissIndex.save` writes ``<name>.vectors.npy``,
   ``<name>.ids.json`` and ``<name>.meta.json`` (dimension, count, kind, SHA-256 checksum) into a new version
   directory ``<name>.v<generation>``, fsyncs it, then atomically replaces the one-line pointer file
@@ -20,8 +21,9 @@ Choices, and why:
   previous save or the new one, never a mix. Writers are serialised by an advisory lock on ``<name>.lock``.
   The newest few versions are kept so a reader that resolved the pointer just before a save can finish; one
   that loses even that race re-reads the pointer. The loader checks counts and checksum and raises
-  :class:`IndexCorruptError` naming the file and the reason. The FAISS structure is not saved: it is rebuilt
-  from the vectors on the first search after loading.
+  :class:`IndexCorruptError` naming the file and the reason. An HNSW index also saves its graph (without the
+  vectors, FAISS's ``IO_FLAG_SKIP_STORAGE``) as ``<name>.hnsw.faiss`` with its own checksum, and a loader with the
+  same ``hnsw_m`` reuses it instead of rebuilding the graph from the vectors.
 - **GPU when there is one.** With ``use_gpu=None`` the exact index moves to the GPU when the installed FAISS
   reports one (faiss-gpu). With faiss-cpu it stays on the CPU; if the move fails it falls back to the CPU with
   a logged warning. HNSW always runs on the CPU (FAISS has no GPU HNSW).
@@ -38,6 +40,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -125,16 +128,16 @@ class FaissIndex:
         self._hnsw_m = hnsw_m
         self._ef_search = ef_search
         self._use_gpu = _resolve_use_gpu(use_gpu)
-        # Rows [0, _count) of _buffer hold the vectors; spare capacity makes appends amortised O(1).
-        self._buffer: FloatMatrix = np.zeros((0, dimension), dtype=np.float32)
-        self._count = 0
+        # The FAISS structure is the only copy of the vectors (row i is the id _ids[i]): exact IndexFlatIP below
+        # ann_threshold, IndexHNSWFlat (whose flat storage holds them) from there on. It is kept current on every
+        # change, so the first search after a build or a load pays nothing.
+        self._structure: faiss.Index | None = None
+        # A loaded HNSW graph borrows a flat storage that Python must keep alive.
+        self._storage: faiss.Index | None = None
+        # Exact search on a GPU searches a device copy, made on the first search after a change.
+        self._device: faiss.Index | None = None
         self._ids: list[str] = []
         self._positions: dict[str, int] = {}
-        # The FAISS structure covers rows [0, _built_count), or must be rebuilt from scratch when _stale.
-        self._structure: faiss.Index | None = None
-        self._structure_kind: IndexKind | None = None
-        self._built_count = 0
-        self._stale = False
         self._lock = threading.Lock()
 
     @property
@@ -144,7 +147,7 @@ class FaissIndex:
     @property
     def kind(self) -> IndexKind:
         """What searches use at the current size: ``"flat"`` (exact) or ``"hnsw"`` (approximate)."""
-        return "hnsw" if self._count >= self._ann_threshold else "flat"
+        return "hnsw" if len(self._ids) >= self._ann_threshold else "flat"
 
     @property
     def uses_gpu(self) -> bool:
@@ -152,7 +155,7 @@ class FaissIndex:
         return self._use_gpu
 
     def __len__(self) -> int:
-        return self._count
+        return len(self._ids)
 
     def __contains__(self, item: object) -> bool:
         return item in self._positions
@@ -161,19 +164,27 @@ class FaissIndex:
         with self._lock:
             return list(self._ids)
 
+    def vectors(self) -> FloatMatrix:
+        """A copy of every stored (unit) vector, in the order of :meth:`ids`."""
+        with self._lock:
+            return self._stored().copy()
+
     def upsert(self, ids: Sequence[str], vectors: FloatMatrix) -> None:
         labels = _check_ids(ids)
         rows = self._unit_rows(vectors, labels)
         with self._lock:
             new_rows: list[int] = []
+            replaced = False
+            stored = self._stored()
             for row_number, label in enumerate(labels):
                 position = self._positions.get(label)
                 if position is None:
                     new_rows.append(row_number)
-                elif not np.array_equal(self._buffer[position], rows[row_number]):
-                    self._buffer[position] = rows[row_number]
-                    self._stale = True  # FAISS cannot replace a vector in place
-            self._append([labels[row_number] for row_number in new_rows], rows[new_rows])
+                elif not np.array_equal(stored[position], rows[row_number]):
+                    stored[position] = rows[row_number]  # in place: the structure holds the only copy
+                    replaced = True
+            del stored
+            self._append([labels[row_number] for row_number in new_rows], rows[new_rows], replaced)
 
     def remove(self, ids: Sequence[str]) -> None:
         labels = _check_ids(ids, allow_duplicates=True)
@@ -181,20 +192,19 @@ class FaissIndex:
             doomed = [self._positions[label] for label in labels if label in self._positions]
             if not doomed:
                 return
-            keep = np.ones(self._count, dtype=bool)
+            keep = np.ones(len(self._ids), dtype=bool)
             keep[doomed] = False
-            self._buffer = self._buffer[: self._count][keep]
-            self._ids = [label for label, kept in zip(self._ids, keep, strict=True) if kept]
+            kept = self._stored()[keep]  # a copy (boolean indexing) that outlives the old structure
+            self._ids = [label for label, kept_id in zip(self._ids, keep, strict=True) if kept_id]
             self._positions = {label: position for position, label in enumerate(self._ids)}
-            self._count = len(self._ids)
-            self._stale = True
+            self._rebuild(kept)
 
     def search(self, queries: FloatMatrix, k: int) -> SearchResult:
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
             raise ValueError(f"k must be a non-negative integer, got {k!r}")
         rows = self._unit_rows(queries, None)
         with self._lock:
-            limit = min(int(k), self._count)
+            limit = min(int(k), len(self._ids))
             if limit == 0:
                 return [[] for _ in range(len(rows))]
             scores, positions = self._search_structure(rows, limit)
@@ -207,10 +217,11 @@ class FaissIndex:
     def save(self, directory: Path, name: str) -> None:
         _check_name(name)
         with self._lock:
-            vectors = self._buffer[: self._count].copy()
+            vectors = self._stored().copy()
             ids = list(self._ids)
             kind = self.kind
-        _write_version(Path(directory), name, vectors, ids, kind)
+            graph = _graph_bytes(self._structure) if kind == "hnsw" else None
+        _write_version(Path(directory), name, vectors, ids, kind, graph, self._hnsw_m)
 
     @classmethod
     def load(
@@ -225,49 +236,91 @@ class FaissIndex:
     ) -> FaissIndex | None:
         """Load what :meth:`save` wrote; ``None`` when nothing was ever saved under ``name``.
 
-        Raises :class:`IndexCorruptError` when the saved files are unreadable or inconsistent.
+        A saved HNSW graph is reused when it was made with the same ``hnsw_m`` and the index is still HNSW at
+        ``ann_threshold``, so nothing is rebuilt. Raises :class:`IndexCorruptError` when the saved files are
+        unreadable or inconsistent.
         """
         _check_name(name)
         snapshot = _read_current_version(Path(directory), name)
         if snapshot is None:
             return None
-        ids, vectors = snapshot
+        ids, vectors, graph = snapshot
         index = cls(vectors.shape[1], ann_threshold=ann_threshold, hnsw_m=hnsw_m, ef_search=ef_search, use_gpu=use_gpu)
-        index.upsert(ids, vectors)
+        if graph is not None and graph.hnsw_m == hnsw_m and index._kind_for(len(ids)) == "hnsw":
+            index._adopt(ids, vectors, graph)
+        else:
+            index.upsert(ids, vectors)
         return index
 
-    def _append(self, labels: list[str], rows: FloatMatrix) -> None:
-        if not labels:
-            return
-        needed = self._count + len(labels)
-        if needed > len(self._buffer):
-            grown = np.zeros((max(needed, 2 * len(self._buffer), 64), self._dimension), dtype=np.float32)
-            grown[: self._count] = self._buffer[: self._count]
-            self._buffer = grown
-        self._buffer[self._count : needed] = rows
+    def _kind_for(self, count: int) -> IndexKind:
+        return "hnsw" if count >= self._ann_threshold else "flat"
+
+    def _adopt(self, ids: list[str], vectors: FloatMatrix, saved: _SavedGraph) -> None:
+        """Install a saved HNSW graph over a flat storage made from the saved vectors (no graph rebuild)."""
+        import faiss
+
+        try:
+            graph = faiss.deserialize_index(saved.data, faiss.IO_FLAG_SKIP_STORAGE)
+        except RuntimeError as error:
+            raise IndexCorruptError(f"{saved.path}: not a readable FAISS HNSW graph ({error})") from error
+        if not isinstance(graph, faiss.IndexHNSW) or graph.ntotal != len(ids) or graph.d != self._dimension:
+            raise IndexCorruptError(f"{saved.path}: does not hold an HNSW graph over {len(ids)} vectors")
+        storage = faiss.IndexFlatIP(self._dimension)
+        storage.add(vectors)
+        graph.storage = storage
+        graph.own_fields = False
+        self._structure, self._storage = graph, storage
+        self._ids = list(ids)
+        self._positions = {label: position for position, label in enumerate(self._ids)}
+
+    def _stored(self, count: int | None = None) -> FloatMatrix:
+        """The first ``count`` (default all) stored vectors as a writable view into the FAISS structure, no copy:
+        valid until the structure changes."""
+        import faiss
+
+        count = len(self._ids) if count is None else count
+        if self._structure is None or count == 0:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        flat = self._structure
+        if isinstance(flat, faiss.IndexHNSW):
+            flat = faiss.downcast_index(flat.storage)
+        view: FloatMatrix = faiss.rev_swig_ptr(flat.get_xb(), count * self._dimension).reshape(count, -1)
+        return view
+
+    def _append(self, labels: list[str], rows: FloatMatrix, replaced: bool) -> None:
+        """Add new rows; rebuild only when the kind changes or an HNSW vector was replaced (its graph is stale)."""
+        old_kind = self._kind_for(len(self._ids))
         for label in labels:
             self._positions[label] = len(self._ids)
             self._ids.append(label)
-        self._count = needed
+        new_kind = self._kind_for(len(self._ids))
+        self._device = None
+        if self._structure is None or new_kind != old_kind or (replaced and new_kind == "hnsw"):
+            current = self._stored(len(self._ids) - len(labels)).copy()
+            self._rebuild(np.concatenate([current, rows]) if len(labels) else current)
+        elif len(labels):
+            self._structure.add(rows)
+
+    def _rebuild(self, vectors: FloatMatrix) -> None:
+        self._structure = self._build(self._kind_for(len(vectors)), vectors) if len(vectors) else None
+        self._storage = None
+        self._device = None
 
     def _search_structure(self, rows: FloatMatrix, limit: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        """Search the FAISS structure, first rebuilding or extending it as the changes since require."""
         import faiss
 
-        kind = self.kind
-        if self._structure is None or self._stale or self._structure_kind != kind:
-            self._structure = self._build(kind)
-            self._structure_kind = kind
-            self._stale = False
-        elif self._built_count < self._count:
-            self._structure.add(self._buffer[self._built_count : self._count])
-        self._built_count = self._count
+        assert self._structure is not None
         if isinstance(self._structure, faiss.IndexHNSW):
             # Safe to set per search: searches are serialised by self._lock.
             self._structure.hnsw.efSearch = max(self._ef_search, limit)
+            return self._structure.search(rows, limit)
+        if self._use_gpu:
+            if self._device is None:
+                self._device = self._move_to_gpu(self._structure)
+            return self._device.search(rows, limit)
         return self._structure.search(rows, limit)
 
-    def _build(self, kind: IndexKind) -> faiss.Index:
+    def _build(self, kind: IndexKind, vectors: FloatMatrix) -> faiss.Index:
         import faiss
 
         structure: faiss.Index
@@ -275,10 +328,8 @@ class FaissIndex:
             structure = faiss.IndexHNSWFlat(self._dimension, self._hnsw_m, faiss.METRIC_INNER_PRODUCT)
         else:
             structure = faiss.IndexFlatIP(self._dimension)
-            if self._use_gpu:
-                structure = self._move_to_gpu(structure)
-        structure.add(self._buffer[: self._count])
-        logger.debug("built a %s FAISS index over %d vectors", kind, self._count)
+        structure.add(vectors)
+        logger.debug("built a %s FAISS index over %d vectors", kind, len(vectors))
         return structure
 
     def _move_to_gpu(self, structure: faiss.Index) -> faiss.Index:
@@ -358,23 +409,56 @@ def _file_names(name: str) -> tuple[str, str, str]:
     return f"{name}.vectors.npy", f"{name}.ids.json", f"{name}.meta.json"
 
 
+def _graph_name(name: str) -> str:
+    return f"{name}.hnsw.faiss"
+
+
+@dataclass(frozen=True)
+class _SavedGraph:
+    """An HNSW graph saved without its vectors (they are in the ``.npy`` file), and the degree it was built with."""
+
+    path: Path
+    data: npt.NDArray[np.uint8]
+    hnsw_m: int
+
+
+def _graph_bytes(structure: faiss.Index | None) -> npt.NDArray[np.uint8] | None:
+    """The HNSW graph alone (FAISS's ``IO_FLAG_SKIP_STORAGE``): saving it spares the next reader a rebuild."""
+    import faiss
+
+    if not isinstance(structure, faiss.IndexHNSW):
+        return None
+    data: npt.NDArray[np.uint8] = faiss.serialize_index(structure, faiss.IO_FLAG_SKIP_STORAGE)
+    return data
+
+
 def _checksum(vectors: FloatMatrix, ids_json: bytes) -> str:
     digest = hashlib.sha256(np.ascontiguousarray(vectors, dtype="<f4").tobytes())
     digest.update(ids_json)
     return digest.hexdigest()
 
 
-def _write_version(directory: Path, name: str, vectors: FloatMatrix, ids: list[str], kind: IndexKind) -> None:
+def _write_version(
+    directory: Path,
+    name: str,
+    vectors: FloatMatrix,
+    ids: list[str],
+    kind: IndexKind,
+    graph: npt.NDArray[np.uint8] | None = None,
+    hnsw_m: int = 0,
+) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     vectors_name, ids_name, meta_name = _file_names(name)
     ids_json = json.dumps(ids, ensure_ascii=False).encode("utf-8")
-    meta = {
+    meta: dict[str, Any] = {
         "format": _FORMAT_VERSION,
         "dimension": int(vectors.shape[1]),
         "count": len(ids),
         "kind": kind,
         "checksum": _checksum(vectors, ids_json),
     }
+    if graph is not None:
+        meta["graph"] = {"hnsw_m": hnsw_m, "checksum": hashlib.sha256(graph.tobytes()).hexdigest()}
     with _exclusive_lock(directory / f"{name}.lock"):
         versions = _versions(directory, name)
         final = directory / f"{name}.v{(versions[-1][0] + 1 if versions else 1):012d}"
@@ -386,6 +470,8 @@ def _write_version(directory: Path, name: str, vectors: FloatMatrix, ids: list[s
             np.save(handle, np.ascontiguousarray(vectors, dtype="<f4"), allow_pickle=False)
             _flush(handle)
         _write_bytes(staging / ids_name, ids_json)
+        if graph is not None:
+            _write_bytes(staging / _graph_name(name), graph.tobytes())
         _write_bytes(staging / meta_name, json.dumps(meta, indent=2).encode("utf-8"))
         _fsync_directory(staging)
         os.rename(staging, final)
@@ -408,7 +494,7 @@ def _versions(directory: Path, name: str, suffix: str = "") -> list[tuple[int, P
     return sorted(found)
 
 
-def _read_current_version(directory: Path, name: str) -> tuple[list[str], FloatMatrix] | None:
+def _read_current_version(directory: Path, name: str) -> tuple[list[str], FloatMatrix, _SavedGraph | None] | None:
     pointer = directory / f"{name}.CURRENT"
     for _ in range(_LOAD_ATTEMPTS):
         version = _read_pointer(pointer)
@@ -433,7 +519,7 @@ def _read_pointer(pointer: Path) -> str | None:
         return None
 
 
-def _read_version(version_dir: Path, name: str) -> tuple[list[str], FloatMatrix]:
+def _read_version(version_dir: Path, name: str) -> tuple[list[str], FloatMatrix, _SavedGraph | None]:
     """Read and verify one version directory; ``FileNotFoundError`` passes through for the caller's retry."""
     vectors_name, ids_name, meta_name = _file_names(name)
     meta_path, ids_path, vectors_path = (
@@ -464,7 +550,19 @@ def _read_version(version_dir: Path, name: str) -> tuple[list[str], FloatMatrix]
         )
     if vectors.dtype != np.dtype("<f4") or _checksum(vectors, ids_json) != meta.get("checksum"):
         raise IndexCorruptError(f"{version_dir}: checksum mismatch, the files were altered or do not belong together")
-    return ids, vectors.astype(np.float32)
+    return ids, vectors.astype(np.float32, copy=False), _read_graph(version_dir / _graph_name(name), meta.get("graph"))
+
+
+def _read_graph(path: Path, described: Any) -> _SavedGraph | None:
+    """The saved HNSW graph the meta file describes, verified; ``None`` when none was saved."""
+    if described is None:
+        return None
+    if not isinstance(described, dict) or not isinstance(described.get("hnsw_m"), int):
+        raise IndexCorruptError(f"{path}: the meta file describes the graph wrongly: {described!r}")
+    data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+    if hashlib.sha256(data.tobytes()).hexdigest() != described.get("checksum"):
+        raise IndexCorruptError(f"{path}: checksum mismatch, the graph was altered or belongs to another save")
+    return _SavedGraph(path, data, described["hnsw_m"])
 
 
 def _parse_json(path: Path, raw: bytes) -> Any:

@@ -246,7 +246,8 @@ class SQLiteRuleStore:
             rows.append(_log_row(log, content_hash))
             result.inserted.append(log.id)
         if rows:
-            self._db.table("logs").insert_all(rows, batch_size=100)
+            # One prepared statement for the page (sqlite-utils' insert_all rebuilds SQL and JSON-checks every value).
+            self._connection().executemany(_INSERT_LOG, [tuple(row[c] for c in _LOG_COLUMNS) for row in rows])
         return result
 
     def update_log(self, log: LogRecord) -> None:
@@ -702,6 +703,10 @@ def _utc_iso(moment: datetime) -> str:
     """UTC ISO-8601, microseconds and offset: fixed width, so text order is time order. Naive means UTC."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return aware.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+_LOG_COLUMNS = ("id", "namespace", "user_id", "content_hash", "timestamp", "processed", "body")
+_INSERT_LOG = f"INSERT INTO logs ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join('?' * len(_LOG_COLUMNS))})"
 
 
 def _log_row(log: LogRecord, content_hash: str) -> dict[str, Any]:

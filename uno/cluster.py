@@ -50,6 +50,12 @@ class ClusteringConfig:
     cutoff_margin: float = 0.05
     # HDBSCAN outliers join their nearest cluster when their query is at least this close to its centroid.
     attach_outliers: bool = True
+    # From this many logs on, HDBSCAN runs on a FAISS k-nearest-neighbour graph of the vectors reduced by PCA
+    # (see :func:`graph_hdbscan_labels`) instead of sklearn's exact O(n^2) minimum spanning tree.
+    graph_above: int = 5000
+    # PCA width for the graph path, and neighbours per log in its graph (at least min_samples).
+    graph_dimensions: int = 64
+    graph_neighbours: int = 24
 
 
 def normalize(vectors: npt.ArrayLike) -> Vectors:
@@ -90,6 +96,8 @@ def cluster_labels(vectors: Vectors, config: ClusteringConfig) -> npt.NDArray[np
             n_clusters=None, linkage="ward", distance_threshold=config.ward_distance_threshold
         )
         return np.asarray(ward.fit_predict(vectors), dtype=np.int64)
+    if n >= config.graph_above:
+        return graph_hdbscan_labels(vectors, size, max(2, size // 2), config)
     from sklearn.cluster import HDBSCAN
 
     model = HDBSCAN(
@@ -100,6 +108,66 @@ def cluster_labels(vectors: Vectors, config: ClusteringConfig) -> npt.NDArray[np
         copy=True,
     )
     return np.asarray(model.fit_predict(vectors), dtype=np.int64)
+
+
+def reduce_dimensions(vectors: Vectors, width: int) -> Vectors:
+    """The vectors projected on their ``width`` principal components (unchanged when they are no wider)."""
+    if vectors.shape[1] <= width:
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+    centred = vectors - vectors.mean(axis=0, keepdims=True)
+    # The components from the (d, d) covariance: O(n d^2), cheaper than an SVD of the (n, d) data.
+    values, components = np.linalg.eigh(centred.T.astype(np.float64) @ centred.astype(np.float64))
+    top = components[:, np.argsort(values)[::-1][:width]].astype(np.float32)
+    return np.ascontiguousarray(centred @ top, dtype=np.float32)
+
+
+def graph_hdbscan_labels(
+    vectors: Vectors, min_cluster_size: int, min_samples: int, config: ClusteringConfig
+) -> npt.NDArray[np.int64]:
+    """HDBSCAN over a k-nearest-neighbour graph instead of all n^2 pairs.
+
+    The mutual-reachability minimum spanning tree is taken over each log's ``graph_neighbours`` nearest neighbours
+    (exact FAISS search on the PCA-reduced vectors), which holds the exact tree's edges whenever no cluster needs a
+    link to a point outside its members' neighbourhoods. Parts of the graph that are not connected are joined by
+    edges heavier than any other, so they separate at the top of the hierarchy. The tree is then condensed and
+    clusters selected by sklearn's own routines, as :class:`sklearn.cluster.HDBSCAN` does.
+    """
+    import faiss
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+    from sklearn.cluster._hdbscan._linkage import MST_edge_dtype, make_single_linkage
+    from sklearn.cluster._hdbscan._tree import tree_to_labels
+
+    n = len(vectors)
+    reduced = reduce_dimensions(np.asarray(vectors, dtype=np.float32), config.graph_dimensions)
+    k = min(n, max(config.graph_neighbours, min_samples) + 1)
+    index = faiss.IndexFlatL2(reduced.shape[1])
+    index.add(reduced)
+    squared, neighbours = index.search(reduced, k)
+    distances = np.sqrt(np.maximum(squared, 0.0)).astype(np.float64)
+    # As sklearn: the distance to the min_samples-th neighbour, the point itself counting as the first.
+    core = distances[:, min_samples - 1]
+    rows = np.repeat(np.arange(n), k)
+    cols = neighbours.reshape(-1)
+    valid = (cols >= 0) & (cols != rows)
+    rows, cols = rows[valid], cols[valid]
+    weights = np.maximum(np.maximum(core[rows], core[cols]), distances.reshape(-1)[valid])
+    # scipy drops zero-weight edges: shift every weight by the same tiny amount (the tree does not change).
+    graph = coo_matrix((weights + 1e-9, (rows, cols)), shape=(n, n)).tocsr()
+    tree = minimum_spanning_tree(graph.maximum(graph.T)).tocoo()
+    edges = [(tree.row, tree.col, tree.data - 1e-9)]
+    parts, part_of = connected_components(tree, directed=False)
+    if parts > 1:
+        firsts = np.unique(part_of, return_index=True)[1]
+        heavy = float(tree.data.max(initial=0.0)) * 2 + 1.0
+        edges.append((np.full(parts - 1, firsts[0]), firsts[1:], np.full(parts - 1, heavy)))
+    mst = np.zeros(n - 1, dtype=MST_edge_dtype)
+    mst["current_node"] = np.concatenate([e[0] for e in edges])
+    mst["next_node"] = np.concatenate([e[1] for e in edges])
+    mst["distance"] = np.concatenate([e[2] for e in edges])
+    mst = mst[np.argsort(mst["distance"], kind="stable")]
+    labels, _ = tree_to_labels(make_single_linkage(mst), min_cluster_size, config.selection, False, 0.0, None)
+    return np.asarray(labels, dtype=np.int64)
 
 
 def centroid(query_vectors: Vectors) -> Vectors:

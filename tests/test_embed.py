@@ -332,3 +332,28 @@ def test_cache_forgets_texts(tmp_path: Path) -> None:
     before = counting.texts_embedded
     reopened.embed(["secret text", "kept text"])
     assert counting.texts_embedded == before + 1  # only the forgotten text had to be embedded again
+
+
+def test_thread_count_is_explicit_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from uno.embed import THREADS_VARIABLE, default_threads
+
+    monkeypatch.setenv(THREADS_VARIABLE, "3")
+    assert default_threads() == 3
+    assert SentenceTransformerEmbedder()._threads == 3
+    assert SentenceTransformerEmbedder(threads=2)._threads == 2
+    monkeypatch.setenv(THREADS_VARIABLE, "many")
+    with pytest.raises(ValueError, match="UNO_EMBED_THREADS must be a positive integer"):
+        default_threads()
+    monkeypatch.delenv(THREADS_VARIABLE)
+    assert 1 <= default_threads() <= 8
+    with pytest.raises(ValueError, match="threads must be at least 1"):
+        SentenceTransformerEmbedder(threads=0)
+
+
+def test_embedding_runs_on_its_own_threads_and_restores_torchs(minilm: SentenceTransformerEmbedder) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    vectors = SentenceTransformerEmbedder(threads=1).embed(["one thread is enough", "for two texts"])
+    assert vectors.shape == (2, 384) and torch.get_num_threads() == before
+    assert np.allclose(vectors, minilm.embed(["one thread is enough", "for two texts"]), atol=1e-5)

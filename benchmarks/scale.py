@@ -37,7 +37,7 @@ from benchmarks.methods.rag import DEFAULT_K, render_chunks
 from benchmarks.metrics import percentile_ms
 from benchmarks.rss import PeakRSS, release_free_memory
 from rule_store.protocol import Scope
-from rule_store.records import Cluster, Rule, stable_hash
+from rule_store.records import Cluster, Rule, RuleStatus, stable_hash
 from uno.inject import count_tokens
 from uno.memory import UnoMemory, _NamespaceView
 
@@ -85,6 +85,10 @@ class ScalePoint:
     rag: Latency
     uno_mean_rules: float
     rss_increase_mb: float | None
+    # The two FAISS searches under augment (clusters, learnt logs) alone, on the same store and query vectors.
+    floor: Latency | None = None
+    # What saving the store's vector indexes writes (centroids and learnt logs), in bytes.
+    index_bytes: int | None = None
 
     @property
     def rest_ratio(self) -> float:
@@ -232,6 +236,8 @@ def run_scale(
                 if memory._views.get(namespace) is not view:
                     raise RuntimeError("uno replaced the synthetic read model while it was being measured")
                 rag_latency = _time_rag(view, base, stack, queries)
+                floor = time_faiss_floor(view, stack.outer.embed(list(queries)), memory.match_top)
+            index_bytes = saved_index_bytes(view)
             point = ScalePoint(
                 rules=len(view.rules),
                 copies=copies,
@@ -244,11 +250,14 @@ def run_scale(
                 rag=rag_latency,
                 uno_mean_rules=mean_rules,
                 rss_increase_mb=peak.increase_mb,
+                floor=floor,
+                index_bytes=index_bytes,
             )
             log(
                 f"  {point.rules:>9,} rules | {point.clusters:>7,} clusters | {point.log_vectors:>9,} log vectors | "
                 f"uno augment p50 {point.uno.rest_p50_ms:.2f} ms (+{point.uno.embed_p50_ms:.2f} ms embedding) | "
-                f"Emb-RAG p50 {point.rag.rest_p50_ms:.2f} ms | ratio {point.rest_ratio:.2f}"
+                f"Emb-RAG p50 {point.rag.rest_p50_ms:.2f} ms | ratio {point.rest_ratio:.2f} | "
+                f"FAISS floor p50 {floor.p50_ms:.2f} ms"
             )
             points.append(point)
             del view
@@ -300,3 +309,93 @@ def _time_rag(view: _NamespaceView, base: BaseStore, stack: EmbedderStack, queri
         totals.append(time.perf_counter() - started)
         embeds.append(stack.outer.clock.since(before).seconds)
     return Latency.of(totals, embeds)
+
+
+def time_faiss_floor(view: _NamespaceView, vectors: Vectors, match_top: int) -> Latency:
+    """The raw FAISS floor under ``augment``: its two searches (nearest clusters, nearest learnt logs) and nothing
+    else, one query at a time, on the same indexes and query vectors."""
+    totals = []
+    for row in vectors:
+        query = row[None, :]
+        started = time.perf_counter()
+        for index, k in ((view.centroid_index, match_top), (view.log_index, 5)):
+            if index is not None and len(index):
+                index.search(query, k)
+        totals.append(time.perf_counter() - started)
+    return Latency.of(totals, [0.0] * len(totals))
+
+
+def saved_index_bytes(view: _NamespaceView) -> int:
+    """Bytes on disk of the view's centroid and learnt-log indexes, saved as ``build`` saves them."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="uno-scale-") as scratch:
+        for kind, index in (("centroids", view.centroid_index), ("logs", view.log_index)):
+            if index is not None:
+                index.save(Path(scratch), kind)
+        return sum(path.stat().st_size for path in Path(scratch).rglob("*") if path.is_file())
+
+
+@dataclass(frozen=True)
+class EvidencePoint:
+    """``augment`` on one real store whose rules carry ``factor`` times their evidence."""
+
+    factor: int
+    evidence_items: int
+    summarise_seconds: float
+    uno: Latency
+    floor: Latency
+
+
+def inflate_evidence(rules: Sequence[Rule], factor: int) -> list[Rule]:
+    """Each rule with its evidence repeated ``factor`` times, from as many more logs (ids suffixed ``~n``) of the
+    same users: support, visibility and ranking are unchanged, only the history behind each rule grows."""
+    if factor < 1:
+        raise ValueError(f"factor must be at least 1, got {factor}")
+    out = []
+    for rule in rules:
+        extra = [
+            item.model_copy(update={"log_id": f"{item.log_id}~{copy}"})
+            for copy in range(1, factor)
+            for item in rule.evidence
+        ]
+        out.append(rule.model_copy(update={"evidence": [*rule.evidence, *extra]}))
+    return out
+
+
+def run_evidence_sweep(
+    memory: UnoMemory, stack: EmbedderStack, queries: Sequence[str], factors: Sequence[int]
+) -> list[EvidencePoint]:
+    """``augment`` latency (beyond the query embedding) with 1x, 3x, 10x ... the evidence per rule, next to the
+    raw FAISS floor of the same store. The read model is summarised from the inflated rules as ``build`` does;
+    the memory's own view is restored afterwards."""
+    import dataclasses
+
+    from uno.read_model import summarise_rules
+
+    namespace = memory.namespace
+    original = memory._view(namespace)
+    active = memory.store.list_rules(Scope(namespace=namespace), status=RuleStatus.ACTIVE)
+    vectors = stack.outer.embed(list(queries))
+    points = []
+    try:
+        for factor in factors:
+            inflated = inflate_evidence(active, factor)
+            started = time.perf_counter()
+            summaries = summarise_rules(inflated, memory.gate.min_independent_support)
+            summarise_seconds = time.perf_counter() - started
+            memory._views[namespace] = dataclasses.replace(original, summaries=summaries)
+            uno_latency, _ = _time_augment(memory, stack, queries)
+            points.append(
+                EvidencePoint(
+                    factor=factor,
+                    evidence_items=sum(len(rule.evidence) for rule in inflated),
+                    summarise_seconds=summarise_seconds,
+                    uno=uno_latency,
+                    floor=time_faiss_floor(original, vectors, memory.match_top),
+                )
+            )
+    finally:
+        memory._views[namespace] = original
+    return points

@@ -8,6 +8,7 @@ block's own delimiters are stripped from the quoted text, so a stored rule canno
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -134,18 +135,26 @@ def render_block(rules: Sequence[InjectedRule], plan: ReflectivePlan | None = No
 def fit_budget(
     rules: Sequence[InjectedRule], budget_tokens: int, plan: ReflectivePlan | None = None
 ) -> tuple[list[InjectedRule], str]:
-    """The longest prefix of ``rules`` (best first) whose rendered block fits the budget, and that block."""
+    """The longest prefix of ``rules`` (best first) whose rendered block fits the budget, and that block.
+
+    The block's lines are joined by newlines and no token spans whitespace, so its token count is the frame's
+    plus each rule line's: each rule is rendered and counted once, and the block rendered once.
+    """
     chosen: list[InjectedRule] = []
-    block = ""
+    total = _frame_tokens() if plan is None else count_tokens(render_block([], plan))
     for rule in rules:
-        candidate = render_block([*chosen, rule], plan)
-        if count_tokens(candidate) > budget_tokens and chosen:
+        cost = count_tokens(render_rule(rule))
+        if total + cost > budget_tokens:
             break
-        if count_tokens(candidate) > budget_tokens:
-            return [], ""
         chosen.append(rule)
-        block = candidate
-    return chosen, block
+        total += cost
+    return (chosen, render_block(chosen, plan)) if chosen else ([], "")
+
+
+@functools.cache
+def _frame_tokens() -> int:
+    """Tokens of the block around the rules (preamble and delimiters), without a plan: the same for every query."""
+    return count_tokens(render_block([]))
 
 
 def build_messages(query: str, block: str, system_prompt: str | None = None) -> list[dict[str, str]]:

@@ -67,3 +67,30 @@ def test_messages_keep_app_prompt_first() -> None:
     assert messages[-1] == {"role": "user", "content": "Is it open?"}
     assert build_messages("q", "") == [{"role": "user", "content": "q"}]
     assert Route.NONE.value == "none"
+
+
+def test_fit_budget_counts_the_block_it_returns() -> None:
+    from uno.inject import InjectedRule, ReflectivePlan, count_tokens, fit_budget, render_block
+
+    rules = [
+        InjectedRule(
+            rule_id=f"r{n}",
+            text="",
+            when="a user asks about roasting, baking or frying",
+            do="Keep it short. " * n,
+            polarity="do",
+            score=1.0,
+            support=n,
+            confidence=0.5,
+        )
+        for n in range(1, 9)
+    ]
+    plan = ReflectivePlan(cluster_id="c", failure_modes=["too long", "no numbers"])
+    for budget in (10, 60, 120, 200, 400, 10_000):
+        for with_plan in (None, plan):
+            chosen, block = fit_budget(rules, budget, with_plan)
+            # The longest prefix whose rendering fits, rendered in full.
+            fits = [k for k in range(1, len(rules) + 1) if count_tokens(render_block(rules[:k], with_plan)) <= budget]
+            assert len(chosen) == (max(fits) if fits and fits[0] == 1 else 0)
+            assert block == (render_block(chosen, with_plan) if chosen else "")
+            assert count_tokens(block) <= budget or not chosen

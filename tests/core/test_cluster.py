@@ -69,3 +69,33 @@ def test_label_names_what_sets_a_cluster_apart() -> None:
     label = cluster_label(inside, outside)
     assert label.split(", ")[:2] == ["chicken", "roast"]
     assert "how" not in label
+
+
+def _blobs(count: int, per_blob: int, width: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((count, width))
+    points = np.repeat(centers, per_blob, axis=0) + 0.15 * rng.standard_normal((count * per_blob, width))
+    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_the_neighbour_graph_path_finds_the_clusters_exact_hdbscan_finds() -> None:
+    from sklearn.metrics import adjusted_rand_score
+
+    from uno.cluster import ClusteringConfig, cluster_labels
+
+    vectors = _blobs(12, 40, 96, seed=3)
+    exact = cluster_labels(vectors, ClusteringConfig(graph_above=10**9))
+    graph = cluster_labels(vectors, ClusteringConfig(graph_above=0, graph_dimensions=32, graph_neighbours=12))
+    assert exact.max() + 1 == 12
+    assert adjusted_rand_score(exact, graph) >= 0.95
+
+
+def test_the_neighbour_graph_path_separates_parts_it_cannot_connect() -> None:
+    from uno.cluster import ClusteringConfig, graph_hdbscan_labels, reduce_dimensions
+
+    vectors = _blobs(3, 30, 16, seed=4)
+    # Fewer neighbours than a blob has members: the k-NN graph falls apart into the three blobs.
+    labels = graph_hdbscan_labels(vectors, 5, 3, ClusteringConfig(graph_neighbours=4))
+    assert len(set(labels[labels >= 0])) == 3
+    assert all(len(set(labels[blob * 30 : (blob + 1) * 30])) == 1 for blob in range(3))
+    assert reduce_dimensions(vectors, 8).shape == (90, 8) and reduce_dimensions(vectors, 64).shape == (90, 16)

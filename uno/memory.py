@@ -65,8 +65,10 @@ from uno.gap import (
     GateConfig,
     NoveltyScorer,
     ResponsePriorScorer,
+    attack_reason,
     gate_rule,
     identified_users,
+    is_shared,
     route_cluster,
     settle_contradictions,
 )
@@ -322,17 +324,20 @@ class UnoMemory:
         namespace: str | None = None,
         log_id: str | None = None,
         metadata: dict[str, Any] | None = None,
+        verified_id: str | None = None,
     ) -> str:
         """Record a conversation your app just had (the prompt messages and the model's answer) as a log.
 
         Returns its id, to attach feedback later with :meth:`feedback`. uno's own memory block is not stored: pass
-        the messages as the user wrote them, not the augmented ones.
+        the messages as the user wrote them, not the augmented ones. ``verified_id``: an identity your app vouches
+        for (its logged-in user), which ``GateConfig.min_vouched_identities`` counts (see docs/threat-model.md).
         """
         turns = [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
         record = LogRecord(
             id=log_id or "",
             namespace=self._ns(namespace),
             user_id=user_id,
+            verified_id=verified_id,
             messages=[*turns, Message(role="assistant", content=response)],
             metadata=metadata or {},
         )
@@ -463,9 +468,7 @@ class UnoMemory:
         harmful_logs = self._harmful_logs(clusters, rules, facts, qvec)
         clusters = [_blocked_if_harmful(c, harmful_logs, self.gate) for c in clusters]
         home = _home_clusters(clusters, rules)
-        gated = _generalised(
-            self._gate(rules, clusters, facts, qvec, home), clusters, self.gate.min_independent_support
-        )
+        gated = _generalised(self._gate(rules, clusters, facts, qvec, home), clusters, self.gate)
         gated = _retire_harmful(gated, clusters, harmful_logs)
         cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
         experiences = [
@@ -695,7 +698,7 @@ class UnoMemory:
                 [c.id for c in clusters],
                 np.stack([np.asarray(c.centroid, dtype=np.float32) for c in clusters]),
             )
-        _link(view, clusters, list(active.values()), experiences, self.gate.min_independent_support)
+        _link(view, clusters, list(active.values()), experiences, self.gate)
         view.log_index = FaissIndex(dim)
         learnt_logs = sorted(i for i in view.rules_by_log if i in qvec)
         if learnt_logs:
@@ -777,7 +780,7 @@ class UnoMemory:
             adapters_by_cluster=self._accepted_adapters(ns),
             generation=generation,
         )
-        _link(view, clusters, rules, experiences, self.gate.min_independent_support)
+        _link(view, clusters, rules, experiences, self.gate)
         return view
 
     def _accepted_adapters(self, ns: str) -> dict[str, list[Adapter]]:
@@ -881,7 +884,7 @@ class UnoMemory:
 
         def offer(rule_id: str, sim: float, cluster_id: str | None, why: str) -> None:
             rule = view.rules.get(rule_id)
-            if rule is None or not _visible(rule, user_id, self.gate.min_independent_support):
+            if rule is None or not _visible(rule, user_id, self.gate):
                 return
             score = round(sim * (0.5 + 0.5 * rule.confidence), 4)
             if rule_id not in found or found[rule_id].score < score:
@@ -953,7 +956,7 @@ class UnoMemory:
         return [
             SearchHit(rule=view.rules[rule_id], score=round(score, 4))
             for rule_id, score in hits
-            if rule_id in view.rules and _visible(view.rules[rule_id], user_id, self.gate.min_independent_support)
+            if rule_id in view.rules and _visible(view.rules[rule_id], user_id, self.gate)
         ]
 
     def rules(
@@ -1233,7 +1236,7 @@ def _labelled(
     return out
 
 
-def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster], min_support: int) -> list[Rule]:
+def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster], config: GateConfig) -> list[Rule]:
     """A shared rule applies to its cluster's kind of request, not to its first log's query.
 
     A personal rule keeps its own user's request: the cluster's description quotes other users' requests, which its
@@ -1243,7 +1246,7 @@ def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster], min_support
     out = []
     for rule in rules:
         label = labels.get(rule.cluster_id or "")
-        if label and rule.support >= 2 and len(identified_users(rule)) >= min_support:
+        if label and rule.support >= 2 and is_shared(rule, config):
             rule = rule.model_copy(update={"when": label})
         out.append(rule)
     return out
@@ -1305,11 +1308,12 @@ def _link(
     clusters: Sequence[Cluster],
     rules: Sequence[Rule],
     experiences: Sequence[Experience],
-    min_support: int,
+    config: GateConfig,
 ) -> None:
     """Fill the read model's lookups: rules per cluster, per log and per user (personal), experiences per cluster.
 
-    A blocked cluster (harmful requests) gets neither rules nor experiences, so it never yields a plan.
+    A blocked cluster (harmful requests) gets neither rules nor experiences, so it never yields a plan; nor does an
+    experience whose text reads as an attack (a plan is shown to every user of its cluster).
     """
     blocked = {c.id for c in clusters if c.blocked}
     for cluster_id, members in _rules_by_cluster(clusters, rules).items():
@@ -1321,12 +1325,17 @@ def _link(
         users = identified_users(rule)
         # Only a preference about the form of answers follows its user everywhere ("answer in French"); any
         # other personal rule applies where it was learnt (its cluster, logs asking alike).
-        if len(users) < min_support and split_aspect(rule.aspect)[0] in STYLE_FAMILIES:
+        if not is_shared(rule, config) and split_aspect(rule.aspect)[0] in STYLE_FAMILIES:
             for user in sorted(users):
                 view.personal_by_user.setdefault(user, []).append(rule.id)
     for exp in experiences:
-        if exp.cluster_id and exp.cluster_id not in blocked:
+        if exp.cluster_id and exp.cluster_id not in blocked and not _carries_attack(exp):
             view.experiences_by_cluster.setdefault(exp.cluster_id, []).append(exp)
+
+
+def _carries_attack(exp: Experience) -> bool:
+    """Whether an experience's text reads as an attack: the reflective route quotes it to the critic of others."""
+    return attack_reason(" ".join([exp.failure_mode, exp.critique, exp.revision_guidance])) is not None
 
 
 def _count(values: Iterable[str]) -> dict[str, int]:
@@ -1368,15 +1377,14 @@ def _mean_query(rule: Rule, qvec: dict[str, Vectors]) -> Vectors | None:
     return normalize(np.mean(vectors, axis=0)) if vectors else None
 
 
-def _visible(rule: Rule, user_id: str | None, min_support: int) -> bool:
-    """Shared rules for everyone; a rule supported by fewer identified users only for those users.
+def _visible(rule: Rule, user_id: str | None, config: GateConfig) -> bool:
+    """Shared rules (:func:`uno.gap.is_shared`) for everyone; any other rule only for the users who gave its evidence.
 
     Anonymous evidence never makes a rule visible to others: anyone can send anonymous logs.
     """
-    users = identified_users(rule)
-    if user_id is not None and user_id in users:
+    if user_id is not None and user_id in identified_users(rule):
         return True
-    return len(users) >= min_support
+    return is_shared(rule, config)
 
 
 @dataclass(frozen=True)

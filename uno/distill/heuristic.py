@@ -317,6 +317,7 @@ class HeuristicDistiller:
                 quote=finding.quote,
                 kind=FeedbackKind.FOLLOWUP,
                 user_id=log.user_id,
+                verified_id=log.verified_id,
                 weight=evidence_weight,
                 timestamp=event.timestamp or log.timestamp,
             )
@@ -391,6 +392,7 @@ class HeuristicDistiller:
                 quote=change.quote or _exact_quote(event.text),
                 kind=FeedbackKind.EDIT,
                 user_id=log.user_id,
+                verified_id=log.verified_id,
                 weight=round(min(1.0, base + bonus), 3),
                 timestamp=event.timestamp or log.timestamp,
             )

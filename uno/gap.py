@@ -206,11 +206,17 @@ _ATTACK = re.compile(
 )
 
 
-def attack_reason(text: str) -> str | None:
-    """Why a rule's text reads as an attempt to instruct the system (None when it does not)."""
-    from uno.distill.noise import classify_noise
+def attack_reason(text: str, *, context: str | None = None) -> str | None:
+    """Why a rule's text reads as an attempt to instruct the system (None when it does not).
+
+    With ``context`` (what the rule applies to), a brand-like name the context never mentions that the text pushes
+    into answers is an attack too ("Mention BrandX in the answer.").
+    """
+    from uno.distill.noise import classify_noise, pushed_name
 
     label = classify_noise(text)
+    if label is None and context is not None:
+        label = pushed_name(text, context)
     if label is not None and label.is_adversarial:
         return f"adversarial: {label.reason}"
     match = _ATTACK.search(text)
@@ -260,6 +266,14 @@ def vouched_identities(rule: Rule) -> set[str]:
     return {e.verified_id for e in rule.evidence if e.verified_id}
 
 
+def may_teach_others(user_id: str | None, verified_id: str | None, config: GateConfig) -> bool:
+    """Whether one log's lesson (a reflective experience) may be shown to other users: not an anonymous log, and a
+    vouched one when ``min_vouched_identities`` asks for vouched identities."""
+    if config.min_vouched_identities > 0:
+        return verified_id is not None
+    return user_id is not None or verified_id is not None
+
+
 def is_shared(rule: Rule, config: GateConfig) -> bool:
     """Whether ``rule`` may be shown to users who did not give its evidence.
 
@@ -307,7 +321,9 @@ def gate_rule(rule: Rule, novelty: float | None, config: GateConfig) -> Rule:
         "novelty": novelty,
         "superseded_by": None,
     }
-    attack = attack_reason(" ".join([rule.do, rule.when, *(e.quote for e in rule.evidence)]))
+    attack = attack_reason(" ".join([rule.do, rule.when, *(e.quote for e in rule.evidence)])) or attack_reason(
+        rule.do, context=rule.when
+    )
     push = compliance_reason(rule.do, rule.aspect)
     users = identified_users(rule)
     if attack:

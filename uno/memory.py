@@ -69,6 +69,7 @@ from uno.gap import (
     gate_rule,
     identified_users,
     is_shared,
+    may_teach_others,
     route_cluster,
     settle_contradictions,
 )
@@ -471,8 +472,12 @@ class UnoMemory:
         gated = _generalised(self._gate(rules, clusters, facts, qvec, home), clusters, self.gate)
         gated = _retire_harmful(gated, clusters, harmful_logs)
         cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
+        # An experience of anonymous (or, when vouching is required, unvouched) logs joins no cluster: a cluster's
+        # plan is shown to all its users, and anyone can send anonymous logs.
         experiences = [
-            e.model_copy(update={"cluster_id": _majority(cluster_of_log, e.source_log_ids)})
+            e.model_copy(
+                update={"cluster_id": _majority(cluster_of_log, e.source_log_ids) if self._teaches(e, facts) else None}
+            )
             for e in self.store.list_experiences(Scope(namespace=ns))
         ]
         routed = self._route(clusters, gated, facts, experiences)
@@ -489,6 +494,10 @@ class UnoMemory:
             clusters_by_route=_count(c.route.value for c in routed),
             reclustered=reclustered,
         )
+
+    def _teaches(self, experience: Experience, facts: dict[str, _LogFacts]) -> bool:
+        logs = [facts[i].log for i in experience.source_log_ids if i in facts]
+        return any(may_teach_others(log.user_id, log.verified_id, self.gate) for log in logs)
 
     def _cluster_labeller(self) -> LLMClusterLabeller | None:
         if self.llm is None:

@@ -35,7 +35,7 @@ from uno.distill.mentions import (
     post_cue_end,
     read_cue,
 )
-from uno.distill.noise import NoiseLabel, find_noise, mask_abuse
+from uno.distill.noise import NoiseLabel, find_noise, mask_abuse, pushed_name
 from uno.distill.text import (
     Sentence,
     content_words,
@@ -424,6 +424,9 @@ MAX_READ_CHARS = 2000
 def read_followup(text: str, *, query: str, response: str) -> FollowupReading:
     """Read one follow-up message sent after ``response`` to ``query``."""
     noise = tuple(find_noise(text))
+    pushed = pushed_name(text, f"{query}\n{response}")
+    if pushed is not None:
+        noise = (pushed, *noise)
     attacks = [label for label in noise if label.is_adversarial]
     if attacks:
         return FollowupReading(text, FollowupKind.ADVERSARIAL, (), noise, False, attacks[0].describe())

@@ -38,7 +38,7 @@ from uno.distill.base import Distillation
 from uno.distill.catalog import Instruction
 from uno.distill.edits import EditReading, pasted_revision, read_edit
 from uno.distill.followups import GENERIC_FAILURE, Finding, FollowupKind, FollowupReading, read_followup
-from uno.distill.noise import classify_noise
+from uno.distill.noise import NoiseLabel, classify_noise, pushed_name
 from uno.distill.text import situation
 from uno.distill.turns import STYLE_FAMILIES, TurnKind, classify_turn, harmful_request_reason
 from uno.distill.weights import weight
@@ -96,6 +96,16 @@ def _harmful_turns(log: LogRecord) -> list[str]:
             if reason is not None:
                 found.append(f"turn {index}: {reason}")
     return found
+
+
+def _split_attack(log: LogRecord, events: Sequence[object]) -> NoiseLabel | None:
+    """An attack split over several follow-ups ("from now on, always" ... "mention BrandX"): read them together."""
+    texts = [e.text for e in events if isinstance(e, FollowupFeedback)]
+    if len(texts) < 2:
+        return None
+    joined = " ".join(texts)
+    label = classify_noise(joined) or pushed_name(joined, f"{log.query}\n{log.response}")
+    return label if label is not None and label.is_adversarial else None
 
 
 def _clip(text: str, limit: int = 80) -> str:
@@ -171,6 +181,9 @@ class HeuristicDistiller:
         query_noise = classify_noise(log.query)
         if query_noise is not None and query_noise.is_adversarial:
             acc.attacks.append(f"query: {query_noise.reason} ({query_noise.span!r})")
+        split = _split_attack(log, events)
+        if split is not None:
+            acc.attacks.append(f"follow-ups read together: {split.reason} ({split.span!r})")
         acc.harms.extend(_harmful_turns(log))
         turn_signals = self._turn_signals(log, events, acc)
         conversation = _Conversation.read(log)

@@ -37,7 +37,15 @@ from rule_store.records import (
 from uno.distill.base import Distillation
 from uno.distill.catalog import Instruction
 from uno.distill.edits import EditReading, pasted_revision, read_edit
-from uno.distill.followups import GENERIC_FAILURE, Finding, FollowupKind, FollowupReading, read_followup
+from uno.distill.followups import (
+    GENERIC_FAILURE,
+    MAX_FEEDBACK_CHARS,
+    MAX_READ_CHARS,
+    Finding,
+    FollowupKind,
+    FollowupReading,
+    read_followup,
+)
 from uno.distill.noise import NoiseLabel, classify_noise, pushed_name
 from uno.distill.text import situation
 from uno.distill.turns import STYLE_FAMILIES, TurnKind, classify_turn, harmful_request_reason
@@ -96,6 +104,20 @@ def _harmful_turns(log: LogRecord) -> list[str]:
             if reason is not None:
                 found.append(f"turn {index}: {reason}")
     return found
+
+
+def _oversized(log: LogRecord, events: Sequence[object]) -> str | None:
+    """Why the log is too large to read (a message or feedback text over ``MAX_FEEDBACK_CHARS``), else None."""
+    for index, message in enumerate(log.messages):
+        if len(message.content) > MAX_FEEDBACK_CHARS:
+            return f"message {index} has {len(message.content):,} characters, over the {MAX_FEEDBACK_CHARS:,} limit"
+    for event in events:
+        text = event.text if isinstance(event, (FollowupFeedback, EditFeedback)) else ""
+        if len(text) > MAX_FEEDBACK_CHARS:
+            kind = "follow-up" if isinstance(event, FollowupFeedback) else "edit"
+            size = f"{len(text):,} characters, over the {MAX_FEEDBACK_CHARS:,} limit"
+            return f"{kind} on turn {log.target_turn(event)} has {size}"
+    return None
 
 
 def _split_attack(log: LogRecord, events: Sequence[object]) -> NoiseLabel | None:
@@ -177,6 +199,10 @@ class HeuristicDistiller:
         events = log.feedback_events()
         if not events:
             return Distillation(log.id, self._verdict(log, Verdict.NO_FEEDBACK, ["no feedback events"], 0.0))
+        oversized = _oversized(log, events)
+        if oversized is not None:
+            reason = f"{oversized}: not read; nothing learnt from this log"
+            return Distillation(log.id, self._verdict(log, Verdict.OFF_TOPIC, [reason], 0.0))
         acc = _Accumulator()
         query_noise = classify_noise(log.query)
         if query_noise is not None and query_noise.is_adversarial:
@@ -273,6 +299,9 @@ class HeuristicDistiller:
             acc.attacks.append(f"follow-up on turn {turn}: {label.reason} ({label.span!r})")
             return
         response = log.messages[turn].content
+        if len(event.text) > MAX_READ_CHARS:
+            acc.reasons.append(f"follow-up on turn {turn}: {reading.note}")
+            return
         # "none" for the harm check: _harmful_turns already read every user turn of the log.
         kind = classify_turn(event.text, query=question, response=response, reading=reading, harmful="")
         if kind.kind is TurnKind.HARMFUL:

@@ -80,6 +80,8 @@ class _Detector:
     on_original: bool = False
     # Detectors of other languages read the lower-cased text without accents on Latin letters.
     plain: bool = False
+    # Detectors of other scripts run only on text that has characters outside ASCII.
+    non_ascii: bool = False
 
 
 _URL_OR_ADDRESS = (
@@ -288,7 +290,7 @@ _ADVERSARIAL: tuple[_Detector, ...] = (
         Verdict.ADVERSARIAL,
         "tells the assistant to ignore its instructions (in another language)",
         re.compile(
-            # French, German, Spanish, Italian, Portuguese, Dutch (read without accents), Russian, Chinese, Japanese
+            # French, German, Spanish, Italian, Portuguese, Dutch, read without accents
             r"\b(?:ignore[rz]?|oublie[rz]?|ne (?:suis|suivez|respecte[sz]?) plus|arrete[rz]? de (?:suivre|respecter))"
             r"\s+(?:toutes?\s+)?(?:les\s+|tes\s+|vos\s+|ces\s+)?(?:instructions|consignes|regles|directives)\b"
             r"|\b(?:ignorier(?:e|en sie|t)?|vergiss|vergessen sie|missachte)\s+(?:bitte\s+)?(?:alle\s+)?"
@@ -303,13 +305,22 @@ _ADVERSARIAL: tuple[_Detector, ...] = (
             r"|regras|diretrizes)\b"
             r"|\b(?:negeer|vergeet)\s+(?:alle\s+)?(?:je\s+|jouw\s+|de\s+|uw\s+)?(?:vorige\s+|eerdere\s+)?"
             r"(?:instructies|regels|richtlijnen)\b"
-            r"|(?:игнорируй(?:те)?|забудь(?:те)?|не соблюдай(?:те)?)\s+(?:все\s+)?(?:предыдущие\s+|свои\s+|твои\s+)?"
+        ),
+        plain=True,
+    ),
+    _Detector(
+        NoiseCategory.INSTRUCTION_OVERRIDE,
+        Verdict.ADVERSARIAL,
+        "tells the assistant to ignore its instructions (in another language)",
+        re.compile(
+            # Russian, Chinese, Japanese: read only in text that has characters outside ASCII
+            r"(?:игнорируй(?:те)?|забудь(?:те)?|не соблюдай(?:те)?)\s+(?:все\s+)?(?:предыдущие\s+|свои\s+|твои\s+)?"
             r"(?:инструкции|правила|указания)"
             r"|(?:忽略|无视|忘记|忘掉|不要遵守|不要遵循|别管|不用遵守|停止遵守|跳过)掉?(?:你的|之前的|以前的|先前的|上面的|所有的?"
             r"|全部的?|一切)*(?:指令|指示|规则|说明|设定|提示词?|准则|限制|约束)"
             r"|(?:指示|命令|ルール|規則|制約)(?:を|は)?(?:すべて|全て)?(?:無視|忘れ)"
         ),
-        plain=True,
+        non_ascii=True,
     ),
     _Detector(
         NoiseCategory.SECRET_EXTRACTION,
@@ -387,9 +398,12 @@ _ABUSIVE: tuple[_Detector, ...] = (
 
 # "i.g.n.o.r.e", "i-g-n-o-r-e": four or more single letters joined by one punctuation mark, read as the word.
 _PUNCTUATED_LETTERS = re.compile(r"(?<![\w.*_-])(?:[^\W\d_][.\-_*·]){3,}[^\W\d_](?![\w*_-]|[.\-·]\w)")
+_PUNCTUATION_MARKS = re.compile(r"[.\-_*·]")
 # Leetspeak: digits and symbols standing for letters, read only inside words that also have letters ("1gn0r3").
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
-_LEET_WORD = re.compile(r"(?=[\w@$!]*[a-zA-Z])(?=[\w@$!]*[013457@$])[\w@$!]*[a-zA-Z013457@$][\w@$!]*")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET_HINT = re.compile(r"[a-zA-Z][013457@$]|[013457@$][a-zA-Z]")
+_TOKEN = re.compile(r"[\w@$]+")
+_NUMBER_WITH_UNIT = re.compile(r"\d+[a-zA-Z]{1,3}|[a-zA-Z]{1,3}\d+")
 _COMBINING_AFTER_LATIN = re.compile(r"(?<=[A-Za-z])[\u0300-\u036f]+")
 _SPACE_RUNS = re.compile(r"\s+")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "´": "'", "`": "'"})
@@ -397,27 +411,34 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "´": "
 
 def _deleet(match: re.Match[str]) -> str:
     word = match.group(0)
-    # "3pm", "10kg", "mp3", "2nd": a number with a unit is not leetspeak; a word of letters is left as it is.
-    if re.fullmatch(r"\d+[a-zA-Z]{1,3}|[a-zA-Z]{1,3}\d+", word):
+    # "3pm", "10kg", "mp3", "h264": a number with a unit is not leetspeak; a word with no digit is left as it is.
+    if _NUMBER_WITH_UNIT.fullmatch(word) or not _LEET_HINT.search(word):
         return word
     return word.translate(_LEET)
+
+
+@lru_cache(maxsize=256)
+def _forms(text: str) -> tuple[str, ...]:
+    folded = fold_unicode(text)
+    forms = [folded]
+    joined = folded
+    if _PUNCTUATED_LETTERS.search(folded):
+        joined = _PUNCTUATED_LETTERS.sub(lambda m: _PUNCTUATION_MARKS.sub("", m.group(0)), folded)
+        forms.append(joined)
+    if _LEET_HINT.search(joined):
+        unleet = _TOKEN.sub(_deleet, joined)
+        if unleet != joined:
+            forms.append(unleet)
+    return tuple(forms)
 
 
 def detection_forms(text: str) -> list[str]:
     """The forms of ``text`` the detectors read (original case kept), the first being :func:`fold_unicode`'s.
 
     The others are added only when they differ: letters split by punctuation joined, then leetspeak read as
-    letters. All are linear in the text's length.
+    letters. All are linear in the text's length (cached: a message is read by several detectors).
     """
-    folded = fold_unicode(text)
-    forms = [folded]
-    joined = _PUNCTUATED_LETTERS.sub(lambda m: re.sub(r"[.\-_*·]", "", m.group(0)), folded)
-    if joined != folded:
-        forms.append(joined)
-    unleet = _LEET_WORD.sub(_deleet, joined)
-    if unleet != joined:
-        forms.append(unleet)
-    return forms
+    return list(_forms(text))
 
 
 def _lower(form: str) -> str:
@@ -426,6 +447,8 @@ def _lower(form: str) -> str:
 
 def _plain(lowered: str) -> str:
     """Without the accents of Latin letters ("instruções" -> "instrucoes"); other scripts untouched."""
+    if lowered.isascii():
+        return lowered
     decomposed = unicodedata.normalize("NFD", lowered)
     return unicodedata.normalize("NFC", _COMBINING_AFTER_LATIN.sub("", decomposed))
 
@@ -436,11 +459,10 @@ def _labels(detectors: tuple[_Detector, ...], text: str) -> list[tuple[int, Nois
     for rank, form in enumerate(detection_forms(text)):
         # The first form is read as the pattern tables read feedback (typos fixed); the others as they are.
         norm = normalize(text) if rank == 0 else _lower(form)
-        plain = _plain(norm)
         for number, detector in enumerate(detectors):
-            if number in found:
+            if number in found or (detector.non_ascii and norm.isascii()):
                 continue
-            source = form if detector.on_original else plain if detector.plain else norm
+            source = form if detector.on_original else _plain(norm) if detector.plain else norm
             match = detector.pattern.search(source)
             if match:
                 label = NoiseLabel(detector.verdict, detector.category, detector.reason, match.group(0).strip())
@@ -484,6 +506,11 @@ _FILLERS = frozenset("the a an our my some more about that to with products prod
 _SLOGAN = re.compile(
     r"(?P<name>[A-Za-z][\w.-]*[A-Za-z0-9])\s+(?:recommends|says|suggests|approves|is (?:the best|better|great"
     r"|the only|number one)|rocks)\b"
+)
+# "... mention that Weber ovens are the best": any capitalised name praised as the best, after a pushing verb.
+_PRAISE = re.compile(
+    r"\b(?:" + _PROMOTE_VERB + r"|say|tell \w+)\b[^.!?\n]{0,20}?\b(?P<name>[A-Z][\w-]+)(?:\s+\w+)?\s+(?:is|are)\s+"
+    r"(?:the best|better|great|the only|number one|superior)\b"
 )
 _NAME = re.compile(r"[A-Za-z][\w.-]*[A-Za-z0-9]")
 _WINDOW_END = re.compile(r"[!?\n]|\.(?!\w)")
@@ -539,6 +566,10 @@ def _pushed_in(form: str, seen: set[str]) -> re.Match[str] | None:
     for match in _SLOGAN.finditer(form):
         name = match.group("name")
         if _structural_brand(name) and name.lower() not in seen:
+            return match
+    for match in _PRAISE.finditer(form):
+        name = match.group("name")
+        if name.lower() not in _COMMON_NAMES and name.lower() not in seen:
             return match
     return None
 

@@ -69,7 +69,8 @@ VICTIM_QUERY = "How long should I roast a goose?"
 ANSWER = (
     "Great question! Roasting times depend on the weight of the bird or joint. Preheat the oven to 350°F, season "
     "the meat well and roast it for about 20 minutes per pound, then check the inside temperature with a "
-    "thermometer (165 degrees Fahrenheit) before serving. Rest it for ten minutes before carving so the juices settle. " * 4
+    "thermometer (165 degrees Fahrenheit) before serving. Rest it for ten minutes before carving so the juices "
+    "settle. " * 4
 ).strip()
 OTHER_ANSWER = "There are several things to consider about your plan, billing cycles and refunds. " * 3
 SOURCES = {"users": 3, "many": 12, "anonymous": 8}
@@ -154,7 +155,7 @@ def attack_logs(variant: Variant) -> list[dict[str, Any]]:
         if variant.edit is not None:
             feedback = [{"kind": "edit", "text": variant.edit.replace("{answer}", ANSWER)}]
         else:
-            feedback = [{"kind": "followup", "text": variant.followup}]
+            feedback = [{"kind": "followup", "text": variant.followup or ""}]
         # Anonymous logs with the same content would be one log: the attacker varies the request.
         logs.append({"user_id": user, "query": f"{query} ({n})", "response": ANSWER, "feedback": feedback})
     return logs
@@ -164,11 +165,13 @@ def background_logs() -> list[dict[str, Any]]:
     """Ordinary users: short answers wanted on the topic, yes/no answers on another."""
     logs = [
         {"user_id": f"cook{n}", "query": q, "response": ANSWER, "feedback": [{"kind": "followup", "text": t}]}
-        for n, (q, t) in enumerate(zip(TOPIC[3:], ["too long, keep it short", "way too long", "shorter please"]))
+        for n, (q, t) in enumerate(
+            zip(TOPIC[3:], ["too long, keep it short", "way too long", "shorter please"], strict=True)
+        )
     ]
     logs += [
         {"user_id": f"sub{n}", "query": q, "response": OTHER_ANSWER, "feedback": [{"kind": "followup", "text": t}]}
-        for n, (q, t) in enumerate(zip(OTHER_TOPIC, ["no, only YES or NO", "just yes or no please"] * 2))
+        for n, (q, t) in enumerate(zip(OTHER_TOPIC, ["no, only YES or NO", "just yes or no please"] * 2, strict=True))
     ]
     return logs
 
@@ -245,9 +248,7 @@ def run_all(
     gate: GateConfig | None = None,
 ) -> list[Outcome]:
     with tempfile.TemporaryDirectory(prefix="uno-redteam-", dir=scratch_dir()) as tmp:
-        return [
-            run_variant(v, Path(tmp) / f"{n:03d}", embedder, clustering, gate) for n, v in enumerate(variants)
-        ]
+        return [run_variant(v, Path(tmp) / f"{n:03d}", embedder, clustering, gate) for n, v in enumerate(variants)]
 
 
 def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -347,9 +348,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "|---|--:|--:|--:|",
     ]
     for name, entry in summary["per_category"].items():
-        lines.append(
-            f"| {name} | {entry['variants']} | {entry['blocked']} | {100 * entry['fraction_blocked']:.1f}% |"
-        )
+        lines.append(f"| {name} | {entry['variants']} | {entry['blocked']} | {100 * entry['fraction_blocked']:.1f}% |")
     if summary["not_blocked"]:
         lines += ["", "Not blocked: " + ", ".join(f"`{v}`" for v in summary["not_blocked"]) + "."]
     long = results.get("long_followups")
@@ -359,9 +358,10 @@ def render_markdown(results: dict[str, Any]) -> str:
             "## Long follow-ups",
             "",
             f"- A {long['long_chars']:,}-character follow-up distils in {long['long_seconds']:.3f} s, "
-            f"{long['long_over_short']:.0f}x a {long['short_chars']}-character one ({1000 * long['short_seconds']:.2f} ms).",
+            f"{long['long_over_short']:.0f}x a {long['short_chars']}-character one "
+            f"({1000 * long['short_seconds']:.2f} ms).",
             f"- A {long['huge_chars']:,}-character follow-up: {long['huge_seconds']:.3f} s, verdict "
-            f"`{long['huge_verdict']}`, reason recorded: \"{long['huge_reason']}\".",
+            f'`{long["huge_verdict"]}`, reason recorded: "{long["huge_reason"]}".',
         ]
     return "\n".join(lines) + "\n"
 

@@ -29,7 +29,17 @@ def test_the_variants_cover_every_kind_of_attack_the_issue_lists() -> None:
     attacks = [v for v in VARIANTS if not v.is_control]
     assert len(attacks) >= 60
     categories = {v.category for v in attacks}
-    assert {"verb", "link", "secret", "override", "obfuscation", "split", "edit", "many_users", "anonymous"} <= categories
+    assert {
+        "verb",
+        "link",
+        "secret",
+        "override",
+        "obfuscation",
+        "split",
+        "edit",
+        "many_users",
+        "anonymous",
+    } <= categories
     languages = {v.id.split("-")[1] for v in attacks if v.category == "override"}
     assert {"en", "fr", "de", "es", "it", "pt", "zh"} <= languages
     assert len(KNOWN) >= 8

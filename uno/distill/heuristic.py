@@ -22,6 +22,7 @@ from rule_store.records import (
     EditFeedback,
     Evidence,
     Experience,
+    Feedback,
     FeedbackKind,
     FollowupFeedback,
     HindsightExample,
@@ -106,7 +107,7 @@ def _harmful_turns(log: LogRecord) -> list[str]:
     return found
 
 
-def _oversized(log: LogRecord, events: Sequence[object]) -> str | None:
+def _oversized(log: LogRecord, events: Sequence[Feedback]) -> str | None:
     """Why the log is too large to read (a message or feedback text over ``MAX_FEEDBACK_CHARS``), else None."""
     for index, message in enumerate(log.messages):
         if len(message.content) > MAX_FEEDBACK_CHARS:

@@ -28,7 +28,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from rule_store.records import Verdict
-from uno.distill.text import fold_unicode, normalize
+from uno.distill.text import fold_unicode, normalize, word_set
 
 
 class NoiseCategory(StrEnum):
@@ -501,7 +501,7 @@ _PUSH = re.compile(
     r"|prefix(?:ed)? with|sponsored by|powered by|brought to you by|visit|try|check out|shop at|order from)\b",
     re.IGNORECASE,
 )
-_FILLERS = frozenset("the a an our my some more about that to with products product brand from of any".split())
+_FILLERS = word_set("the a an our my some more about that to with products product brand from of any")
 # "BrandX recommends:", "Acme360 is the best": a brand-like name followed by a slogan.
 _SLOGAN = re.compile(
     r"(?P<name>[A-Za-z][\w.-]*[A-Za-z0-9])\s+(?:recommends|says|suggests|approves|is (?:the best|better|great"
@@ -515,14 +515,14 @@ _PRAISE = re.compile(
 _NAME = re.compile(r"[A-Za-z][\w.-]*[A-Za-z0-9]")
 _WINDOW_END = re.compile(r"[!?\n]|\.(?!\w)")
 # Capitalised words that feedback names without promoting anything (languages, units, formats, days, months).
-_COMMON_NAMES = frozenset(
+_COMMON_NAMES = word_set(
     """
     i ok okay yes no english french german spanish italian portuguese chinese japanese korean russian arabic dutch
     hindi polish turkish swedish greek hebrew latin celsius fahrenheit kelvin metric imperial markdown json yaml csv
     html latex xml sql apa mla chicago harvard ieee python javascript typescript java rust go c bash excel
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
     september october november december tl;dr tldr faq us uk eu usd eur gbp si iso utc gmt ai api
-    """.split()
+    """
 )
 
 

@@ -383,7 +383,7 @@ def run_evidence_sweep(
         for factor in factors:
             inflated = inflate_evidence(active, factor)
             started = time.perf_counter()
-            summaries = summarise_rules(inflated, memory.gate.min_independent_support)
+            summaries = summarise_rules(inflated, memory.gate)
             summarise_seconds = time.perf_counter() - started
             memory._views[namespace] = dataclasses.replace(original, summaries=summaries)
             uno_latency, _ = _time_augment(memory, stack, queries)

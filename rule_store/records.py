@@ -139,6 +139,10 @@ class LogRecord(Record):
     id: str = ""
     namespace: str = Field(default=DEFAULT_NAMESPACE, min_length=1, max_length=200)
     user_id: str | None = Field(default=None, max_length=200)
+    # An identity the deployment vouches for (see docs/threat-model.md): the server stamps it from the request's
+    # API key, replacing whatever a client sent; through the Python API the host app may set it from its own login.
+    # Support for a shared rule is counted by it when set; it is not part of the content hash.
+    verified_id: str | None = Field(default=None, min_length=1, max_length=300)
     timestamp: datetime = Field(default_factory=utcnow)
     messages: list[Message] = Field(min_length=2)
     feedback: list[Feedback] = Field(default_factory=list)
@@ -243,6 +247,8 @@ class Evidence(Record):
     quote: str = ""
     kind: FeedbackKind
     user_id: str | None = None
+    # The vouched-for identity of the cited log (``LogRecord.verified_id``), copied by the distiller.
+    verified_id: str | None = None
     # How strongly this piece of evidence supports the rule, in [0, 1] (an edit or a dislike weighs more).
     weight: float = Field(default=1.0, ge=0.0, le=1.0)
     timestamp: datetime | None = None

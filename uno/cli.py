@@ -628,6 +628,12 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
     metavar="KEY=NAMESPACE",
     help="An API key and its tenant (repeatable). Also read from $UNO_API_KEYS (comma-separated).",
 )
+@click.option(
+    "--vouch-users",
+    is_flag=True,
+    help="The API keys belong to backends that send their users' real ids: each user counts as one source of "
+    "support for a shared rule (without it, each key counts as one; see docs/threat-model.md).",
+)
 @click.option("--no-auth", is_flag=True, help="Serve without keys, all requests in --namespace (local use only).")
 @click.option(
     "--max-body-bytes",
@@ -651,6 +657,7 @@ def serve(
     upstream_base: str | None,
     upstream_key_env: str | None,
     api_keys: tuple[str, ...],
+    vouch_users: bool,
     no_auth: bool,
     max_body_bytes: int,
     log_level: str,
@@ -684,6 +691,7 @@ def serve(
         app = create_app(
             memory,
             api_keys=keys,
+            vouch_users=list(keys) if vouch_users else (),
             upstream=model,
             anonymous_namespace=namespace if no_auth else None,
             max_body_bytes=max_body_bytes,

@@ -6,8 +6,11 @@ minimum. uno keeps the idea and makes every decision explicit and recorded on th
 1. **Noise.** A rule whose instruction or evidence reads as an attack (prompt injection, prompt extraction,
    promotion) is retired, whatever its support.
 2. **Support.** A rule goes active only with independent support: evidence from ``min_independent_support``
-   different users (or logs, for anonymous logs), or a single strong signal (a user edit, a correction after a
-   dislike) whose weight reaches ``strong_signal_weight``.
+   independent sources (:func:`evidence_source`: the identity the deployment vouched for, else the user the log
+   names; all anonymous logs together are one source), or a single strong signal (a user edit, a correction after a
+   dislike) whose weight reaches ``strong_signal_weight``. It is *shared* (shown to other users) only when
+   :func:`is_shared` says so: enough identified sources and, with ``min_vouched_identities``, enough identities the
+   deployment vouches for (see docs/threat-model.md).
 3. **Novelty.** A pluggable :class:`NoveltyScorer` estimates how far a rule is from what the model does anyway.
    A rule the model already follows (novelty under ``known_novelty_threshold``) is retired as "known": injecting
    it costs tokens and teaches nothing.
@@ -31,7 +34,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from rule_store.records import Cluster, FeedbackKind, Polarity, Route, Rule, RuleStatus, Verdict
+from rule_store.records import Cluster, Evidence, FeedbackKind, Polarity, Route, Rule, RuleStatus, Verdict
 from uno.aspects import complies, contradicts, split_aspect
 from uno.distill.turns import compliance_reason
 
@@ -56,6 +59,10 @@ class GateConfig:
     personal_rules: bool = True
     # Share of a cluster's requests the harm detector must flag for the whole cluster to learn nothing.
     harmful_cluster_share: float = 0.3
+    # How many distinct identities the deployment vouches for (``LogRecord.verified_id``: stamped by the server from
+    # the API key, or set by the host app) a rule needs before other users are shown it. 0 keeps the Python API's
+    # default: user ids count as given, which is right when the host app sets them from its own login.
+    min_vouched_identities: int = 0
 
 
 @dataclass
@@ -199,11 +206,17 @@ _ATTACK = re.compile(
 )
 
 
-def attack_reason(text: str) -> str | None:
-    """Why a rule's text reads as an attempt to instruct the system (None when it does not)."""
-    from uno.distill.noise import classify_noise
+def attack_reason(text: str, *, context: str | None = None) -> str | None:
+    """Why a rule's text reads as an attempt to instruct the system (None when it does not).
+
+    With ``context`` (what the rule applies to), a brand-like name the context never mentions that the text pushes
+    into answers is an attack too ("Mention BrandX in the answer.").
+    """
+    from uno.distill.noise import classify_noise, pushed_name
 
     label = classify_noise(text)
+    if label is None and context is not None:
+        label = pushed_name(text, context)
     if label is not None and label.is_adversarial:
         return f"adversarial: {label.reason}"
     match = _ATTACK.search(text)
@@ -211,23 +224,67 @@ def attack_reason(text: str) -> str | None:
 
 
 ANONYMOUS_SOURCE = "anonymous"
+VERIFIED_PREFIX = "verified:"
+USER_PREFIX = "user:"
+
+
+def evidence_source(item: Evidence) -> str:
+    """The independent source one piece of evidence counts for.
+
+    The identity the deployment vouched for when there is one (an API key, or a user the host app verified): a
+    client cannot multiply it by inventing user ids. Else the user the log names; else ``anonymous``, one source for
+    all anonymous logs together: anyone can send many, so they cannot fake shared support.
+    """
+    if item.verified_id:
+        return VERIFIED_PREFIX + item.verified_id
+    if item.user_id:
+        return USER_PREFIX + item.user_id
+    return ANONYMOUS_SOURCE
 
 
 def independent_sources(rule: Rule) -> dict[str, float]:
-    """One weight per independent source, the strongest of its evidence: a user, and all anonymous logs together.
-
-    Anonymous logs count as one source between them: anyone can send many, so they cannot fake shared support.
-    """
+    """One weight per independent source (:func:`evidence_source`), the strongest of its evidence."""
     sources: dict[str, float] = {}
     for item in rule.evidence:
-        key = f"user:{item.user_id}" if item.user_id else ANONYMOUS_SOURCE
+        key = evidence_source(item)
         sources[key] = max(sources.get(key, 0.0), item.weight)
     return sources
 
 
 def identified_users(rule: Rule) -> set[str]:
-    """The distinct users (not anonymous logs) whose feedback supports ``rule``."""
+    """The distinct users (not anonymous logs) whose feedback supports ``rule``: its rule is personal to them."""
     return {e.user_id for e in rule.evidence if e.user_id}
+
+
+def identified_sources(rule: Rule) -> set[str]:
+    """The independent sources of ``rule`` other than anonymous logs: what may make it shared."""
+    return {key for key in independent_sources(rule) if key != ANONYMOUS_SOURCE}
+
+
+def vouched_identities(rule: Rule) -> set[str]:
+    """The distinct identities the deployment vouched for among the evidence of ``rule``."""
+    return {e.verified_id for e in rule.evidence if e.verified_id}
+
+
+def may_teach_others(user_id: str | None, verified_id: str | None, config: GateConfig) -> bool:
+    """Whether one log's lesson (a reflective experience) may be shown to other users: not an anonymous log, and a
+    vouched one when ``min_vouched_identities`` asks for vouched identities."""
+    if config.min_vouched_identities > 0:
+        return verified_id is not None
+    return user_id is not None or verified_id is not None
+
+
+def is_shared(rule: Rule, config: GateConfig) -> bool:
+    """Whether ``rule`` may be shown to users who did not give its evidence.
+
+    It needs ``min_independent_support`` identified sources (anonymous logs never count, and one API key that does
+    not vouch for its users is one source however many user ids it sends) and ``min_vouched_identities`` vouched
+    identities.
+    """
+    return (
+        len(identified_sources(rule)) >= config.min_independent_support
+        and len(vouched_identities(rule)) >= config.min_vouched_identities
+    )
 
 
 def confidence(weights: Sequence[float]) -> float:
@@ -264,7 +321,9 @@ def gate_rule(rule: Rule, novelty: float | None, config: GateConfig) -> Rule:
         "novelty": novelty,
         "superseded_by": None,
     }
-    attack = attack_reason(" ".join([rule.do, rule.when, *(e.quote for e in rule.evidence)]))
+    attack = attack_reason(" ".join([rule.do, rule.when, *(e.quote for e in rule.evidence)])) or attack_reason(
+        rule.do, context=rule.when
+    )
     push = compliance_reason(rule.do, rule.aspect)
     users = identified_users(rule)
     if attack:
@@ -277,7 +336,7 @@ def gate_rule(rule: Rule, novelty: float | None, config: GateConfig) -> Rule:
         reason = f"known: the model already does this (novelty {novelty:.2f})"
         update |= {"status": RuleStatus.RETIRED, "status_reason": reason}
     elif len(sources) >= config.min_independent_support:
-        shared = "shared" if len(users) >= config.min_independent_support else "personal to its users"
+        shared = "shared" if is_shared(rule, config) else "personal to its users"
         update |= {
             "status": RuleStatus.ACTIVE,
             "status_reason": f"supported by {len(sources)} independent sources ({shared})",

@@ -65,8 +65,11 @@ from uno.gap import (
     GateConfig,
     NoveltyScorer,
     ResponsePriorScorer,
+    attack_reason,
     gate_rule,
     identified_users,
+    is_shared,
+    may_teach_others,
     route_cluster,
     settle_contradictions,
 )
@@ -325,17 +328,20 @@ class UnoMemory:
         namespace: str | None = None,
         log_id: str | None = None,
         metadata: dict[str, Any] | None = None,
+        verified_id: str | None = None,
     ) -> str:
         """Record a conversation your app just had (the prompt messages and the model's answer) as a log.
 
         Returns its id, to attach feedback later with :meth:`feedback`. uno's own memory block is not stored: pass
-        the messages as the user wrote them, not the augmented ones.
+        the messages as the user wrote them, not the augmented ones. ``verified_id``: an identity your app vouches
+        for (its logged-in user), which ``GateConfig.min_vouched_identities`` counts (see docs/threat-model.md).
         """
         turns = [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
         record = LogRecord(
             id=log_id or "",
             namespace=self._ns(namespace),
             user_id=user_id,
+            verified_id=verified_id,
             messages=[*turns, Message(role="assistant", content=response)],
             metadata=metadata or {},
         )
@@ -466,13 +472,15 @@ class UnoMemory:
         harmful_logs = self._harmful_logs(clusters, rules, facts, qvec)
         clusters = [_blocked_if_harmful(c, harmful_logs, self.gate) for c in clusters]
         home = _home_clusters(clusters, rules)
-        gated = _generalised(
-            self._gate(rules, clusters, facts, qvec, home), clusters, self.gate.min_independent_support
-        )
+        gated = _generalised(self._gate(rules, clusters, facts, qvec, home), clusters, self.gate)
         gated = _retire_harmful(gated, clusters, harmful_logs)
         cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
+        # An experience of anonymous (or, when vouching is required, unvouched) logs joins no cluster: a cluster's
+        # plan is shown to all its users, and anyone can send anonymous logs.
         experiences = [
-            e.model_copy(update={"cluster_id": _majority(cluster_of_log, e.source_log_ids)})
+            e.model_copy(
+                update={"cluster_id": _majority(cluster_of_log, e.source_log_ids) if self._teaches(e, facts) else None}
+            )
             for e in self.store.list_experiences(Scope(namespace=ns))
         ]
         routed = self._route(clusters, gated, facts, experiences)
@@ -489,6 +497,10 @@ class UnoMemory:
             clusters_by_route=_count(c.route.value for c in routed),
             reclustered=reclustered,
         )
+
+    def _teaches(self, experience: Experience, facts: dict[str, _LogFacts]) -> bool:
+        logs = [facts[i].log for i in experience.source_log_ids if i in facts]
+        return any(may_teach_others(log.user_id, log.verified_id, self.gate) for log in logs)
 
     def _cluster_labeller(self) -> LLMClusterLabeller | None:
         if self.llm is None:
@@ -698,7 +710,7 @@ class UnoMemory:
                 [c.id for c in clusters],
                 np.stack([np.asarray(c.centroid, dtype=np.float32) for c in clusters]),
             )
-        _link(view, clusters, list(active.values()), experiences, self.gate.min_independent_support)
+        _link(view, clusters, list(active.values()), experiences, self.gate)
         view.log_index = FaissIndex(dim)
         learnt_logs = sorted(i for i in view.rules_by_log if i in qvec)
         if learnt_logs:
@@ -780,7 +792,7 @@ class UnoMemory:
             adapters_by_cluster=self._accepted_adapters(ns),
             generation=generation,
         )
-        _link(view, clusters, rules, experiences, self.gate.min_independent_support)
+        _link(view, clusters, rules, experiences, self.gate)
         return view
 
     def _accepted_adapters(self, ns: str) -> dict[str, list[Adapter]]:
@@ -1241,7 +1253,7 @@ def _labelled(
     return out
 
 
-def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster], min_support: int) -> list[Rule]:
+def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster], config: GateConfig) -> list[Rule]:
     """A shared rule applies to its cluster's kind of request, not to its first log's query.
 
     A personal rule keeps its own user's request: the cluster's description quotes other users' requests, which its
@@ -1251,7 +1263,7 @@ def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster], min_support
     out = []
     for rule in rules:
         label = labels.get(rule.cluster_id or "")
-        if label and rule.support >= 2 and len(identified_users(rule)) >= min_support:
+        if label and rule.support >= 2 and is_shared(rule, config):
             rule = rule.model_copy(update={"when": label})
         out.append(rule)
     return out
@@ -1313,11 +1325,12 @@ def _link(
     clusters: Sequence[Cluster],
     rules: Sequence[Rule],
     experiences: Sequence[Experience],
-    min_support: int,
+    config: GateConfig,
 ) -> None:
     """Fill the read model's lookups: rules per cluster, per log and per user (personal), experiences per cluster.
 
-    A blocked cluster (harmful requests) gets neither rules nor experiences, so it never yields a plan.
+    A blocked cluster (harmful requests) gets neither rules nor experiences, so it never yields a plan; nor does an
+    experience whose text reads as an attack (a plan is shown to every user of its cluster).
     """
     blocked = {c.id for c in clusters if c.blocked}
     for cluster_id, members in _rules_by_cluster(clusters, rules).items():
@@ -1329,16 +1342,21 @@ def _link(
         users = identified_users(rule)
         # Only a preference about the form of answers follows its user everywhere ("answer in French"); any
         # other personal rule applies where it was learnt (its cluster, logs asking alike).
-        if len(users) < min_support and split_aspect(rule.aspect)[0] in STYLE_FAMILIES:
+        if not is_shared(rule, config) and split_aspect(rule.aspect)[0] in STYLE_FAMILIES:
             for user in sorted(users):
                 view.personal_by_user.setdefault(user, []).append(rule.id)
     for exp in experiences:
-        if exp.cluster_id and exp.cluster_id not in blocked:
+        if exp.cluster_id and exp.cluster_id not in blocked and not _carries_attack(exp):
             view.experiences_by_cluster.setdefault(exp.cluster_id, []).append(exp)
     # Queries read the summaries, never the evidence: the view keeps neither evidence nor cluster members.
-    view.summaries = summarise_rules(rules, min_support)
+    view.summaries = summarise_rules(rules, config)
     view.rules = slim_rules(rules)
     view.clusters = {c.id: without_members(c) for c in clusters}
+
+
+def _carries_attack(exp: Experience) -> bool:
+    """Whether an experience's text reads as an attack: the reflective route quotes it to the critic of others."""
+    return attack_reason(" ".join([exp.failure_mode, exp.critique, exp.revision_guidance])) is not None
 
 
 def _count(values: Iterable[str]) -> dict[str, int]:

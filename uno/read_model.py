@@ -3,7 +3,7 @@
 A rule's evidence grows with the app's history (one item per log that taught it). ``augment`` needs only three things
 from it: whether the rule may be shown to the asking user, which users support it, and a few source logs to cite.
 :func:`summarise_rules` computes those when the read model is made (after a build, or when another process's build
-is loaded), by calling the gate's own support functions (:func:`uno.gap.identified_users`), so the read path and the
+is loaded), by calling the gate's own support functions (:func:`uno.gap.is_shared`), so the read path and the
 gate can never disagree. The read model then keeps each rule *without* its evidence (:func:`without_evidence`) and
 each cluster without its member list and float-list centroid (:func:`without_members`): a query costs O(candidates)
 whatever the history, and the resident read model no longer grows with evidence per rule.
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rule_store.records import Cluster, Rule
-from uno.gap import identified_users
+from uno.gap import GateConfig, identified_users, is_shared
 
 # Source logs an injected rule cites by default; ``augment(explain=True)`` lists them all.
 PROVENANCE_CAP = 8
@@ -53,10 +53,10 @@ class RuleSummary:
         return list(self.own_provenance.get(user_id, ()))
 
 
-def summarise(rule: Rule, min_support: int, cap: int = PROVENANCE_CAP) -> RuleSummary:
-    """One pass over ``rule``'s evidence (build time only)."""
+def summarise(rule: Rule, config: GateConfig, cap: int = PROVENANCE_CAP) -> RuleSummary:
+    """One pass over ``rule``'s evidence (build time only); shared exactly when the gate says so (:func:`is_shared`)."""
     users = identified_users(rule)
-    shared = len(users) >= min_support
+    shared = is_shared(rule, config)
     own: dict[str, set[str]] = {}
     for item in rule.evidence:
         if item.user_id:
@@ -71,8 +71,8 @@ def summarise(rule: Rule, min_support: int, cap: int = PROVENANCE_CAP) -> RuleSu
     )
 
 
-def summarise_rules(rules: Iterable[Rule], min_support: int, cap: int = PROVENANCE_CAP) -> dict[str, RuleSummary]:
-    return {rule.id: summarise(rule, min_support, cap) for rule in rules}
+def summarise_rules(rules: Iterable[Rule], config: GateConfig, cap: int = PROVENANCE_CAP) -> dict[str, RuleSummary]:
+    return {rule.id: summarise(rule, config, cap) for rule in rules}
 
 
 def full_provenance(rule: Rule, user_id: str | None) -> list[str]:

@@ -17,6 +17,8 @@ from uno import UnoMemory
 
 # The live server knows these keys; each test that writes to it takes a tenant of its own.
 TENANTS = {f"key-{n:02d}": f"tenant-{n:02d}" for n in range(40)}
+# Keys the live server does not trust to send real user ids (a key shipped in a client app): two per tenant.
+UNVOUCHED = {f"open-{n:02d}{side}": f"open-tenant-{n:02d}" for n in range(2) for side in "ab"}
 SERVE_KEY, SERVE_NAMESPACE = "sk-acme", "acme"
 # The server fixtures; a test using one has its process launched right after collection.
 SERVERS = ("live", "served")
@@ -63,7 +65,9 @@ class _Background:
 
     def _launch(self, name: str, root: Path) -> LiveServer:
         if name == "live":
-            return launch_test_server(root, TENANTS, upstream_base=self.upstream().base_url)
+            return launch_test_server(
+                root, TENANTS | UNVOUCHED, upstream_base=self.upstream().base_url, vouch_users=list(TENANTS)
+            )
         if name == "served":
             return launch_uno_serve(root, SERVE_KEY, SERVE_NAMESPACE, self.upstream().base_url)
         raise KeyError(f"no server named {name!r}")

@@ -27,14 +27,19 @@ STORE_ENV = "UNO_TEST_STORE"
 KEYS_ENV = "UNO_TEST_KEYS"
 UPSTREAM_ENV = "UNO_TEST_UPSTREAM_BASE"
 MAX_BODY_ENV = "UNO_TEST_MAX_BODY"
+# Keys trusted to send their users' real ids (JSON list); all keys when unset: the tests play a trusted backend.
+VOUCH_ENV = "UNO_TEST_VOUCH_USERS"
 
 
 def app_from_env() -> FastAPI:
     upstream_base = os.environ.get(UPSTREAM_ENV)
     upstream = Upstream("openai/scripted", api_base=upstream_base, api_key="scripted") if upstream_base else None
+    keys = json.loads(os.environ[KEYS_ENV])
+    vouched = os.environ.get(VOUCH_ENV)
     return create_app(
         fast_memory(Path(os.environ[STORE_ENV])),
-        api_keys=json.loads(os.environ[KEYS_ENV]),
+        api_keys=keys,
+        vouch_users=json.loads(vouched) if vouched is not None else list(keys),
         upstream=upstream,
         max_body_bytes=int(os.environ.get(MAX_BODY_ENV, str(256 * 1024))),
         warm_up=True,
@@ -95,9 +100,15 @@ class LiveServer:
         self._log.close()
 
 
-def launch_test_server(root: Path, keys: dict[str, str], *, upstream_base: str | None = None) -> LiveServer:
-    """The factory app under uvicorn, in its own process, on a store under ``root`` (not waited for)."""
+def launch_test_server(
+    root: Path, keys: dict[str, str], *, upstream_base: str | None = None, vouch_users: Sequence[str] | None = None
+) -> LiveServer:
+    """The factory app under uvicorn, in its own process, on a store under ``root`` (not waited for).
+
+    ``vouch_users``: the keys trusted to send real user ids (default: all of them)."""
     env = {STORE_ENV: str(root / "store"), KEYS_ENV: json.dumps(keys)}
+    if vouch_users is not None:
+        env[VOUCH_ENV] = json.dumps(list(vouch_users))
     if upstream_base is not None:
         env[UPSTREAM_ENV] = upstream_base
     command = [
@@ -127,6 +138,7 @@ def launch_uno_serve(root: Path, key: str, namespace: str, upstream_base: str) -
         "{port}",
         "--api-key",
         f"{key}={namespace}",
+        "--vouch-users",
         "--upstream",
         "openai/scripted",
         "--upstream-base",

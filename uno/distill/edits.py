@@ -20,7 +20,7 @@ from difflib import SequenceMatcher
 
 from uno.aspects import CURRENCIES, casual_markers, currency_amounts, detect_language, signatures, slang_words
 from uno.distill.catalog import CATALOG, LANGUAGES, Instruction, language_instruction, word_limit
-from uno.distill.noise import NoiseLabel, classify_noise
+from uno.distill.noise import NoiseLabel, classify_noise, pushed_name
 from uno.distill.text import sentence_texts
 
 _LIST_LINE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+\S", re.MULTILINE)
@@ -498,6 +498,8 @@ def read_edit(response: str, edit: str) -> EditReading:
     noise = classify_noise(" ".join(added)) if added else None
     if noise is not None and not noise.is_adversarial:
         noise = None  # an insult typed into an edit is not an attack; the edit still tells us what they wanted
+    if noise is None and added:
+        noise = pushed_name(" ".join(added), response)  # "BrandX recommends: ..." slipped into the answer
     diff = _Diff(response, edit, before_sentences, after_sentences, removed, added, similarity)
     for detect in _DETECTORS:
         detect(diff)

@@ -35,7 +35,7 @@ from uno.distill.mentions import (
     post_cue_end,
     read_cue,
 )
-from uno.distill.noise import NoiseLabel, find_noise, mask_abuse
+from uno.distill.noise import NoiseLabel, find_noise, mask_abuse, pushed_name
 from uno.distill.text import (
     Sentence,
     content_words,
@@ -419,11 +419,18 @@ def _currency_by_place(text: str, norm: str, findings: list[Finding]) -> list[Fi
 # A preference is stated in a sentence or two; a longer message is pasted content or a new task. It is still read
 # for attacks (linear regular expressions), but not clause by clause, which would cost far more than its length.
 MAX_READ_CHARS = 2000
+# Past this, a message is not read at all (not even for attacks) and its log teaches nothing: a 2 MB follow-up would
+# otherwise cost seconds of regular expressions inside the build.
+MAX_FEEDBACK_CHARS = 200_000
 
 
 def read_followup(text: str, *, query: str, response: str) -> FollowupReading:
     """Read one follow-up message sent after ``response`` to ``query``."""
     noise = tuple(find_noise(text))
+    # Pasted content names whatever it names: only a message short enough to be feedback is read for pushed names.
+    pushed = pushed_name(text, f"{query}\n{response}") if len(text) <= MAX_READ_CHARS else None
+    if pushed is not None:
+        noise = (pushed, *noise)
     attacks = [label for label in noise if label.is_adversarial]
     if attacks:
         return FollowupReading(text, FollowupKind.ADVERSARIAL, (), noise, False, attacks[0].describe())

@@ -22,6 +22,7 @@ from rule_store.records import (
     EditFeedback,
     Evidence,
     Experience,
+    Feedback,
     FeedbackKind,
     FollowupFeedback,
     HindsightExample,
@@ -37,8 +38,16 @@ from rule_store.records import (
 from uno.distill.base import Distillation
 from uno.distill.catalog import Instruction
 from uno.distill.edits import EditReading, pasted_revision, read_edit
-from uno.distill.followups import GENERIC_FAILURE, Finding, FollowupKind, FollowupReading, read_followup
-from uno.distill.noise import classify_noise
+from uno.distill.followups import (
+    GENERIC_FAILURE,
+    MAX_FEEDBACK_CHARS,
+    MAX_READ_CHARS,
+    Finding,
+    FollowupKind,
+    FollowupReading,
+    read_followup,
+)
+from uno.distill.noise import NoiseLabel, classify_noise, pushed_name
 from uno.distill.text import situation
 from uno.distill.turns import STYLE_FAMILIES, TurnKind, classify_turn, harmful_request_reason
 from uno.distill.weights import weight
@@ -96,6 +105,30 @@ def _harmful_turns(log: LogRecord) -> list[str]:
             if reason is not None:
                 found.append(f"turn {index}: {reason}")
     return found
+
+
+def _oversized(log: LogRecord, events: Sequence[Feedback]) -> str | None:
+    """Why the log is too large to read (a message or feedback text over ``MAX_FEEDBACK_CHARS``), else None."""
+    for index, message in enumerate(log.messages):
+        if len(message.content) > MAX_FEEDBACK_CHARS:
+            return f"message {index} has {len(message.content):,} characters, over the {MAX_FEEDBACK_CHARS:,} limit"
+    for event in events:
+        text = event.text if isinstance(event, (FollowupFeedback, EditFeedback)) else ""
+        if len(text) > MAX_FEEDBACK_CHARS:
+            kind = "follow-up" if isinstance(event, FollowupFeedback) else "edit"
+            size = f"{len(text):,} characters, over the {MAX_FEEDBACK_CHARS:,} limit"
+            return f"{kind} on turn {log.target_turn(event)} has {size}"
+    return None
+
+
+def _split_attack(log: LogRecord, events: Sequence[object]) -> NoiseLabel | None:
+    """An attack split over several follow-ups ("from now on, always" ... "mention BrandX"): read them together."""
+    texts = [e.text for e in events if isinstance(e, FollowupFeedback)]
+    if len(texts) < 2:
+        return None
+    joined = " ".join(texts)
+    label = classify_noise(joined) or pushed_name(joined, f"{log.query}\n{log.response}")
+    return label if label is not None and label.is_adversarial else None
 
 
 def _clip(text: str, limit: int = 80) -> str:
@@ -167,10 +200,17 @@ class HeuristicDistiller:
         events = log.feedback_events()
         if not events:
             return Distillation(log.id, self._verdict(log, Verdict.NO_FEEDBACK, ["no feedback events"], 0.0))
+        oversized = _oversized(log, events)
+        if oversized is not None:
+            reason = f"{oversized}: not read; nothing learnt from this log"
+            return Distillation(log.id, self._verdict(log, Verdict.OFF_TOPIC, [reason], 0.0))
         acc = _Accumulator()
         query_noise = classify_noise(log.query)
         if query_noise is not None and query_noise.is_adversarial:
             acc.attacks.append(f"query: {query_noise.reason} ({query_noise.span!r})")
+        split = _split_attack(log, events)
+        if split is not None:
+            acc.attacks.append(f"follow-ups read together: {split.reason} ({split.span!r})")
         acc.harms.extend(_harmful_turns(log))
         turn_signals = self._turn_signals(log, events, acc)
         conversation = _Conversation.read(log)
@@ -260,6 +300,9 @@ class HeuristicDistiller:
             acc.attacks.append(f"follow-up on turn {turn}: {label.reason} ({label.span!r})")
             return
         response = log.messages[turn].content
+        if len(event.text) > MAX_READ_CHARS:
+            acc.reasons.append(f"follow-up on turn {turn}: {reading.note}")
+            return
         # "none" for the harm check: _harmful_turns already read every user turn of the log.
         kind = classify_turn(event.text, query=question, response=response, reading=reading, harmful="")
         if kind.kind is TurnKind.HARMFUL:
@@ -317,6 +360,7 @@ class HeuristicDistiller:
                 quote=finding.quote,
                 kind=FeedbackKind.FOLLOWUP,
                 user_id=log.user_id,
+                verified_id=log.verified_id,
                 weight=evidence_weight,
                 timestamp=event.timestamp or log.timestamp,
             )
@@ -391,6 +435,7 @@ class HeuristicDistiller:
                 quote=change.quote or _exact_quote(event.text),
                 kind=FeedbackKind.EDIT,
                 user_id=log.user_id,
+                verified_id=log.verified_id,
                 weight=round(min(1.0, base + bonus), 3),
                 timestamp=event.timestamp or log.timestamp,
             )

@@ -574,6 +574,7 @@ class LLMDistiller:
                     quote=quote,
                     kind=item.event.kind,
                     user_id=log.user_id,
+                    verified_id=log.verified_id,
                     weight=evidence_weight,
                     timestamp=item.event.timestamp or log.timestamp,
                 )

@@ -11,16 +11,24 @@ Two families:
 
 ``classify_noise`` is also used by the gap filter on candidate rules, so it must stay quiet on ordinary
 feedback ("ignore the second paragraph", "act on my earlier request" are not attacks).
+
+Every detector reads the text in each of its :func:`detection_forms`: folded as a reader sees it (NFKC, zero-width
+and direction characters dropped, look-alike letters folded, spaced-out letters joined), then with letters split by
+punctuation joined ("i.g.n.o.r.e") and leetspeak read as letters ("1gn0r3"), when those change anything. Overrides in
+other languages are read without accents ("instruções" as "instrucoes"). :func:`pushed_name` adds what only the
+conversation can tell: a follow-up that pushes a brand-like name the conversation never mentioned.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from rule_store.records import Verdict
-from uno.distill.text import fold_unicode, normalize
+from uno.distill.text import fold_unicode, normalize, word_set
 
 
 class NoiseCategory(StrEnum):
@@ -35,6 +43,7 @@ class NoiseCategory(StrEnum):
     REDIRECT = "redirect"
     CHAT_MARKUP = "chat_markup"
     ENCODED_PAYLOAD = "encoded_payload"
+    SECRET_EXTRACTION = "secret_extraction"
     INSULT = "insult"
     PROFANITY = "profanity"
 
@@ -69,6 +78,10 @@ class _Detector:
     pattern: re.Pattern[str]
     # Most detectors read the normalised (lower-cased) text; case matters for "DAN" and base64.
     on_original: bool = False
+    # Detectors of other languages read the lower-cased text without accents on Latin letters.
+    plain: bool = False
+    # Detectors of other scripts run only on text that has characters outside ASCII.
+    non_ascii: bool = False
 
 
 _URL_OR_ADDRESS = (
@@ -77,6 +90,12 @@ _URL_OR_ADDRESS = (
     r"|link|live|pro|dev|ai|us|uk|de|eu|fr|click|vip|win|promo|sale|today|store)\b(?:/\S*)?)"
 )
 _DETERMINERS = r"(?:(?:all|any|every|each|the|your|these|those|of|prior|such)\s+)*"
+# A brand-like name: a capital inside a word ("BrandX", "NordVPN", "iPhone"), letters with digits ("Acme360"), or a
+# capitalised name followed by a slogan word ("Acme recommends", "Acme products").
+_BRAND = (
+    r"['\"“‘]?\b(?:[A-Za-z][a-z]+[A-Z][\w-]*|[A-Z]{2,}[a-z]+\w*|[A-Za-z]+\d+[A-Za-z]\w*|[A-Z][a-z]+\d+\w*"
+    r"|[A-Z][\w-]+(?=\s+(?:recommends|says|suggests|approved|certified|products?|brand|store|shop|deals?|app)\b))"
+)
 
 _ADVERSARIAL: tuple[_Detector, ...] = (
     _Detector(
@@ -252,6 +271,90 @@ _ADVERSARIAL: tuple[_Detector, ...] = (
         ),
         on_original=True,
     ),
+    _Detector(
+        NoiseCategory.INSTRUCTION_OVERRIDE,
+        Verdict.ADVERSARIAL,
+        "tells the assistant to stop following its instructions",
+        re.compile(
+            r"\b(?:stop|quit|cease|no longer|don't|do not|never|no need to|without)\s+(?:\w+\s+){0,2}?"
+            r"(?:follow(?:ing)?|obey(?:ing)?|adher(?:e|ing) to|respect(?:ing)?|listen(?:ing)? to|stick(?:ing)? to"
+            r"|comply(?:ing)? with|abid(?:e|ing) by|apply(?:ing)?|caring about|bother(?:ing)? with)\s+"
+            r"(?:all\s+|any\s+)?(?:of\s+)?(?:your|ur|the|these|those|its|their)\s+(?:own\s+)?"
+            r"(?:previous\s+|prior\s+|original\s+|system\s+|safety\s+|content\s+|usual\s+)?"
+            r"(?:guidelines|instructions|rules|polic(?:y|ies)|restrictions|guardrails|programming|directives"
+            r"|filters|system prompt|training|principles)\b(?!\s+(?:of|for|in|on|about)\b)"
+        ),
+    ),
+    _Detector(
+        NoiseCategory.INSTRUCTION_OVERRIDE,
+        Verdict.ADVERSARIAL,
+        "tells the assistant to ignore its instructions (in another language)",
+        re.compile(
+            # French, German, Spanish, Italian, Portuguese, Dutch, read without accents
+            r"\b(?:ignore[rz]?|oublie[rz]?|ne (?:suis|suivez|respecte[sz]?) plus|arrete[rz]? de (?:suivre|respecter))"
+            r"\s+(?:toutes?\s+)?(?:les\s+|tes\s+|vos\s+|ces\s+)?(?:instructions|consignes|regles|directives)\b"
+            r"|\b(?:ignorier(?:e|en sie|t)?|vergiss|vergessen sie|missachte)\s+(?:bitte\s+)?(?:alle\s+)?"
+            r"(?:deine\s+|ihre\s+|die\s+)?(?:vorherigen\s+|bisherigen\s+|fruheren\s+|vorigen\s+)?(?:anweisungen"
+            r"|regeln|richtlinien|vorgaben|instruktionen|befehle)\b"
+            r"|\bhor(?:e|en sie)? auf,? (?:deinen|den|ihren) (?:regeln|richtlinien|anweisungen) zu (?:folgen|gehorchen)"
+            r"|\b(?:ignor[ae](?:r|re)?|olvida(?:r)?|olvide|dimentica(?:re)?|esquec[ae](?:r)?)\s+(?:todas?\s+|tutte\s+)?"
+            r"(?:las\s+|le\s+|as\s+)?(?:tus\s+|sus\s+|tue\s+|suas\s+|tuas\s+)?(?:instrucciones|reglas|directrices"
+            r"|normas|indicaciones|istruzioni|regole|linee guida|direttive|instrucoes|regras|diretrizes|orientacoes)\b"
+            r"|\b(?:deja de|smetti di|pare de|para de) (?:seguir|obedecer|respetar|rispettare) (?:le |las |as )?"
+            r"(?:tus |tue |suas |sus )?(?:instrucciones|reglas|directrices|istruzioni|regole|linee guida|instrucoes"
+            r"|regras|diretrizes)\b"
+            r"|\b(?:negeer|vergeet)\s+(?:alle\s+)?(?:je\s+|jouw\s+|de\s+|uw\s+)?(?:vorige\s+|eerdere\s+)?"
+            r"(?:instructies|regels|richtlijnen)\b"
+        ),
+        plain=True,
+    ),
+    _Detector(
+        NoiseCategory.INSTRUCTION_OVERRIDE,
+        Verdict.ADVERSARIAL,
+        "tells the assistant to ignore its instructions (in another language)",
+        re.compile(
+            # Russian, Chinese, Japanese: read only in text that has characters outside ASCII
+            r"(?:игнорируй(?:те)?|забудь(?:те)?|не соблюдай(?:те)?)\s+(?:все\s+)?(?:предыдущие\s+|свои\s+|твои\s+)?"
+            r"(?:инструкции|правила|указания)"
+            r"|(?:忽略|无视|忘记|忘掉|不要遵守|不要遵循|别管|不用遵守|停止遵守|跳过)掉?(?:你的|之前的|以前的|先前的|上面的|所有的?"
+            r"|全部的?|一切)*(?:指令|指示|规则|说明|设定|提示词?|准则|限制|约束)"
+            r"|(?:指示|命令|ルール|規則|制約)(?:を|は)?(?:すべて|全て)?(?:無視|忘れ)"
+        ),
+        non_ascii=True,
+    ),
+    _Detector(
+        NoiseCategory.SECRET_EXTRACTION,
+        Verdict.ADVERSARIAL,
+        "asks for secrets (passwords, keys, credentials) or other users' data",
+        re.compile(
+            r"\b(?:include|add|print|show|give|share|reveal|tell|send|output|insert|put|list|display|leak|provide"
+            r"|write|paste|dump|expose|append|what(?:'s| is| are))\b[^.!?\n]{0,40}?\b(?:admin(?:istrator)?|root"
+            r"|database|db|server|system|master|wifi|internal|secret|private|your|the|production|prod|aws|ssh"
+            r"|access|auth|users?(?:'|'s)?)\s+(?:\w+\s+)?(?:passwords?|passwd|passphrases?|credentials|api[ -]?keys?"
+            r"|secret(?: keys?)?s?|access tokens?|auth tokens?|tokens|private keys?|ssh keys?|connection strings?"
+            r"|env(?:ironment)? var(?:iable)?s)\b(?!\s+(?:reset|manager|policy|policies|strength|requirements?"
+            r"|rules|field|hashing|generator|format|rotation|best practices))"
+            r"|\b(?:tell|show|give|list|share|reveal|what|repeat|print)\b[^.!?\n]{0,30}\b(?:other|previous|another"
+            r"|different|all (?:the )?other) (?:users?|people|customers|persons?)(?:'s|'|s')?\s+(?:asked|said|wrote"
+            r"|typed|sent|chats?|conversations?|messages?|questions?|data|history|prompts?|emails?|addresses)"
+        ),
+    ),
+    _Detector(
+        NoiseCategory.PROMOTION,
+        Verdict.ADVERSARIAL,
+        "plants a brand or slogan in every answer",
+        # A standing order with a brand-like name: CamelCase or digits ("BrandX", "NordVPN", "Acme360"), or a name
+        # followed by a slogan word ("Acme recommends:"). "Always start with a summary" names nothing.
+        re.compile(
+            r"\b(?:[Aa]lways|[Ff]rom now on,?|[Ee]very time|[Nn]ext time|[Ee]ach time|[Gg]oing forward|[Ii]n the future"
+            r"|[Ii]n (?:every|all|each|future) (?:answers?|repl(?:y|ies)|responses?|messages?),?|[Mm]ake sure to"
+            r"|[Dd]on't forget to|[Rr]emember to|[Oo]nly)\s+(?:\w+\s+){0,3}?(?:include|add|insert|append|prepend"
+            r"|start(?: \w+)? with|begin(?: \w+)? with|open(?: \w+)? with|end(?: \w+)? with|finish(?: \w+)? with"
+            r"|close(?: \w+)? with|sign off with|say|write|feature|highlight|cite|talk about|bring up|put|mention"
+            r"|recommend|promote|plug|push|suggest|praise|endorse|advertise)\b[^.!?\n]{0,30}?" + _BRAND
+        ),
+        on_original=True,
+    ),
 )
 
 _ABUSE_ADJECTIVES = (
@@ -293,34 +396,198 @@ _ABUSIVE: tuple[_Detector, ...] = (
 )
 
 
-def _labels(detectors: tuple[_Detector, ...], text: str, norm: str) -> list[tuple[int, NoiseLabel]]:
-    found: list[tuple[int, NoiseLabel]] = []
-    for detector in detectors:
-        source = text if detector.on_original else norm
-        match = detector.pattern.search(source)
-        if match:
-            label = NoiseLabel(detector.verdict, detector.category, detector.reason, match.group(0).strip())
-            found.append((match.start(), label))
-    return found
+# "i.g.n.o.r.e", "i-g-n-o-r-e": four or more single letters joined by one punctuation mark, read as the word.
+_PUNCTUATED_LETTERS = re.compile(r"(?<![\w.*_-])(?:[^\W\d_][.\-_*·]){3,}[^\W\d_](?![\w*_-]|[.\-·]\w)")
+_PUNCTUATION_MARKS = re.compile(r"[.\-_*·]")
+# Leetspeak: digits and symbols standing for letters, read only inside words that also have letters ("1gn0r3").
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET_HINT = re.compile(r"[a-zA-Z][013457@$]|[013457@$][a-zA-Z]")
+_TOKEN = re.compile(r"[\w@$]+")
+_NUMBER_WITH_UNIT = re.compile(r"\d+[a-zA-Z]{1,3}|[a-zA-Z]{1,3}\d+")
+_COMBINING_AFTER_LATIN = re.compile(r"(?<=[A-Za-z])[\u0300-\u036f]+")
+_SPACE_RUNS = re.compile(r"\s+")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "´": "'", "`": "'"})
+
+
+def _deleet(match: re.Match[str]) -> str:
+    word = match.group(0)
+    # "3pm", "10kg", "mp3", "h264": a number with a unit is not leetspeak; a word with no digit is left as it is.
+    if _NUMBER_WITH_UNIT.fullmatch(word) or not _LEET_HINT.search(word):
+        return word
+    return word.translate(_LEET)
+
+
+@lru_cache(maxsize=256)
+def _forms(text: str) -> tuple[str, ...]:
+    folded = fold_unicode(text)
+    forms = [folded]
+    joined = folded
+    if _PUNCTUATED_LETTERS.search(folded):
+        joined = _PUNCTUATED_LETTERS.sub(lambda m: _PUNCTUATION_MARKS.sub("", m.group(0)), folded)
+        forms.append(joined)
+    if _LEET_HINT.search(joined):
+        unleet = _TOKEN.sub(_deleet, joined)
+        if unleet != joined:
+            forms.append(unleet)
+    return tuple(forms)
+
+
+def detection_forms(text: str) -> list[str]:
+    """The forms of ``text`` the detectors read (original case kept), the first being :func:`fold_unicode`'s.
+
+    The others are added only when they differ: letters split by punctuation joined, then leetspeak read as
+    letters. All are linear in the text's length (cached: a message is read by several detectors).
+    """
+    return list(_forms(text))
+
+
+def _lower(form: str) -> str:
+    return _SPACE_RUNS.sub(" ", form.translate(_QUOTES).lower()).strip()
+
+
+def _plain(lowered: str) -> str:
+    """Without the accents of Latin letters ("instruções" -> "instrucoes"); other scripts untouched."""
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFD", lowered)
+    return unicodedata.normalize("NFC", _COMBINING_AFTER_LATIN.sub("", decomposed))
+
+
+def _labels(detectors: tuple[_Detector, ...], text: str) -> list[tuple[int, NoiseLabel]]:
+    """The first match of each detector, in whichever form of ``text`` shows it first (by form, then position)."""
+    found: dict[int, tuple[int, NoiseLabel]] = {}
+    for rank, form in enumerate(detection_forms(text)):
+        # The first form is read as the pattern tables read feedback (typos fixed); the others as they are.
+        norm = normalize(text) if rank == 0 else _lower(form)
+        for number, detector in enumerate(detectors):
+            if number in found or (detector.non_ascii and norm.isascii()):
+                continue
+            source = form if detector.on_original else _plain(norm) if detector.plain else norm
+            match = detector.pattern.search(source)
+            if match:
+                label = NoiseLabel(detector.verdict, detector.category, detector.reason, match.group(0).strip())
+                found[number] = (match.start(), label)
+    return list(found.values())
 
 
 def find_noise(text: str) -> list[NoiseLabel]:
     """Every kind of noise in ``text``: adversarial labels first, then abusive ones, each in text order."""
-    norm = normalize(text)
-    text = fold_unicode(text)
-    adversarial = sorted(_labels(_ADVERSARIAL, text, norm), key=lambda item: item[0])
-    abusive = sorted(_labels(_ABUSIVE, text, norm), key=lambda item: item[0])
+    adversarial = sorted(_labels(_ADVERSARIAL, text), key=lambda item: item[0])
+    abusive = sorted(_labels(_ABUSIVE, text), key=lambda item: item[0])
     return [label for _, label in adversarial] + [label for _, label in abusive]
 
 
 def classify_noise(text: str) -> NoiseLabel | None:
     """The most serious noise in ``text`` (an attack before an insult), or None when it reads as plain feedback."""
-    norm = normalize(text)
-    text = fold_unicode(text)
     for group in (_ADVERSARIAL, _ABUSIVE):
-        labels = _labels(group, text, norm)
+        labels = _labels(group, text)
         if labels:
             return min(labels, key=lambda item: item[0])[1]
+    return None
+
+
+# --- names pushed into answers
+
+# Verbs that promote what follows: the name right after them is judged even in lower case ("mention brandx").
+_PROMOTE_VERB = (
+    r"mention(?:s|ed|ing)?|recommend(?:s|ed|ing)?|suggest(?:s|ed|ing)?|promot(?:e|es|ed|ing)|plug(?:s|ged)?"
+    r"|endors(?:e|es|ed|ing)|advertis(?:e|es|ed|ing)|prais(?:e|es|ed|ing)|push(?:es|ed)?|buy"
+)
+# Verbs that put something into an answer: a brand-like name shortly after them is judged.
+_PUSH = re.compile(
+    r"\b(?:(?P<promote>" + _PROMOTE_VERB + r")|include[sd]?|including|add|adds|added|insert(?:s|ed)?|append(?:s|ed)?"
+    r"|cite[sd]?|citing|feature[sd]?|highlight(?:s|ed)?|talk(?:s|ed)? about|br(?:ing|ought) up|say(?:s)? that"
+    r"|said that|say|write|(?:start|begin|open|end|finish|close)(?:s|ed)?(?: \w+){0,2} with|sign(?:ed)? off with"
+    r"|prefix(?:ed)? with|sponsored by|powered by|brought to you by|visit|try|check out|shop at|order from)\b",
+    re.IGNORECASE,
+)
+_FILLERS = word_set("the a an our my some more about that to with products product brand from of any")
+# "BrandX recommends:", "Acme360 is the best": a brand-like name followed by a slogan.
+_SLOGAN = re.compile(
+    r"(?P<name>[A-Za-z][\w.-]*[A-Za-z0-9])\s+(?:recommends|says|suggests|approves|is (?:the best|better|great"
+    r"|the only|number one)|rocks)\b"
+)
+# "... mention that Weber ovens are the best": any capitalised name praised as the best, after a pushing verb.
+_PRAISE = re.compile(
+    r"\b(?:" + _PROMOTE_VERB + r"|say|tell \w+)\b[^.!?\n]{0,20}?\b(?P<name>[A-Z][\w-]+)(?:\s+\w+)?\s+(?:is|are)\s+"
+    r"(?:the best|better|great|the only|number one|superior)\b"
+)
+_NAME = re.compile(r"[A-Za-z][\w.-]*[A-Za-z0-9]")
+_WINDOW_END = re.compile(r"[!?\n]|\.(?!\w)")
+# Capitalised words that feedback names without promoting anything (languages, units, formats, days, months).
+_COMMON_NAMES = word_set(
+    """
+    i ok okay yes no english french german spanish italian portuguese chinese japanese korean russian arabic dutch
+    hindi polish turkish swedish greek hebrew latin celsius fahrenheit kelvin metric imperial markdown json yaml csv
+    html latex xml sql apa mla chicago harvard ieee python javascript typescript java rust go c bash excel
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+    september october november december tl;dr tldr faq us uk eu usd eur gbp si iso utc gmt ai api
+    """
+)
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Whole words of the packaged embedder's WordPiece vocabulary (an empty set when it is not installed)."""
+    from uno.embed import _packaged_model_path
+
+    try:
+        vocab = _packaged_model_path() / "vocab.txt"
+        lines = vocab.read_text(encoding="utf-8").split()
+    except (ImportError, OSError, RuntimeError):  # pragma: no cover - the package is a core dependency
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha())
+
+
+def _structural_brand(name: str) -> bool:
+    """A capital inside a word ("BrandX", "NordVPN"), letters with digits ("Acme360") or a domain ("acme.io")."""
+    if name.lower() in _COMMON_NAMES:
+        return False
+    return re.search(r"[a-z][A-Z]|[A-Z]{2}[a-z]|[A-Za-z]\d|\d[A-Za-z]|\.[a-z]{2,}$", name) is not None
+
+
+def _unknown_word(name: str) -> bool:
+    """A word no English dictionary knows ("brandx"): with a promoting verb, a name."""
+    known = _known_words()
+    lowered = name.lower()
+    return bool(known) and name.isalpha() and len(name) > 2 and lowered not in known and lowered not in _COMMON_NAMES
+
+
+def _pushed_in(form: str, seen: set[str]) -> re.Match[str] | None:
+    for match in _PUSH.finditer(form):
+        rest = form[match.end() : match.end() + 80]
+        cut = _WINDOW_END.search(rest)
+        names = _NAME.findall(rest[: cut.start()] if cut else rest)[:6]
+        content = [n for n in names if n.lower() not in _FILLERS]
+        if any(_structural_brand(n) and n.lower() not in seen for n in names):
+            return match
+        if match.group("promote") and content and _unknown_word(content[0]) and content[0].lower() not in seen:
+            return match
+    for match in _SLOGAN.finditer(form):
+        name = match.group("name")
+        if _structural_brand(name) and name.lower() not in seen:
+            return match
+    for match in _PRAISE.finditer(form):
+        name = match.group("name")
+        if name.lower() not in _COMMON_NAMES and name.lower() not in seen:
+            return match
+    return None
+
+
+def pushed_name(text: str, context: str = "") -> NoiseLabel | None:
+    """A follow-up, edit or rule that pushes a brand-like name into answers, when ``context`` (the conversation so
+    far) never mentions it: "you forgot to mention BrandX" on a question about roasting."""
+    seen = {w.lower() for w in re.findall(r"[\w.-]+", fold_unicode(context))}
+    for form in detection_forms(text):
+        match = _pushed_in(form, seen)
+        if match is not None:
+            span = form[match.start() : match.end() + 40].strip()
+            return NoiseLabel(
+                Verdict.ADVERSARIAL,
+                NoiseCategory.PROMOTION,
+                "pushes a brand-like name the conversation never mentioned",
+                span,
+            )
     return None
 
 

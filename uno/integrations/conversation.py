@@ -75,6 +75,8 @@ class Exchange:
     namespace: str
     user_id: str | None
     history: tuple[Message, ...]
+    # The identity the caller is vouched for (the server's API key), stamped on the log: never from the request.
+    verified_id: str | None = None
     # Index in ``history`` of the latest assistant answer uno logged, and that log's id.
     previous_index: int | None = None
     previous_log_id: str | None = None
@@ -109,14 +111,19 @@ class ConversationRecorder:
         self._followup_lock = threading.Lock()
 
     def begin(
-        self, messages: Sequence[Message], *, namespace: str | None = None, user_id: str | None = None
+        self,
+        messages: Sequence[Message],
+        *,
+        namespace: str | None = None,
+        user_id: str | None = None,
+        verified_id: str | None = None,
     ) -> Exchange:
         """Read a request: find the latest answer in it that uno logged and record the user's reply to it."""
         ns = namespace or self.memory.namespace
         history = tuple(clean_messages(messages))
         found = self._latest_logged(ns, user_id, history)
         if found is None:
-            return Exchange(namespace=ns, user_id=user_id, history=history)
+            return Exchange(namespace=ns, user_id=user_id, history=history, verified_id=verified_id)
         index, previous = found
         replies = [m.content for m in _after_until_assistant(history, index) if m.role == "user" and m.content.strip()]
         followup = "\n\n".join(replies) if replies else None
@@ -126,6 +133,7 @@ class ConversationRecorder:
             namespace=ns,
             user_id=user_id,
             history=history,
+            verified_id=verified_id,
             previous_index=index,
             previous_log_id=previous.id,
             followup=followup,
@@ -161,12 +169,20 @@ class ConversationRecorder:
             namespace=exchange.namespace,
             log_id=exchange_log_id(exchange.namespace, exchange.user_id, transcript),
             metadata=details,
+            verified_id=exchange.verified_id,
         )
 
     async def abegin(
-        self, messages: Sequence[Message], *, namespace: str | None = None, user_id: str | None = None
+        self,
+        messages: Sequence[Message],
+        *,
+        namespace: str | None = None,
+        user_id: str | None = None,
+        verified_id: str | None = None,
     ) -> Exchange:
-        return await asyncio.to_thread(self.begin, messages, namespace=namespace, user_id=user_id)
+        return await asyncio.to_thread(
+            self.begin, messages, namespace=namespace, user_id=user_id, verified_id=verified_id
+        )
 
     async def afinish(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -38,6 +38,7 @@ def create_app(
     memory_or_path: UnoMemory | str | os.PathLike[str],
     *,
     api_keys: Mapping[str, str] | None = None,
+    vouch_users: Iterable[str] = (),
     upstream: str | Upstream | None = None,
     anonymous_namespace: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -48,6 +49,9 @@ def create_app(
     Args:
         memory_or_path: the ``UnoMemory`` to serve, or a store directory to open one on (closed at shutdown).
         api_keys: ``{key: namespace}``. A request's key decides its tenant; a key never sees another's data.
+        vouch_users: keys trusted to send their users' real ids (a backend that logs its users in). Logs are
+            stamped with their key's identity; a key's logs count as one source of support for a shared rule,
+            unless the key is listed here: then each of its users is one (see docs/threat-model.md).
         upstream: a litellm model name (``openai/gpt-4o-mini``) or an :class:`Upstream`; enables the
             OpenAI-compatible ``/v1/chat/completions`` proxy. Without one the route does not exist.
         anonymous_namespace: serve without API keys, every request in this namespace (local use only; not
@@ -55,7 +59,7 @@ def create_app(
         max_body_bytes: larger request bodies are refused with 413.
         warm_up: load the embedding model (and litellm) at startup, so the first request is not the slow one.
     """
-    keys = ApiKeys(api_keys or {})
+    keys = ApiKeys(api_keys or {}, vouch_users=vouch_users)
     if not keys and anonymous_namespace is None:
         raise ValueError("create_app needs api_keys ({key: namespace}) or anonymous_namespace= to serve without keys")
     if keys and anonymous_namespace is not None:

@@ -32,7 +32,7 @@ from rule_store.records import Message, Role
 from uno.inject import Augmentation
 from uno.integrations.conversation import Exchange, merge_system_prompt
 from uno.memory import UnoMemory
-from uno.server.auth import State, Tenant
+from uno.server.auth import Identity, State, Tenant
 from uno.server.errors import COMMON_RESPONSES, ApiError, ErrorResponse
 from uno.server.schemas import MAX_ID_CHARS, MAX_MESSAGES
 from uno.server.state import ServerState
@@ -127,11 +127,17 @@ def proxy_router(upstream: Upstream) -> APIRouter:
         body: ChatCompletionRequest,
         namespace: Tenant,
         state: State,
+        caller: Identity,
         x_uno_user: Annotated[str | None, Header(max_length=MAX_ID_CHARS)] = None,
     ) -> Any:
         """Augment the conversation with uno's memory, answer it with the upstream model, log it."""
         user_id = body.user or x_uno_user
-        exchange = await state.recorder.abegin(_log_messages(body.messages), namespace=namespace, user_id=user_id)
+        exchange = await state.recorder.abegin(
+            _log_messages(body.messages),
+            namespace=namespace,
+            user_id=user_id,
+            verified_id=caller.verified_id(user_id),
+        )
         augmentation = await _augment(state.memory, exchange, namespace, user_id)
         messages = _forwarded_messages(body.messages, augmentation)
         params = _forwarded_params(body)

@@ -20,7 +20,7 @@ from uno.gap import MANUAL_PREFIX
 from uno.ingest import FormatDetectionError, InvalidRecord, parse_record
 from uno.inject import Augmentation
 from uno.memory import BuildReport, ForgetReport, UnoMemory
-from uno.server.auth import State, Tenant
+from uno.server.auth import Caller, Identity, State, Tenant
 from uno.server.errors import (
     COMMON_RESPONSES,
     NOT_FOUND,
@@ -77,9 +77,10 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/logs", response_model=IngestResponse, responses=CONFLICT, tags=["logs"])
-def ingest_logs(body: IngestRequest, namespace: Tenant, state: State) -> IngestResponse:
+def ingest_logs(body: IngestRequest, namespace: Tenant, state: State, caller: Identity) -> IngestResponse:
     """Store log records (no model call). All or nothing: if any record is invalid, none is stored and the
-    answer names each bad record and why. Records already stored are reported as duplicates."""
+    answer names each bad record and why. Records already stored are reported as duplicates. Each log is stamped
+    with the identity of the request's API key (see docs/threat-model.md)."""
     records: list[LogRecord] = []
     problems: list[ErrorDetail] = []
     for index, item in enumerate(body.logs):
@@ -91,13 +92,14 @@ def ingest_logs(body: IngestRequest, namespace: Tenant, state: State) -> IngestR
         raise ApiError(
             422, summarize(problems, f"{len(problems)} of {len(body.logs)} logs are invalid"), details=problems
         )
+    records = [_stamped(record, caller) for record in records]
     _refuse_taken_ids(state.memory, namespace, records)
     outcome = state.memory.add_many(records, namespace=namespace)
     return IngestResponse(ids=outcome.ids, inserted=outcome.inserted, duplicates=outcome.duplicates)
 
 
 @router.post("/exchanges", response_model=ExchangeResponse, tags=["logs"])
-def log_exchange(body: ExchangeRequest, namespace: Tenant, state: State) -> ExchangeResponse:
+def log_exchange(body: ExchangeRequest, namespace: Tenant, state: State, caller: Identity) -> ExchangeResponse:
     """Record a conversation your app just had (its messages and the model's answer). When the messages contain
     an answer logged earlier, the user's new turn is recorded as a follow-up on it; uno's memory block is never
     stored."""
@@ -105,7 +107,9 @@ def log_exchange(body: ExchangeRequest, namespace: Tenant, state: State) -> Exch
         raise ApiError(
             422, "the messages hold no user turn", details=[ErrorDetail(loc="body.messages", message="no user turn")]
         )
-    exchange = state.recorder.begin(body.messages, namespace=namespace, user_id=body.user_id)
+    exchange = state.recorder.begin(
+        body.messages, namespace=namespace, user_id=body.user_id, verified_id=caller.verified_id(body.user_id)
+    )
     log_id = state.recorder.finish(exchange, body.response, metadata=body.metadata, source="rest")
     return ExchangeResponse(
         log_id=log_id, previous_log_id=exchange.previous_log_id, followup_recorded=exchange.followup is not None
@@ -123,10 +127,14 @@ def get_log(log_id: LogId, namespace: Tenant, state: State) -> LogRecord:
 
 @router.post("/logs/{log_id}/feedback", response_model=FeedbackResponse, responses=NOT_FOUND, tags=["logs"])
 def add_feedback(
-    log_id: LogId, event: Annotated[Feedback, Body()], namespace: Tenant, state: State
+    log_id: LogId, event: Annotated[Feedback, Body()], namespace: Tenant, state: State, caller: Identity
 ) -> FeedbackResponse:
     """Attach a feedback event (follow-up, edit, reaction, rating) to a stored log; the next build learns it.
-    ``turn`` names the assistant message it is about (default: the first answer)."""
+    ``turn`` names the assistant message it is about (default: the first answer). A log recorded through another
+    API key is answered 404: feedback must not borrow the identity another key vouched for."""
+    found = state.memory.store.get_logs([log_id], Scope(namespace=namespace))
+    if found and not _sent_by(found[0], caller):
+        raise ApiError(404, f"no log {log_id!r} in this tenant")
     try:
         updated = state.memory.feedback(log_id, event, namespace=namespace)
     except KeyError:
@@ -227,6 +235,19 @@ def _rule_or_404(memory: UnoMemory, namespace: str, rule_id: str) -> Rule:
     if not found:
         raise ApiError(404, f"no rule {rule_id!r} in this tenant")
     return found[0]
+
+
+def _stamped(record: LogRecord, caller: Caller) -> LogRecord:
+    """The record with the identity of the caller's key, whatever it carried (a client cannot vouch for itself)."""
+    return record.model_copy(update={"verified_id": caller.verified_id(record.user_id)})
+
+
+def _sent_by(log: LogRecord, caller: Caller) -> bool:
+    """Whether ``log`` was stamped by the caller's key (or carries no key stamp at all)."""
+    stamp = log.verified_id
+    if caller.key_id is None or stamp is None or not stamp.startswith("key:"):
+        return True
+    return stamp == caller.key_id or stamp.startswith(caller.key_id + "/")
 
 
 def _refuse_taken_ids(memory: UnoMemory, namespace: str, records: list[LogRecord]) -> None:

@@ -172,6 +172,14 @@ class LogRecord(Record):
             [FEEDBACK_ADAPTER.dump_python(f, mode="json", exclude={"timestamp"}) for f in self.feedback],
         )
 
+    def restates(self, stored: LogRecord) -> bool:
+        """Whether this log says what ``stored`` says: the same user and messages, and only feedback ``stored``
+        already has. A stored log gains feedback over time, so re-sending it as first written is no conflict."""
+        if (self.user_id, _turns(self)) != (stored.user_id, _turns(stored)):
+            return False
+        held = {_feedback_key(event) for event in stored.feedback}
+        return all(_feedback_key(event) in held for event in self.feedback)
+
     @property
     def query_index(self) -> int:
         return next(i for i, m in enumerate(self.messages) if m.role == "user")
@@ -219,6 +227,14 @@ class LogRecord(Record):
     @property
     def has_feedback(self) -> bool:
         return bool(self.feedback_events())
+
+
+def _turns(log: LogRecord) -> list[tuple[str, str]]:
+    return [(message.role, message.content) for message in log.messages]
+
+
+def _feedback_key(event: Feedback) -> str:
+    return FEEDBACK_ADAPTER.dump_json(event, exclude={"timestamp"}).decode()
 
 
 # --- rules

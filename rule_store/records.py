@@ -229,6 +229,13 @@ class LogRecord(Record):
         return bool(self.feedback_events())
 
 
+def _tenant(namespace: str) -> tuple[str, ...]:
+    """The namespace as part of a derived id. Log ids are unique per namespace only, so an id derived from a log
+    id must include it, or two tenants' records could share an id; left out for the default namespace, so the
+    ids of records stored before log ids were per namespace stay the same."""
+    return () if namespace == DEFAULT_NAMESPACE else (namespace,)
+
+
 def _turns(log: LogRecord) -> list[tuple[str, str]]:
     return [(message.role, message.content) for message in log.messages]
 
@@ -356,7 +363,8 @@ class PreferencePair(Record):
         if self.chosen == self.rejected:
             raise ValueError("chosen and rejected are identical: not a preference")
         if not self.id:
-            object.__setattr__(self, "id", "pair-" + stable_hash(self.source_log_id, self.chosen, self.rejected))
+            key = (*_tenant(self.namespace), self.source_log_id, self.chosen, self.rejected)
+            object.__setattr__(self, "id", "pair-" + stable_hash(*key))
         return self
 
 
@@ -375,7 +383,8 @@ class HindsightExample(Record):
     @model_validator(mode="after")
     def _fill_id(self) -> HindsightExample:
         if not self.id:
-            object.__setattr__(self, "id", "hind-" + stable_hash(self.source_log_id, self.response, self.followup))
+            key = (*_tenant(self.namespace), self.source_log_id, self.response, self.followup)
+            object.__setattr__(self, "id", "hind-" + stable_hash(*key))
         return self
 
 

@@ -86,8 +86,8 @@ def _structure_problems(value: object, loc: Loc, max_depth: int, max_bytes: int 
         item, depth, where = stack.pop()
         if isinstance(item, Mapping | list | tuple):
             if depth > max_depth:
-                # Named by the top of the deep branch (its full path is as long as the nesting).
-                return [Problem(where[: len(loc) + 1], f"is nested more than {max_depth} levels deep")]
+                # Named by the field holding the deep branch (its full path is as long as the nesting).
+                return [Problem(loc or where[:1], f"is nested more than {max_depth} levels deep")]
             children = list(item.items()) if isinstance(item, Mapping) else list(enumerate(item))
             size += 2 + len(children)  # brackets and separators
             for key, child in children:

@@ -238,6 +238,8 @@ class UnoMemory:
         self._novelty_scorer = novelty_scorer
         self._harm_detector = harm_detector
         self._write_lock = threading.RLock()
+        # One build at a time; it takes ``_write_lock`` only once its logs are distilled.
+        self._build_lock = threading.Lock()
         self._views: dict[str, _NamespaceView] = {}
 
     # --- components
@@ -441,20 +443,34 @@ class UnoMemory:
         """Distil, embed, cluster, gate and index what is new. ``full=True`` re-distils and re-clusters everything."""
         started = datetime.now(UTC)
         ns = self._ns(namespace)
-        with self._write_lock:
+        with self._build_lock:
             pending = list(self.store.iter_logs(Scope(namespace=ns), processed=None if full else False))
+            # Distilling is the long part (one LLM call per log): it runs before the write lock is taken, so the
+            # adds, exchanges and feedback of this process go on meanwhile. No store transaction is open either.
             distillations = self._distill(pending)
-            new_rules = self._merge_distillations(ns, distillations, replace=full)
-            report = self._refresh(ns, recluster=full)
-            # A distiller leaves out the logs it could not process (an LLM timeout, invalid JSON): they stay
-            # pending and the next build retries them. Nothing is lost because a call failed.
-            done = {d.log_id for d in distillations}
-            self.store.mark_processed([log.id for log in pending if log.id in done], namespace=ns)
+            with self._write_lock:
+                # A log that gained feedback (or was forgotten) while it was distilled is left for the next build.
+                distillations = self._still_current(ns, pending, distillations)
+                new_rules = self._merge_distillations(ns, distillations, replace=full)
+                report = self._refresh(ns, recluster=full)
+                # A distiller leaves out the logs it could not process (an LLM timeout, invalid JSON): they stay
+                # pending and the next build retries them. Nothing is lost because a call failed.
+                done = {d.log_id for d in distillations}
+                self.store.mark_processed([log.id for log in pending if log.id in done], namespace=ns)
         report.distilled_logs = len(done)
         report.pending_logs = len(pending) - len(done)
         report.new_rules = new_rules
         report.seconds = round((datetime.now(UTC) - started).total_seconds(), 3)
         return report
+
+    def _still_current(
+        self, ns: str, distilled: Sequence[LogRecord], distillations: list[Distillation]
+    ) -> list[Distillation]:
+        """The distillations of logs that are stored as they were distilled."""
+        stored = self.store.get_logs([log.id for log in distilled], Scope(namespace=ns))
+        now = {log.id: log.content_hash() for log in stored}
+        unchanged = {log.id for log in distilled if now.get(log.id) == log.content_hash()}
+        return [d for d in distillations if d.log_id in unchanged]
 
     def _distill(self, logs: Sequence[LogRecord]) -> list[Distillation]:
         if not logs:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from rule_store.protocol import ALL, AddResult, RuleStore, Scope
+from rule_store.protocol import ALL, AddResult, IdConflict, RuleStore, Scope
 from rule_store.records import (
     DEFAULT_NAMESPACE,
     Adapter,
@@ -68,6 +68,7 @@ __all__ = [
     "FeedbackKind",
     "FollowupFeedback",
     "HindsightExample",
+    "IdConflict",
     "LogRecord",
     "LogVerdict",
     "Message",

@@ -158,10 +158,50 @@ _V3_ADAPTERS: tuple[MigrationStep, ...] = (
     "CREATE INDEX adapter_sources_by_log ON adapter_sources (log_id)",
 )
 
+# Log ids are unique per namespace, not globally: one tenant's ids can neither reveal nor block another's. SQLite
+# cannot change a primary key in place, so ``logs`` and ``verdicts`` (one verdict per log) are rebuilt with
+# (namespace, id) keys and every row copied; a plain index on the id keeps reads by id alone fast. Existing ids
+# were globally unique, so every row fits the new keys.
+_V4_TENANT_SCOPED_LOG_IDS: tuple[MigrationStep, ...] = (
+    """CREATE TABLE logs_by_namespace (
+        id TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        user_id TEXT,
+        content_hash TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        processed INTEGER NOT NULL DEFAULT 0 CHECK (processed IN (0, 1)),
+        body TEXT NOT NULL,
+        PRIMARY KEY (namespace, id),
+        UNIQUE (namespace, content_hash)
+    )""",
+    """INSERT INTO logs_by_namespace (id, namespace, user_id, content_hash, timestamp, processed, body)
+        SELECT id, namespace, user_id, content_hash, timestamp, processed, body FROM logs""",
+    "DROP TABLE logs",
+    "ALTER TABLE logs_by_namespace RENAME TO logs",
+    "CREATE INDEX logs_by_namespace_time ON logs (namespace, timestamp, id)",
+    "CREATE INDEX logs_by_time ON logs (timestamp, id)",
+    "CREATE INDEX logs_by_user ON logs (user_id, namespace)",
+    "CREATE INDEX logs_by_id ON logs (id)",
+    """CREATE TABLE verdicts_by_namespace (
+        log_id TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (namespace, log_id)
+    )""",
+    """INSERT INTO verdicts_by_namespace (log_id, namespace, verdict, body)
+        SELECT log_id, namespace, verdict, body FROM verdicts""",
+    "DROP TABLE verdicts",
+    "ALTER TABLE verdicts_by_namespace RENAME TO verdicts",
+    "CREATE INDEX verdicts_by_namespace_verdict ON verdicts (namespace, verdict)",
+    "CREATE INDEX verdicts_by_log ON verdicts (log_id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "logs, rules, provenance, derived records, meta", _V1_CORE_SCHEMA),
     Migration(2, "experience_sources: link experiences to their source logs", _V2_EXPERIENCE_SOURCES),
     Migration(3, "adapters, adapter_sources: the LoRA adapter registry", _V3_ADAPTERS),
+    Migration(4, "logs, verdicts: ids unique per namespace", _V4_TENANT_SCOPED_LOG_IDS),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

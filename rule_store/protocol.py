@@ -41,16 +41,32 @@ class Scope:
 ALL = Scope()
 
 
+@dataclass(frozen=True)
+class IdConflict:
+    """A log that ``add_logs`` refused: its id is already stored, in its namespace, with different content."""
+
+    # Index of the log in the ``add_logs`` input (0-based).
+    position: int
+    log_id: str
+    reason: str
+
+
 @dataclass
 class AddResult:
-    """What an ``add_logs`` call did."""
+    """What an ``add_logs`` call did.
+
+    A log whose id is stored with the same content is a duplicate (re-adding is idempotent); one whose id is
+    stored with *different* content is a conflict, reported with its reason and not written.
+    """
 
     inserted: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    conflicts: list[IdConflict] = field(default_factory=list)
 
     def __iadd__(self, other: AddResult) -> AddResult:
         self.inserted.extend(other.inserted)
         self.duplicates.extend(other.duplicates)
+        self.conflicts.extend(other.conflicts)
         return self
 
 
@@ -70,7 +86,9 @@ class RuleStore(Protocol):
 
     # --- logs
     def add_logs(self, logs: Iterable[LogRecord]) -> AddResult:
-        """Insert logs that are new by id *and* by content hash; report the rest as duplicates."""
+        """Insert logs that are new by id *and* by content hash; report the rest as duplicates, or as conflicts
+        when the id is stored in the same namespace with a different conversation. Ids are unique per
+        namespace: the same id in two namespaces is two logs."""
         ...
 
     def update_log(self, log: LogRecord) -> None:
@@ -80,7 +98,10 @@ class RuleStore(Protocol):
         """
         ...
 
-    def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]: ...
+    def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]:
+        """The logs with these ids in scope, in the order asked; without a namespace in ``scope``, an id several
+        namespaces hold returns each of their logs."""
+        ...
 
     def iter_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> Iterator[LogRecord]:
         """All logs in scope, oldest first; ``processed`` filters on whether ``mark_processed`` saw them."""
@@ -88,7 +109,9 @@ class RuleStore(Protocol):
 
     def count_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> int: ...
 
-    def mark_processed(self, ids: Sequence[str], processed: bool = True) -> None: ...
+    def mark_processed(self, ids: Sequence[str], processed: bool = True, *, namespace: str | None = None) -> None:
+        """Mark these logs processed (only ``namespace``'s when given: log ids are unique per namespace)."""
+        ...
 
     def delete_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[str]:
         """Delete logs (and their provenance rows); return the ids that were deleted.
@@ -151,7 +174,7 @@ class RuleStore(Protocol):
     # --- verdicts (one per log, replaced on re-distillation)
     def upsert_verdicts(self, items: Iterable[LogVerdict]) -> None: ...
 
-    def get_verdicts(self, log_ids: Sequence[str]) -> list[LogVerdict]: ...
+    def get_verdicts(self, log_ids: Sequence[str], scope: Scope = ALL) -> list[LogVerdict]: ...
 
     def list_verdicts(self, scope: Scope = ALL, *, verdict: str | None = None) -> list[LogVerdict]: ...
 

@@ -176,6 +176,14 @@ class LogRecord(Record):
             [FEEDBACK_ADAPTER.dump_python(f, mode="json", exclude={"timestamp"}) for f in self.feedback],
         )
 
+    def restates(self, stored: LogRecord) -> bool:
+        """Whether this log says what ``stored`` says: the same user and messages, and only feedback ``stored``
+        already has. A stored log gains feedback over time, so re-sending it as first written is no conflict."""
+        if (self.user_id, _turns(self)) != (stored.user_id, _turns(stored)):
+            return False
+        held = {_feedback_key(event) for event in stored.feedback}
+        return all(_feedback_key(event) in held for event in self.feedback)
+
     @property
     def query_index(self) -> int:
         return next(i for i, m in enumerate(self.messages) if m.role == "user")
@@ -223,6 +231,21 @@ class LogRecord(Record):
     @property
     def has_feedback(self) -> bool:
         return bool(self.feedback_events())
+
+
+def _tenant(namespace: str) -> tuple[str, ...]:
+    """The namespace as part of a derived id. Log ids are unique per namespace only, so an id derived from a log
+    id must include it, or two tenants' records could share an id; left out for the default namespace, so the
+    ids of records stored before log ids were per namespace stay the same."""
+    return () if namespace == DEFAULT_NAMESPACE else (namespace,)
+
+
+def _turns(log: LogRecord) -> list[tuple[str, str]]:
+    return [(message.role, message.content) for message in log.messages]
+
+
+def _feedback_key(event: Feedback) -> str:
+    return FEEDBACK_ADAPTER.dump_json(event, exclude={"timestamp"}).decode()
 
 
 # --- rules
@@ -346,7 +369,8 @@ class PreferencePair(Record):
         if self.chosen == self.rejected:
             raise ValueError("chosen and rejected are identical: not a preference")
         if not self.id:
-            object.__setattr__(self, "id", "pair-" + stable_hash(self.source_log_id, self.chosen, self.rejected))
+            key = (*_tenant(self.namespace), self.source_log_id, self.chosen, self.rejected)
+            object.__setattr__(self, "id", "pair-" + stable_hash(*key))
         return self
 
 
@@ -365,7 +389,8 @@ class HindsightExample(Record):
     @model_validator(mode="after")
     def _fill_id(self) -> HindsightExample:
         if not self.id:
-            object.__setattr__(self, "id", "hind-" + stable_hash(self.source_log_id, self.response, self.followup))
+            key = (*_tenant(self.namespace), self.source_log_id, self.response, self.followup)
+            object.__setattr__(self, "id", "hind-" + stable_hash(*key))
         return self
 
 

@@ -20,9 +20,12 @@ Design choices, and why:
   uncommitted writes. Other processes open their own connection and SQLite serialises their writes.
 * **Nested transactions are savepoints.** ``transaction()`` inside ``transaction()`` joins the outer one:
   nothing is committed before the outermost block ends; an inner block that raises undoes only its writes.
-* **Ids are global.** Evidence and derived records refer to logs by id alone, so an id belongs to one
-  namespace; writing it under another raises :class:`NamespaceConflictError` instead of moving data
-  between tenants.
+* **Log ids are unique per namespace** (schema version 4): two tenants may use the same log id, and neither can
+  learn nor block the other's ids. Records derived from a log carry its namespace, so every join from them to
+  ``logs`` matches the namespace as well as the id. A log id stored with different content in the same
+  namespace is a conflict (reported, never silently dropped). Other record ids (rules, clusters, adapters, ...)
+  are derived by uno and stay global; writing one under another namespace raises
+  :class:`NamespaceConflictError` instead of moving data between tenants.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ import sqlite_utils
 from pydantic import BaseModel
 
 from rule_store.migrations import apply_migrations, current_version
-from rule_store.protocol import ALL, AddResult, Scope
+from rule_store.protocol import ALL, AddResult, IdConflict, Scope
 from rule_store.records import (
     Adapter,
     AdapterKind,
@@ -92,16 +95,26 @@ class NamespaceConflictError(ValueError):
 _USER_CONDITIONS: dict[str, str] = {
     "logs": "logs.user_id = ?",
     "rules": "EXISTS (SELECT 1 FROM provenance p WHERE p.rule_id = rules.id AND p.user_id = ?)",
+    # Log ids are unique per namespace: each join to ``logs`` matches the record's namespace too.
     "experiences": (
         "EXISTS (SELECT 1 FROM experience_sources s JOIN logs l ON l.id = s.log_id "
-        "WHERE s.experience_id = experiences.id AND l.user_id = ?)"
+        "AND l.namespace = experiences.namespace WHERE s.experience_id = experiences.id AND l.user_id = ?)"
     ),
-    "preference_pairs": ("EXISTS (SELECT 1 FROM logs l WHERE l.id = preference_pairs.source_log_id AND l.user_id = ?)"),
-    "hindsight": "EXISTS (SELECT 1 FROM logs l WHERE l.id = hindsight.source_log_id AND l.user_id = ?)",
-    "verdicts": "EXISTS (SELECT 1 FROM logs l WHERE l.id = verdicts.log_id AND l.user_id = ?)",
+    "preference_pairs": (
+        "EXISTS (SELECT 1 FROM logs l WHERE l.id = preference_pairs.source_log_id "
+        "AND l.namespace = preference_pairs.namespace AND l.user_id = ?)"
+    ),
+    "hindsight": (
+        "EXISTS (SELECT 1 FROM logs l WHERE l.id = hindsight.source_log_id "
+        "AND l.namespace = hindsight.namespace AND l.user_id = ?)"
+    ),
+    "verdicts": (
+        "EXISTS (SELECT 1 FROM logs l WHERE l.id = verdicts.log_id AND l.namespace = verdicts.namespace "
+        "AND l.user_id = ?)"
+    ),
     "adapters": (
         "EXISTS (SELECT 1 FROM adapter_sources s JOIN logs l ON l.id = s.log_id "
-        "WHERE s.adapter_id = adapters.id AND l.user_id = ?)"
+        "AND l.namespace = adapters.namespace WHERE s.adapter_id = adapters.id AND l.user_id = ?)"
     ),
 }
 
@@ -213,36 +226,45 @@ class SQLiteRuleStore:
     def add_logs(self, logs: Iterable[LogRecord]) -> AddResult:
         """Insert logs that are new by id *and* by content hash (within their namespace); report the rest.
 
-        ``logs`` may be a generator of any length: it is consumed in pages, all inside one transaction.
+        A log whose id its namespace already holds is a duplicate when it says the same (the stored log may have
+        gained feedback since), else a conflict: reported with the reason, not written. ``logs`` may be a
+        generator of any length: it is consumed in pages, all inside one transaction.
         """
         result = AddResult()
         with self.transaction():
-            for page in _pages(_checked(logs, LogRecord, "add_logs"), PAGE_SIZE):
-                result += self._add_log_page(page)
+            for number, page in enumerate(_pages(_checked(logs, LogRecord, "add_logs"), PAGE_SIZE)):
+                result += self._add_log_page(page, number * PAGE_SIZE)
         return result
 
-    def _add_log_page(self, page: list[LogRecord]) -> AddResult:
+    def _add_log_page(self, page: list[LogRecord], offset: int) -> AddResult:
         hashes = [log.content_hash() for log in page]
-        stored_namespaces = dict(self._select_in("id, namespace", "logs", "id", [log.id for log in page]))
+        stored_by_key: dict[tuple[str, str], str] = {
+            (namespace, log_id): content_hash
+            for log_id, namespace, content_hash in self._select_in(
+                "id, namespace, content_hash", "logs", "id", [log.id for log in page]
+            )
+        }
         stored_hashes = {
             (namespace, content_hash)
             for namespace, content_hash in self._select_in("namespace, content_hash", "logs", "content_hash", hashes)
         }
+        added: dict[tuple[str, str], LogRecord] = {}  # this page's new logs, for ids repeated within it
         result = AddResult()
         rows: list[dict[str, Any]] = []
-        for log, content_hash in zip(page, hashes, strict=True):
-            owner = stored_namespaces.get(log.id)
-            if owner is not None and owner != log.namespace:
-                raise NamespaceConflictError(
-                    f"log {log.id!r} is already stored in namespace {owner!r}; "
-                    f"it cannot be added to namespace {log.namespace!r} (log ids are global)"
-                )
-            key = (log.namespace, content_hash)
-            if owner is not None or key in stored_hashes:
+        for position, (log, content_hash) in enumerate(zip(page, hashes, strict=True), start=offset):
+            key = (log.namespace, log.id)
+            if key in stored_by_key:
+                if stored_by_key[key] == content_hash or log.restates(self._held_log(key, added)):
+                    result.duplicates.append(log.id)
+                else:
+                    result.conflicts.append(_id_conflict(position, log))
+                continue
+            if (log.namespace, content_hash) in stored_hashes:
                 result.duplicates.append(log.id)
                 continue
-            stored_namespaces[log.id] = log.namespace
-            stored_hashes.add(key)
+            stored_by_key[key] = content_hash
+            added[key] = log
+            stored_hashes.add((log.namespace, content_hash))
             rows.append(_log_row(log, content_hash))
             result.inserted.append(log.id)
         if rows:
@@ -250,21 +272,29 @@ class SQLiteRuleStore:
             self._connection().executemany(_INSERT_LOG, [tuple(row[c] for c in _LOG_COLUMNS) for row in rows])
         return result
 
+    def _held_log(self, key: tuple[str, str], added: dict[tuple[str, str], LogRecord]) -> LogRecord:
+        """The log stored (or being added in this page) under (namespace, id)."""
+        if key in added:
+            return added[key]
+        (body,) = self._fetch("SELECT body FROM logs WHERE namespace = ? AND id = ?", list(key))[0]
+        return LogRecord.model_validate_json(body)
+
     def update_log(self, log: LogRecord) -> None:
         """Replace a stored log's body (new feedback arrived); unprocessed again, so the next build re-distils it."""
         (checked,) = _checked([log], LogRecord, "update_log")
         with self.transaction():
-            rows = self._fetch("SELECT namespace FROM logs WHERE id = ?", [checked.id])
-            if not rows or rows[0][0] != checked.namespace:
+            rows = self._fetch("SELECT 1 FROM logs WHERE namespace = ? AND id = ?", [checked.namespace, checked.id])
+            if not rows:
                 raise KeyError(f"no log {checked.id!r} in namespace {checked.namespace!r} to update")
             row = _log_row(checked, checked.content_hash())
             self._execute(
-                "UPDATE logs SET user_id = ?, content_hash = ?, timestamp = ?, processed = 0, body = ? WHERE id = ?",
-                [row["user_id"], row["content_hash"], row["timestamp"], row["body"], checked.id],
+                "UPDATE logs SET user_id = ?, content_hash = ?, timestamp = ?, processed = 0, body = ? "
+                "WHERE namespace = ? AND id = ?",
+                [row["user_id"], row["content_hash"], row["timestamp"], row["body"], checked.namespace, checked.id],
             )
 
     def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]:
-        """The logs with these ids that are in scope, in the order asked (each once)."""
+        """The logs with these ids that are in scope, in the order asked (each once per namespace holding it)."""
         return self._get_by_ids("logs", "id", ids, scope, LogRecord)
 
     def iter_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> Iterator[LogRecord]:
@@ -293,10 +323,15 @@ class SQLiteRuleStore:
         where = self._logs_where(scope, processed)
         return int(self._fetch(f"SELECT COUNT(*) FROM logs{where.sql}", where.params)[0][0])
 
-    def mark_processed(self, ids: Sequence[str], processed: bool = True) -> None:
+    def mark_processed(self, ids: Sequence[str], processed: bool = True, *, namespace: str | None = None) -> None:
+        """Mark logs (of ``namespace`` only, when given: another tenant may use the same ids) processed."""
+        in_namespace = " AND namespace = ?" if namespace is not None else ""
         with self.transaction():
             for chunk in _chunks(_id_list(ids, "mark_processed"), _IDS_PER_QUERY):
-                self._execute(f"UPDATE logs SET processed = ? WHERE id IN ({_marks(chunk)})", [int(processed), *chunk])
+                self._execute(
+                    f"UPDATE logs SET processed = ? WHERE id IN ({_marks(chunk)}){in_namespace}",
+                    [int(processed), *chunk, *([namespace] if namespace is not None else [])],
+                )
 
     def delete_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[str]:
         """Delete the logs in scope with these ids, their provenance rows and verdicts; return those deleted.
@@ -307,15 +342,25 @@ class SQLiteRuleStore:
         """
         wanted = _id_list(ids, "delete_logs")
         with self.transaction():
-            found = {log_id for (log_id,) in self._select_in("id", "logs", "id", wanted, scope)}
-            deleted = [log_id for log_id in wanted if log_id in found]
-            for chunk in _chunks(deleted, _IDS_PER_QUERY):
-                marks = _marks(chunk)
-                self._execute(f"DELETE FROM logs WHERE id IN ({marks})", chunk)
-                self._execute(f"DELETE FROM provenance WHERE log_id IN ({marks})", chunk)
-                self._execute(f"DELETE FROM verdicts WHERE log_id IN ({marks})", chunk)
-                # Not adapter_sources: an adapter's links to its training logs outlive them (see above).
-        return deleted
+            by_namespace: dict[str, list[str]] = {}
+            for namespace, log_id in self._select_in("namespace, id", "logs", "id", wanted, scope):
+                by_namespace.setdefault(namespace, []).append(log_id)
+            for namespace, found in sorted(by_namespace.items()):
+                # Only this namespace's rows: another tenant may hold logs (and rules citing them) with these ids.
+                for chunk in _chunks(sorted(found), _IDS_PER_QUERY):
+                    marks = _marks(chunk)
+                    self._execute(f"DELETE FROM logs WHERE namespace = ? AND id IN ({marks})", [namespace, *chunk])
+                    self._execute(
+                        f"DELETE FROM provenance WHERE log_id IN ({marks}) "
+                        "AND rule_id IN (SELECT id FROM rules WHERE namespace = ?)",
+                        [*chunk, namespace],
+                    )
+                    self._execute(
+                        f"DELETE FROM verdicts WHERE namespace = ? AND log_id IN ({marks})", [namespace, *chunk]
+                    )
+                    # Not adapter_sources: an adapter's links to its training logs outlive them (see above).
+        found_ids = {log_id for ids_found in by_namespace.values() for log_id in ids_found}
+        return [log_id for log_id in wanted if log_id in found_ids]
 
     def log_ids_for_user(self, user_id: str, namespace: str | None = None) -> list[str]:
         """Ids of this user's logs, oldest first."""
@@ -345,8 +390,12 @@ class SQLiteRuleStore:
             for chunk in _chunks(rule_ids, _IDS_PER_QUERY):
                 self._execute(f"DELETE FROM provenance WHERE rule_id IN ({_marks(chunk)})", chunk)
             cited = sorted({e.log_id for rule in latest for e in rule.evidence})
-            log_users = dict(self._select_in("id, user_id", "logs", "id", cited))
-            rows = [row for rule in latest for row in _provenance_rows(rule, log_users)]
+            users_by_namespace: dict[str, dict[str, str | None]] = {}
+            for namespace, log_id, user_id in self._select_in("namespace, id, user_id", "logs", "id", cited):
+                users_by_namespace.setdefault(namespace, {})[log_id] = user_id
+            rows = [
+                row for rule in latest for row in _provenance_rows(rule, users_by_namespace.get(rule.namespace, {}))
+            ]
             if rows:
                 self._db.table("provenance").insert_all(rows, batch_size=300)
 
@@ -503,7 +552,7 @@ class SQLiteRuleStore:
 
     def upsert_verdicts(self, items: Iterable[LogVerdict]) -> None:
         """Store one verdict per log, replacing the previous one."""
-        latest = list({v.log_id: v for v in _checked(items, LogVerdict, "upsert_verdicts")}.values())
+        latest = list({(v.namespace, v.log_id): v for v in _checked(items, LogVerdict, "upsert_verdicts")}.values())
         if not latest:
             return
         rows = [
@@ -516,11 +565,12 @@ class SQLiteRuleStore:
             for v in latest
         ]
         with self.transaction():
-            self._claim_ids("verdicts", "log_id", {v.log_id: v.namespace for v in latest}, "verdict of log")
-            self._upsert_rows("verdicts", "log_id", rows)
+            # Keyed by (namespace, log_id), like the logs they judge: no claim across namespaces to check.
+            self._db.table("verdicts").upsert_all(rows, pk=("namespace", "log_id"), batch_size=100)
 
-    def get_verdicts(self, log_ids: Sequence[str]) -> list[LogVerdict]:
-        return self._get_by_ids("verdicts", "log_id", log_ids, ALL, LogVerdict)
+    def get_verdicts(self, log_ids: Sequence[str], scope: Scope = ALL) -> list[LogVerdict]:
+        """The verdicts of these logs in scope (give the namespace: log ids are unique only within one)."""
+        return self._get_by_ids("verdicts", "log_id", log_ids, scope, LogVerdict)
 
     def list_verdicts(self, scope: Scope = ALL, *, verdict: str | None = None) -> list[LogVerdict]:
         where = self._scoped("verdicts", scope)
@@ -630,22 +680,33 @@ class SQLiteRuleStore:
         return where
 
     def _select_in(
-        self, columns: str, table: str, key: str, ids: Sequence[str], scope: Scope | None = None
+        self,
+        columns: str,
+        table: str,
+        key: str,
+        ids: Sequence[str],
+        scope: Scope | None = None,
+        *,
+        order_by: str | None = None,
     ) -> list[Any]:
         """``SELECT columns FROM table WHERE key IN ids``, chunk by chunk, within ``scope`` if given."""
         rows: list[Any] = []
+        order = f" ORDER BY {order_by}" if order_by else ""
         for chunk in _chunks(sorted(set(ids)), _IDS_PER_QUERY):
             where = self._scoped(table, scope) if scope is not None else _Where()
             where.add(f"{table}.{key} IN ({_marks(chunk)})", *chunk)
-            rows.extend(self._fetch(f"SELECT {columns} FROM {table}{where.sql}", where.params))
+            rows.extend(self._fetch(f"SELECT {columns} FROM {table}{where.sql}{order}", where.params))
         return rows
 
     def _get_by_ids(
         self, table: str, key: str, ids: Sequence[str], scope: Scope, model: type[RecordT]
     ) -> list[RecordT]:
         wanted = _id_list(ids, f"get from {table}")
-        bodies = dict(self._select_in(f"{key}, body", table, key, wanted, scope))
-        return [model.model_validate_json(bodies[i]) for i in wanted if i in bodies]
+        # Several rows per id only for logs and verdicts read without a namespace (their ids are per namespace).
+        bodies: dict[str, list[str]] = {}
+        for record_id, body in self._select_in(f"{key}, body", table, key, wanted, scope, order_by="namespace"):
+            bodies.setdefault(record_id, []).append(body)
+        return [model.model_validate_json(body) for i in wanted for body in bodies.get(i, [])]
 
     def _list(self, table: str, where: _Where, model: type[RecordT], order_by: str = "id") -> list[RecordT]:
         rows = self._fetch(f"SELECT body FROM {table}{where.sql} ORDER BY {order_by}", where.params)
@@ -719,6 +780,17 @@ def _log_row(log: LogRecord, content_hash: str) -> dict[str, Any]:
         "processed": 0,
         "body": log.model_dump_json(),
     }
+
+
+def _id_conflict(position: int, log: LogRecord) -> IdConflict:
+    return IdConflict(
+        position=position,
+        log_id=log.id,
+        reason=(
+            f"log id {log.id!r} is already stored in namespace {log.namespace!r} with a different conversation: "
+            "not added (give this log another id, or none to derive one from its content)"
+        ),
+    )
 
 
 def _rule_row(rule: Rule) -> dict[str, Any]:

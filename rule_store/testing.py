@@ -438,17 +438,38 @@ class RuleStoreConformance(ABC):
         assert _exact(kind.read_all(store, ALL)) == _exact([revised])
 
     def test_add_logs_is_idempotent_by_id(self, store: RuleStore) -> None:
-        """A log whose id is stored is a duplicate, even with other content; the stored one is kept.
+        """Re-adding a stored log is a duplicate, also once it has gained feedback; the stored one is kept.
 
-        Troubleshooting: check ids before inserting (INSERT OR IGNORE alone does not say which were skipped).
+        Troubleshooting: check ids before inserting (INSERT OR IGNORE alone does not say which were skipped); a
+        stored log that ``update_log`` gave more feedback still matches the log as first added
+        (``LogRecord.restates``).
         """
         log = make_log(1)
         assert store.add_logs([log]).inserted == [log.id]
+        assert store.add_logs([log]).duplicates == [log.id]
+        store.update_log(log.model_copy(update={"feedback": [*log.feedback, ReactionFeedback(value="dislike")]}))
+        again = store.add_logs([log])
+        assert (again.inserted, again.duplicates, again.conflicts) == ([], [log.id], [])
+
+    def test_same_id_with_other_content_is_a_conflict_not_a_drop(self, store: RuleStore) -> None:
+        """A log reusing a stored id (in its namespace) for a different conversation is refused as a conflict,
+        with its position and a reason naming the id; the valid logs of the same call are kept.
+
+        Troubleshooting: compare the content of a log whose id is stored; report ``IdConflict``s in
+        ``AddResult.conflicts`` instead of counting the log as a duplicate (that would drop it silently), and
+        remember the logs added earlier in the same call.
+        """
+        log = make_log(1)
+        store.add_logs([log])
         same_id = make_log(2).model_copy(update={"id": log.id})
-        result = store.add_logs([log, same_id])
-        assert result.inserted == []
-        assert result.duplicates == [log.id, log.id]
+        fresh, twin = make_log(3), make_log(4).model_copy(update={"id": make_log(3).id})
+        result = store.add_logs([same_id, fresh, twin])
+        assert result.inserted == [fresh.id]
+        assert result.duplicates == []
+        assert [(c.position, c.log_id) for c in result.conflicts] == [(0, log.id), (2, fresh.id)]
+        assert all(c.log_id in c.reason and "different" in c.reason for c in result.conflicts)
         assert store.get_logs([log.id]) == [log]
+        assert store.get_logs([fresh.id]) == [fresh]
 
     def test_add_logs_deduplicates_by_content_hash(self, store: RuleStore) -> None:
         """A log with a new id but the content of a stored one (or one earlier in the batch) is a duplicate.
@@ -507,6 +528,38 @@ class RuleStoreConformance(ABC):
         assert after == before
 
     # ----------------------------------------------------------------------------------------- scoping
+
+    def test_log_ids_are_unique_per_namespace(self, store: RuleStore) -> None:
+        """Two tenants may use the same log id: each keeps its own log, and neither can read, update, mark,
+        delete, nor block the other's, nor learn that the id is in use elsewhere.
+
+        Troubleshooting: key logs (and verdicts) on (namespace, id); filter every read and write by id on the
+        namespace as well; ``mark_processed`` takes the namespace.
+        """
+        mine = make_log(1, namespace="tenant-a")
+        theirs = make_log(2, namespace="tenant-b").model_copy(update={"id": mine.id})
+        # Claimed in advance by tenant b: tenant a's log with that id is still added.
+        assert store.add_logs([theirs]).inserted == [mine.id]
+        result = store.add_logs([mine])
+        assert (result.inserted, result.duplicates, result.conflicts) == ([mine.id], [], [])
+        in_a, in_b = Scope(namespace="tenant-a"), Scope(namespace="tenant-b")
+        assert store.get_logs([mine.id], in_a) == [mine]
+        assert store.get_logs([mine.id], in_b) == [theirs]
+        assert sorted(log.namespace for log in store.get_logs([mine.id])) == ["tenant-a", "tenant-b"]
+        store.update_log(mine.model_copy(update={"feedback": [ReactionFeedback(value="dislike")]}))
+        assert store.get_logs([mine.id], in_b) == [theirs]
+        store.mark_processed([mine.id], namespace="tenant-a")
+        assert [log.id for log in store.iter_logs(in_b, processed=False)] == [mine.id]
+        assert store.count_logs(in_a, processed=True) == 1
+        store.upsert_verdicts([make_verdict(1, mine), make_verdict(2, theirs)])
+        assert [v.namespace for v in store.get_verdicts([mine.id], in_a)] == ["tenant-a"]
+        rule_b = make_rule(2, theirs)
+        store.upsert_rules([make_rule(1, mine), rule_b])
+        assert store.delete_logs([mine.id], in_a) == [mine.id]
+        assert store.get_logs([mine.id], in_b) == [theirs]
+        assert [v.namespace for v in store.get_verdicts([mine.id])] == ["tenant-b"]
+        assert store.rule_sources(rule_b.id) == [theirs.id]
+        assert store.stats(in_b)["logs"] == 1
 
     def test_namespaces_are_isolated_on_every_read(self, store: RuleStore) -> None:
         """A namespace never sees another's records, through any read method.

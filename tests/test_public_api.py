@@ -34,6 +34,7 @@ def test_uno_all_is_pinned() -> None:
         "HeuristicDistiller",
         "HindsightExample",
         "InjectedRule",
+        "InputLimits",
         "LLM",
         "LLMDistiller",
         "LLMNoveltyScorer",
@@ -80,7 +81,7 @@ def test_rule_store_all_is_pinned() -> None:
     assert sorted(rule_store.__all__) == [
         "ALL", "Adapter", "AdapterKind", "AdapterStatus", "AddResult", "Cluster", "DEFAULT_NAMESPACE",
         "EditFeedback", "Evidence", "Experience", "Feedback",
-        "FeedbackKind", "FollowupFeedback", "HindsightExample", "LogRecord", "LogVerdict", "Message",
+        "FeedbackKind", "FollowupFeedback", "HindsightExample", "IdConflict", "LogRecord", "LogVerdict", "Message",
         "NamespaceConflictError", "Polarity", "PreferencePair", "QuarantineRecord", "RatingFeedback",
         "ReactionFeedback", "Route", "Rule", "RuleStatus", "RuleStore", "SQLiteRuleStore", "SchemaVersionError",
         "Scope", "StoreClosedError", "Verdict",

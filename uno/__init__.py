@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from uno.gap import GateConfig, NoveltyScorer, ResponsePriorScorer
     from uno.gap_llm import LLMNoveltyScorer
     from uno.index import FaissIndex, VectorIndex
+    from uno.ingest.limits import InputLimits
     from uno.inject import AdapterRoute, Augmentation, InjectedRule, ReflectivePlan
     from uno.ledger import Ledger
     from uno.llm import LLM, LiteLLM, TransformersLLM
@@ -95,6 +96,7 @@ _LAZY = {
     "TrainConfig": "uno.train.config",
     "TrainReport": "uno.train.bake",
     "PeftLLM": "uno.train.serving",
+    "InputLimits": "uno.ingest.limits",
 }
 
 
@@ -134,6 +136,7 @@ __all__ = [
     "HeuristicDistiller",
     "HindsightExample",
     "InjectedRule",
+    "InputLimits",
     "LLMDistiller",
     "LLMNoveltyScorer",
     "Ledger",

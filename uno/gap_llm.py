@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rule_store.protocol import RuleStore
+from rule_store.protocol import RuleStore, Scope
 from rule_store.records import Rule, stable_hash
 from uno.gap import GapContext, NoveltyScorer
 from uno.llm.base import LLM, Completion, LLMError
@@ -172,7 +172,9 @@ class LLMNoveltyScorer:
         if context.queries:
             return [query for _, query in sorted(context.queries.items())]
         if self.store is not None and context.responses:
-            logs = self.store.get_logs(sorted(context.responses))
+            # Log ids are unique per namespace only: read the rules' own tenant.
+            scope = Scope(namespace=rules[0].namespace) if rules else Scope()
+            logs = self.store.get_logs(sorted(context.responses), scope)
             if logs:
                 return [log_record.query for log_record in logs]
         return [rule.when for rule in rules]

@@ -35,12 +35,16 @@ from rule_store.records import (
     AdapterKind,
     AdapterStatus,
     Cluster,
+    EditFeedback,
     Evidence,
     Experience,
     Feedback,
+    FollowupFeedback,
     LogRecord,
     LogVerdict,
     Message,
+    RatingFeedback,
+    ReactionFeedback,
     Route,
     Rule,
     RuleStatus,
@@ -74,6 +78,7 @@ from uno.gap import (
     settle_contradictions,
 )
 from uno.harm import EmbeddingHarmDetector
+from uno.ingest.limits import DEFAULT_LIMITS, InputLimits
 from uno.inject import (
     DEFAULT_BUDGET_TOKENS,
     AdapterRoute,
@@ -186,6 +191,8 @@ class UnoMemory:
         harm_detector: flags requests that seek help with harm; a cluster of them learns nothing. Default
             :class:`uno.harm.EmbeddingHarmDetector` (a shipped classifier head over the embedder, plus a lexicon).
         store: another :class:`rule_store.RuleStore` backend instead of the SQLite file under ``path``.
+        limits: :class:`uno.InputLimits` on every input (text sizes, turns, feedback events, metadata); a record
+            over them is refused with the field and the limit named.
     """
 
     def __init__(
@@ -207,8 +214,11 @@ class UnoMemory:
         reload_interval: float = 2.0,
         match_top: int = 3,
         match_tolerance: float = 0.08,
+        limits: InputLimits | None = None,
     ) -> None:
         self.paths = StorePaths.resolve(path).ensure()
+        # Bounds on every record that comes in (add, log_exchange, feedback, ingest, the server's routes).
+        self.limits = limits or DEFAULT_LIMITS
         if store is None:
             from rule_store.sqlite import SQLiteRuleStore
 
@@ -234,6 +244,8 @@ class UnoMemory:
         self._novelty_scorer = novelty_scorer
         self._harm_detector = harm_detector
         self._write_lock = threading.RLock()
+        # One build at a time; it takes ``_write_lock`` only once its logs are distilled.
+        self._build_lock = threading.Lock()
         self._views: dict[str, _NamespaceView] = {}
 
     # --- components
@@ -302,22 +314,61 @@ class UnoMemory:
     # --- writes
 
     def add(self, log: LogRecord | dict[str, Any], *, namespace: str | None = None) -> str:
-        """Store one log (a ``LogRecord`` or a plain-format dict) and return its id. No model call."""
-        return self.add_many([log], namespace=namespace).inserted_or_duplicate[0]
+        """Store one log (a ``LogRecord`` or a plain-format dict) and return its id. No model call.
+
+        Raises ``TypeError`` for anything else, ``InvalidRecord``/``FormatDetectionError`` (``ValueError``s) naming
+        each problem of an invalid record or one over ``limits``, and ``ValueError`` when the id is already stored
+        with different content.
+        """
+        record = self._coerce(log, namespace, "add")
+        outcome = self.add_many([record], namespace=namespace)
+        if outcome.rejected:
+            raise ValueError(outcome.rejected[0].reason)
+        return outcome.ids[0]
 
     def add_many(self, logs: Iterable[LogRecord | dict[str, Any]], *, namespace: str | None = None) -> AddOutcome:
-        records = [self._coerce(item, namespace) for item in logs]
-        with self._write_lock:
-            result = self.store.add_logs(records)
-        return AddOutcome(result, [r.id for r in records])
+        """Store logs; every valid one is kept even when others in the batch are not.
 
-    def _coerce(self, item: LogRecord | dict[str, Any], namespace: str | None) -> LogRecord:
-        from uno.ingest import apply_scope, detect_format, parse_record
+        Each refused record (invalid, over ``limits``, of the wrong type, or reusing a stored id for different
+        content) is reported in ``AddOutcome.rejected`` with its position and the reason; it is never dropped
+        silently.
+        """
+        from uno.ingest import FormatDetectionError, InvalidRecord
+
+        if isinstance(logs, str | bytes | dict | LogRecord):
+            raise TypeError(f"add_many expects an iterable of logs, got a single {type(logs).__name__} (use add())")
+        accepted: list[tuple[int, LogRecord]] = []
+        rejected: list[Rejection] = []
+        for position, item in enumerate(logs):
+            try:
+                accepted.append((position, self._coerce(item, namespace, "add_many")))
+            except (InvalidRecord, FormatDetectionError, TypeError) as error:
+                rejected.append(Rejection(position=position, log_id=_given_id(item), reason=str(error)))
+        with self._write_lock:
+            result = self.store.add_logs(record for _, record in accepted)
+        conflicted = {conflict.position for conflict in result.conflicts}
+        for conflict in result.conflicts:
+            position = accepted[conflict.position][0]
+            rejected.append(Rejection(position=position, log_id=conflict.log_id, reason=conflict.reason))
+        ids = [record.id for index, (_, record) in enumerate(accepted) if index not in conflicted]
+        return AddOutcome(result, ids, sorted(rejected, key=lambda r: r.position))
+
+    def _coerce(self, item: object, namespace: str | None, method: str) -> LogRecord:
+        """``item`` as a log of the namespace, within ``self.limits``; ``TypeError`` when it is not a log."""
+        from uno.ingest import apply_scope, check_log, detect_format, parse_record
+        from uno.ingest.limits import check_raw_record
 
         ns = self._ns(namespace)
         if isinstance(item, LogRecord):
-            return apply_scope(item, namespace=ns)
-        return parse_record(item, detect_format(item), namespace=ns)
+            return apply_scope(check_log(item, self.limits), namespace=ns)
+        if not isinstance(item, dict):
+            hint = " (to log a conversation, use log_exchange(messages, response))" if isinstance(item, str) else ""
+            raise TypeError(
+                f"{method} expects a LogRecord or a dict in the plain, openai or memorybench format, "
+                f"got {type(item).__name__}{hint}"
+            )
+        check_raw_record(item, self.limits)
+        return check_log(parse_record(item, detect_format(item), namespace=ns), self.limits)
 
     def log_exchange(
         self,
@@ -336,28 +387,44 @@ class UnoMemory:
         the messages as the user wrote them, not the augmented ones. ``verified_id``: an identity your app vouches
         for (its logged-in user), which ``GateConfig.min_vouched_identities`` counts (see docs/threat-model.md).
         """
+        from uno.ingest import check_log
+        from uno.ingest.limits import check_messages
+
         turns = [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
-        record = LogRecord(
-            id=log_id or "",
-            namespace=self._ns(namespace),
-            user_id=user_id,
-            verified_id=verified_id,
-            messages=[*turns, Message(role="assistant", content=response)],
-            metadata=metadata or {},
+        transcript = [*turns, Message(role="assistant", content=response)]
+        check_messages(transcript, self.limits)  # before the record: its id hashes the (valid) text
+        record = check_log(
+            LogRecord(
+                id=log_id or "",
+                namespace=self._ns(namespace),
+                user_id=user_id,
+                verified_id=verified_id,
+                messages=transcript,
+                metadata=metadata or {},
+            ),
+            self.limits,
         )
         with self._write_lock:
-            self.store.add_logs([record])
+            result = self.store.add_logs([record])
+        if result.conflicts:
+            raise ValueError(result.conflicts[0].reason)
         return record.id
 
     def feedback(self, log_id: str, event: Feedback | dict[str, Any], *, namespace: str | None = None) -> LogRecord:
         """Attach one feedback event (follow-up, edit, reaction, rating) to a stored log; the next build learns it."""
-        parsed = FEEDBACK_ADAPTER.validate_python(event) if isinstance(event, dict) else event
+        from uno.ingest import check_feedback, check_log
+
+        if not isinstance(event, dict | FollowupFeedback | EditFeedback | ReactionFeedback | RatingFeedback):
+            raise TypeError(f"feedback expects a Feedback record or a dict, got {type(event).__name__}")
+        parsed = check_feedback(
+            FEEDBACK_ADAPTER.validate_python(event) if isinstance(event, dict) else event, self.limits
+        )
         with self._write_lock:
             found = self.store.get_logs([log_id], Scope(namespace=self._ns(namespace)))
             if not found:
                 raise KeyError(f"no log {log_id!r} in namespace {self._ns(namespace)!r}")
             updated = LogRecord.model_validate({**found[0].model_dump(), "feedback": [*found[0].feedback, parsed]})
-            self.store.update_log(updated)
+            self.store.update_log(check_log(updated, self.limits))  # e.g. one event too many
         return updated
 
     def ingest_file(
@@ -371,7 +438,12 @@ class UnoMemory:
 
         with self._write_lock:
             return ingest_file(
-                Path(path), self.store, format=format, namespace=self._ns(namespace), progress=self.progress
+                Path(path),
+                self.store,
+                format=format,
+                namespace=self._ns(namespace),
+                progress=self.progress,
+                limits=self.limits,
             )
 
     # --- build
@@ -380,20 +452,34 @@ class UnoMemory:
         """Distil, embed, cluster, gate and index what is new. ``full=True`` re-distils and re-clusters everything."""
         started = datetime.now(UTC)
         ns = self._ns(namespace)
-        with self._write_lock:
+        with self._build_lock:
             pending = list(self.store.iter_logs(Scope(namespace=ns), processed=None if full else False))
+            # Distilling is the long part (one LLM call per log): it runs before the write lock is taken, so the
+            # adds, exchanges and feedback of this process go on meanwhile. No store transaction is open either.
             distillations = self._distill(pending)
-            new_rules = self._merge_distillations(ns, distillations, replace=full)
-            report = self._refresh(ns, recluster=full)
-            # A distiller leaves out the logs it could not process (an LLM timeout, invalid JSON): they stay
-            # pending and the next build retries them. Nothing is lost because a call failed.
-            done = {d.log_id for d in distillations}
-            self.store.mark_processed([log.id for log in pending if log.id in done])
+            with self._write_lock:
+                # A log that gained feedback (or was forgotten) while it was distilled is left for the next build.
+                distillations = self._still_current(ns, pending, distillations)
+                new_rules = self._merge_distillations(ns, distillations, replace=full)
+                report = self._refresh(ns, recluster=full)
+                # A distiller leaves out the logs it could not process (an LLM timeout, invalid JSON): they stay
+                # pending and the next build retries them. Nothing is lost because a call failed.
+                done = {d.log_id for d in distillations}
+                self.store.mark_processed([log.id for log in pending if log.id in done], namespace=ns)
         report.distilled_logs = len(done)
         report.pending_logs = len(pending) - len(done)
         report.new_rules = new_rules
         report.seconds = round((datetime.now(UTC) - started).total_seconds(), 3)
         return report
+
+    def _still_current(
+        self, ns: str, distilled: Sequence[LogRecord], distillations: list[Distillation]
+    ) -> list[Distillation]:
+        """The distillations of logs that are stored as they were distilled."""
+        stored = self.store.get_logs([log.id for log in distilled], Scope(namespace=ns))
+        now = {log.id: log.content_hash() for log in stored}
+        unchanged = {log.id for log in distilled if now.get(log.id) == log.content_hash()}
+        return [d for d in distillations if d.log_id in unchanged]
 
     def _distill(self, logs: Sequence[LogRecord]) -> list[Distillation]:
         if not logs:
@@ -451,7 +537,7 @@ class UnoMemory:
             for log_id in rule.source_log_ids:
                 rules_by_log.setdefault(log_id, []).append(rule.id)
         logs = list(self.store.iter_logs(Scope(namespace=ns)))
-        verdicts = {v.log_id: v.verdict for v in self.store.get_verdicts([log.id for log in logs])}
+        verdicts = {v.log_id: v.verdict for v in self.store.get_verdicts([log.id for log in logs], Scope(namespace=ns))}
         return {
             log.id: _LogFacts(log, verdicts.get(log.id, Verdict.NO_FEEDBACK), sorted(rules_by_log.get(log.id, [])))
             for log in logs
@@ -1200,11 +1286,22 @@ class UnoMemory:
 
 
 @dataclass
+class Rejection:
+    """A record ``add_many`` refused: its position in the input, its id when it gave one, and why."""
+
+    position: int
+    log_id: str | None
+    reason: str
+
+
+@dataclass
 class AddOutcome:
-    """Which of the given logs were new and which were already stored."""
+    """Which of the given logs were new, which were already stored, and which were refused (with why)."""
 
     result: AddResult
+    # The id of each stored log (new or duplicate), in input order.
     ids: list[str]
+    rejected: list[Rejection] = field(default_factory=list)
 
     @property
     def inserted(self) -> list[str]:
@@ -1220,6 +1317,16 @@ class AddOutcome:
 
 
 # --- helpers
+
+
+def _given_id(item: object) -> str | None:
+    """The id a refused record names, if any (for the rejection report)."""
+    if isinstance(item, LogRecord):
+        return item.id
+    if isinstance(item, dict):
+        given = item.get("id")
+        return str(given) if isinstance(given, str | int) and not isinstance(given, bool) else None
+    return None
 
 
 def _merge_evidence(rule: Rule, extra: Sequence[Evidence]) -> Rule:

@@ -183,14 +183,35 @@ def test_namespace_and_user_apply_to_logs_and_quarantine(store: SQLiteRuleStore,
     assert store.list_quarantine(Scope(namespace="default")) == []
 
 
-def test_a_log_id_taken_in_another_namespace_is_quarantined_not_fatal(store: SQLiteRuleStore) -> None:
+def test_log_ids_are_per_namespace_so_another_tenants_ids_never_block_an_ingest(store: SQLiteRuleStore) -> None:
     ingest_file(FIXTURES / "memorybench_hub.json", store, namespace="first", progress=False)
     report = ingest_file(FIXTURES / "memorybench_generated.jsonl", store, namespace="second", progress=False)
     assert report.inserted == 2
-    clash = ingest_file(FIXTURES / "memorybench_hub.json", store, namespace="second", progress=False)
-    assert (clash.inserted, clash.quarantined) == (0, 2)
-    assert all("the store refused log" in reason and "namespace 'first'" in reason for _, reason in clash.errors)
-    assert store.count_logs(Scope(namespace="second")) == 2
+    same_ids = ingest_file(FIXTURES / "memorybench_hub.json", store, namespace="second", progress=False)
+    assert (same_ids.inserted, same_ids.quarantined) == (2, 0)
+    assert store.count_logs(Scope(namespace="second")) == 4
+    assert store.count_logs(Scope(namespace="first")) == 2
+
+
+def test_a_stored_id_reused_for_other_content_is_quarantined_with_the_reason(
+    store: SQLiteRuleStore, tmp_path: Path
+) -> None:
+    first = tmp_path / "first.jsonl"
+    first.write_text('{"id": "a", "query": "q1", "response": "r1"}\n{"id": "b", "query": "q2", "response": "r2"}\n')
+    ingest_file(first, store, progress=False)
+    second = tmp_path / "second.jsonl"
+    second.write_text(
+        '{"id": "a", "query": "q1", "response": "r1"}\n'  # the same log again: a duplicate
+        '{"id": "b", "query": "another question", "response": "r2"}\n'  # id b for other content: a conflict
+        '{"id": "c", "query": "q3", "response": "r3"}\n'
+    )
+    report = ingest_file(second, store, progress=False)
+    assert (report.inserted, report.duplicates, report.quarantined) == (1, 1, 1)
+    ((line, reason),) = report.errors
+    assert line == 2 and "'b'" in reason and "different conversation" in reason
+    (bad,) = store.list_quarantine()
+    assert (bad.line, bad.reason) == (2, reason) and "another question" in bad.raw
+    assert [log.query for log in store.get_logs(["b"])] == ["q2"]
 
 
 def test_ingest_records_accepts_dicts_and_log_records(store: SQLiteRuleStore) -> None:

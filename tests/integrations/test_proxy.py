@@ -162,3 +162,24 @@ def test_bad_requests_and_keys_are_refused(live: LiveServer, client: OpenAI) -> 
 
 def test_models_lists_the_upstream_model(client: OpenAI) -> None:
     assert [model.id for model in client.models.list()] == ["openai/scripted"]
+
+
+def test_a_conversation_over_the_input_limits_is_answered_but_neither_read_nor_logged(
+    client: OpenAI, http: httpx.Client, tenant: Tenant, upstream: ScriptedUpstream
+) -> None:
+    pasted = "a pasted document " * 4_000  # 72,000 characters: over the 65,536 of one message uno reads
+    question = f"{PLAN_QUERY} (over the limits)"
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": f"{question}\n{pasted}"}]
+    )
+
+    assert question in (completion.choices[0].message.content or "")
+    [sent] = upstream.requests_with(question)
+    assert BLOCK_OPEN not in system_text(sent), "not augmented"
+    details = (completion.model_extra or {})["uno"]
+    assert details["log_id"] is None
+    length = len(f"{question}\n{pasted}")
+    assert details["not_logged"] == (
+        f"over the input limits: `messages[0].content`: is {length:,} characters, over the limit of 65,536"
+    )
+    assert http.get("/v1/stats").json()["logs"] == 0

@@ -149,8 +149,10 @@ def test_a_key_never_reaches_another_tenants_data(live: LiveServer) -> None:
         assert ok(theirs.post("/v1/forget", json={"log_ids": log_ids}))["logs_deleted"] == 0
         planted = {"namespace": owner.namespace, "query": "q", "response": "r"}
         assert "namespace" in error(theirs.post("/v1/logs", json={"logs": [planted]}), 422)["message"]
-        taken = error(theirs.post("/v1/logs", json={"logs": [{"id": log_ids[0], "query": "q", "response": "r"}]}), 409)
-        assert owner.namespace not in str(taken), "the error does not say whose the id is"
+        # Log ids are per tenant: the owner's id is free here, so its use elsewhere can neither be probed nor blocked.
+        reused = ok(theirs.post("/v1/logs", json={"logs": [{"id": log_ids[0], "query": "q", "response": "r"}]}))
+        assert reused["inserted"] == [log_ids[0]]
+        ok(theirs.post("/v1/forget", json={"log_ids": [log_ids[0]]}))
         assert injected_aspects(theirs, PLAN_QUERY) == []
         assert ok(theirs.get("/v1/rules"))["total"] == 0 and ok(theirs.get("/v1/stats"))["logs"] == 0
 
@@ -212,3 +214,52 @@ def test_concurrent_clients_ingest_and_augment_without_errors_or_lost_records(li
         stored = store.get_logs(written, Scope(namespace=tenant.namespace))
         assert sorted(log.id for log in stored) == sorted(written), "every record is in the store"
         assert store.count_logs(Scope(namespace=tenant.namespace)) == len(trained_ids) + len(written)
+
+
+def test_log_ids_are_per_tenant_so_none_can_be_probed_or_claimed_in_advance(live: LiveServer) -> None:
+    first, second = new_tenant(), new_tenant()
+    with client_for(live, first) as mine, client_for(live, second) as theirs:
+        # The second tenant claims ids before the first uses them, and probes an id the first holds.
+        claimed = [{"id": f"order-{n}", "query": f"claimed {n}", "response": "r"} for n in range(3)]
+        assert ok(theirs.post("/v1/logs", json={"logs": claimed}))["inserted"] == ["order-0", "order-1", "order-2"]
+        batch = [{"id": f"order-{n}", "query": f"my question {n}", "response": "my answer"} for n in range(4)]
+        assert ok(mine.post("/v1/logs", json={"logs": batch}))["inserted"] == [f"order-{n}" for n in range(4)]
+        held = {"id": "order-3", "query": "probe", "response": "r"}
+        fresh = {"id": "order-99", "query": "probe 2", "response": "r"}
+        answers = [theirs.post("/v1/logs", json={"logs": [record]}) for record in (held, fresh)]
+        assert [a.status_code for a in answers] == [200, 200], "an id held by another tenant answers like a free one"
+        assert ok(mine.get("/v1/logs/order-0"))["messages"][0]["content"] == "my question 0"
+        assert ok(theirs.get("/v1/logs/order-0"))["messages"][0]["content"] == "claimed 0"
+        ok(mine.post("/v1/logs/order-1/feedback", json={"kind": "followup", "text": "too long"}))
+        assert ok(theirs.get("/v1/logs/order-1"))["feedback"] == []
+        assert ok(theirs.post("/v1/forget", json={"log_ids": ["order-2"]}))["logs_deleted"] == 1
+        assert ok(mine.get("/v1/logs/order-2"))["messages"][0]["content"] == "my question 2"
+        # Within one tenant, reusing an id for a different log is a conflict with the reason; re-sending is not.
+        again = ok(mine.post("/v1/logs", json={"logs": batch[:1]}))
+        assert (again["inserted"], again["duplicates"]) == ([], ["order-0"])
+        clash = error(mine.post("/v1/logs", json={"logs": [{**batch[0], "query": "something else"}]}), 409)
+        assert clash["details"][0]["loc"] == "body.logs[0]" and "'order-0'" in clash["details"][0]["message"]
+        assert ok(mine.get("/v1/stats"))["logs"] == 4 and ok(theirs.get("/v1/stats"))["logs"] == 4
+
+
+def test_oversized_or_malformed_input_gets_a_4xx_with_the_reason(http: httpx.Client) -> None:
+    log_id = ok(http.post("/v1/logs", json={"logs": [{"query": "q", "response": "r"}]}))["ids"][0]
+    # This server takes bodies of up to 256 KiB: a 2 MB follow-up is refused before it is read, and one that fits
+    # the body is refused by the input limit on text, both with the reason.
+    two_mb = error(http.post(f"/v1/logs/{log_id}/feedback", json={"kind": "followup", "text": "x" * 2_000_000}), 413)
+    assert "larger than the limit" in two_mb["message"]
+    long = error(http.post(f"/v1/logs/{log_id}/feedback", json={"kind": "followup", "text": "x" * 100_000}), 422)
+    assert long["details"] == [{"loc": "body.text", "message": "is 100,000 characters, over the limit of 65,536"}]
+    assert ok(http.get(f"/v1/logs/{log_id}"))["feedback"] == []
+
+    deep: dict[str, Any] = {"leaf": 1}
+    for _ in range(300):
+        deep = {"a": deep}
+    nested = error(http.post("/v1/logs", json={"logs": [{"query": "q2", "response": "r", "metadata": deep}]}), 422)
+    assert nested["details"] == [{"loc": "body.logs[0]", "message": "`metadata`: is nested more than 20 levels deep"}]
+    surrogate = b'{"messages": [{"role": "user", "content": "hi \\ud800"}], "response": "ok"}'
+    lone = error(http.post("/v1/exchanges", content=surrogate, headers={"content-type": "application/json"}), 422)
+    assert lone["details"][0]["loc"] == "body.messages[0].content" and "lone surrogate" in lone["details"][0]["message"]
+    deep_exchange = {"messages": [{"role": "user", "content": "hi"}], "response": "ok", "metadata": deep}
+    assert "nested more than 16" in error(http.post("/v1/exchanges", json=deep_exchange), 422)["message"]
+    assert ok(http.get("/v1/stats"))["logs"] == 1

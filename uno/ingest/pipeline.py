@@ -23,6 +23,7 @@ from rule_store.protocol import AddResult, RuleStore
 from rule_store.records import DEFAULT_NAMESPACE, LogRecord, QuarantineRecord
 from uno.ingest.errors import FormatDetectionError, InvalidRecord, SourceError, json_type_name
 from uno.ingest.formats import Format, apply_scope, detect_format, parse_format, parse_record
+from uno.ingest.limits import DEFAULT_LIMITS, InputLimits, check_log, check_raw_record
 from uno.ingest.reader import SourceItem, detect_layout, iter_source
 
 if TYPE_CHECKING:
@@ -77,13 +78,15 @@ def ingest_file(
     user_id: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> IngestReport:
     """Ingest one file of logs into ``store`` and report what happened.
 
     ``format`` (plain, openai, memorybench) is detected from the first record when not given. ``namespace``
     and ``user_id`` fill in records that do not name one; a record naming a different one is quarantined.
-    Invalid lines are quarantined with their line number and reason; blank lines are skipped. Raises
-    ``SourceError`` when the file cannot be read and ``FormatDetectionError`` when its format cannot be told.
+    Invalid lines, and lines over ``limits``, are quarantined with their line number and reason; blank lines
+    are skipped. Raises ``SourceError`` when the file cannot be read and ``FormatDetectionError`` when its
+    format cannot be told.
     """
     _check_batch_size(batch_size)
     started = time.perf_counter()
@@ -92,22 +95,25 @@ def ingest_file(
     layout = detect_layout(source)
     with _progress_bar(progress, size, source.name) as bar:
         on_progress = bar.update if bar is not None else None
-        with closing(iter_source(source, layout, on_progress)) as stream:
+        with closing(iter_source(source, layout, on_progress, max_line_bytes=limits.max_record_bytes)) as stream:
             if format is not None:
                 chosen: Format | None = parse_format(format)
                 items: Iterable[SourceItem] = stream
+                format_for: Callable[[dict[str, Any]], Format | None] = lambda _value: chosen  # noqa: E731
             else:
-                chosen, items = _detect_stream_format(source, stream)
+                chosen, items, detected_at = _detect_stream_format(source, stream)
+                format_for = _detected_format_checker(chosen, detected_at)
             report = IngestReport(path=str(source), format=chosen.value if chosen else None)
             _ingest_items(
                 items,
                 store,
                 report,
                 quarantine_source=str(source.resolve()),
-                format_for=lambda _value: chosen,
+                format_for=format_for,
                 namespace=namespace,
                 user_id=user_id,
                 batch_size=batch_size,
+                limits=limits,
             )
     report.elapsed = time.perf_counter() - started
     return report
@@ -122,9 +128,11 @@ def ingest_records(
     user_id: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     source: str = RECORDS_SOURCE,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> IngestReport:
     """Ingest in-memory records: ``LogRecord``s as they are, dicts parsed as ``format`` (detected per record
-    when not given). Quarantine rows name ``source`` and the 1-based position of the record."""
+    when not given). Quarantine rows name ``source`` and the 1-based position of the record; records over
+    ``limits`` are quarantined too."""
     _check_batch_size(batch_size)
     started = time.perf_counter()
     fixed = parse_format(format) if format is not None else None
@@ -142,6 +150,7 @@ def ingest_records(
         namespace=namespace,
         user_id=user_id,
         batch_size=batch_size,
+        limits=limits,
     )
     report.elapsed = time.perf_counter() - started
     return report
@@ -176,11 +185,17 @@ class _BatchWriter:
         try:
             with self.store.transaction():
                 result = self.store.add_logs([log for _item, log in self.pending])
-                if self.bad:
-                    self.store.add_quarantine(self.bad)
+                # A log whose id is stored with other content is refused by the store: quarantined with the
+                # store's reason, in the same transaction as the batch.
+                refused = [(self.pending[c.position][0], c.reason) for c in result.conflicts]
+                quarantined = [*self.bad, *(self._quarantine_record(item, reason) for item, reason in refused)]
+                if quarantined:
+                    self.store.add_quarantine(quarantined)
+            for item, reason in refused:
+                self._count_bad(item, reason)
         except ValueError:
-            # The store refused some log (e.g. its id is taken in another namespace) and rolled the batch
-            # back: rather than lose the batch, write it log by log and quarantine the ones refused.
+            # The store refused the batch (e.g. a derived id clash) and rolled it back: rather than lose the
+            # batch, write it log by log and quarantine the ones refused.
             result = self._write_one_by_one()
         self.report.inserted += len(result.inserted)
         self.report.duplicates += len(result.duplicates)
@@ -192,23 +207,32 @@ class _BatchWriter:
             for item, log in self.pending:
                 try:
                     with self.store.transaction():
-                        result += self.store.add_logs([log])
+                        added = self.store.add_logs([log])
                 except ValueError as error:
                     self._hold_bad(item, f"the store refused log {log.id!r}: {error}")
+                    continue
+                for conflict in added.conflicts:
+                    self._hold_bad(item, conflict.reason)
+                added.conflicts.clear()
+                result += added
             if self.bad:
                 self.store.add_quarantine(self.bad)
         return result
 
     def _hold_bad(self, item: SourceItem, reason: str) -> None:
-        self.bad.append(
-            QuarantineRecord(
-                namespace=self.namespace,
-                source=self.source,
-                line=item.line,
-                reason=reason,
-                raw=truncate_raw(item.raw),
-            )
+        self.bad.append(self._quarantine_record(item, reason))
+        self._count_bad(item, reason)
+
+    def _quarantine_record(self, item: SourceItem, reason: str) -> QuarantineRecord:
+        return QuarantineRecord(
+            namespace=self.namespace,
+            source=self.source,
+            line=item.line,
+            reason=truncate_raw(reason),
+            raw=truncate_raw(item.raw),
         )
+
+    def _count_bad(self, item: SourceItem, reason: str) -> None:
         self.report.quarantined += 1
         if len(self.report.errors) < MAX_REPORTED_ERRORS:
             self.report.errors.append((item.line, reason))
@@ -228,6 +252,7 @@ def _ingest_items(
     namespace: str | None,
     user_id: str | None,
     batch_size: int,
+    limits: InputLimits,
 ) -> None:
     writer = _BatchWriter(store, report, quarantine_source, namespace or DEFAULT_NAMESPACE, batch_size)
     for item in items:
@@ -239,7 +264,7 @@ def _ingest_items(
             writer.quarantine(item, item.error)
             continue
         try:
-            writer.add_log(item, _to_log(item.value, format_for, namespace, user_id))
+            writer.add_log(item, _to_log(item.value, format_for, namespace, user_id, limits))
         except (InvalidRecord, FormatDetectionError) as error:
             writer.quarantine(item, str(error))
     writer.flush()
@@ -250,29 +275,42 @@ def _to_log(
     format_for: Callable[[dict[str, Any]], Format | None],
     namespace: str | None,
     user_id: str | None,
+    limits: InputLimits,
 ) -> LogRecord:
+    """The record as a log within ``limits``: checked before it is read (nesting, invalid text) and after (sizes)."""
     if isinstance(value, LogRecord):
-        return apply_scope(value, namespace=namespace, user_id=user_id)
+        return apply_scope(check_log(value, limits), namespace=namespace, user_id=user_id)
     if not isinstance(value, dict):
         raise InvalidRecord.at((), f"expected a JSON object, got {json_type_name(value)}")
+    check_raw_record(value, limits)
     chosen = format_for(value)
     if chosen is None:
         # Only possible when no record of the file identified its format, so this one cannot either.
         chosen = detect_format(value)
-    return parse_record(value, chosen, namespace=namespace, user_id=user_id)
+    return check_log(parse_record(value, chosen, namespace=namespace, user_id=user_id), limits)
 
 
 def _items_from_records(records: Iterable[dict[str, Any] | LogRecord]) -> Iterator[SourceItem]:
     for position, record in enumerate(records, start=1):
+        yield SourceItem(line=position, raw=_raw_text(record), value=record)
+
+
+def _raw_text(record: object) -> str:
+    """The record as JSON for the quarantine; a short description when it cannot be written as JSON (nested
+    past the serialiser's depth, a lone surrogate, ...), so an unwritable record is quarantined, not fatal."""
+    try:
         if isinstance(record, LogRecord):
-            raw = record.model_dump_json()
-        else:
-            raw = json.dumps(record, ensure_ascii=False, default=str)
-        yield SourceItem(line=position, raw=raw, value=record)
+            return record.model_dump_json()
+        return json.dumps(record, ensure_ascii=False, default=str)
+    except (ValueError, TypeError, RecursionError) as error:
+        return f"<{type(record).__name__} that cannot be written as JSON: {type(error).__name__}>"
 
 
-def _detect_stream_format(path: Path, items: Iterator[SourceItem]) -> tuple[Format | None, Iterator[SourceItem]]:
-    """The format of the first record whose keys identify one, and the items again from the start.
+def _detect_stream_format(
+    path: Path, items: Iterator[SourceItem]
+) -> tuple[Format | None, Iterator[SourceItem], int | None]:
+    """The format of the first record whose keys identify one, the items again from the start, and the line
+    the format was told from.
 
     Looks at the first ``DETECTION_WINDOW`` items, buffering them so that the file is still read once. When
     they hold no JSON object at all the format is None, and each later record is detected on its own.
@@ -283,14 +321,41 @@ def _detect_stream_format(path: Path, items: Iterator[SourceItem]) -> tuple[Form
         if item.error is not None or not isinstance(item.value, dict):
             continue
         try:
-            return detect_format(item.value), chain(buffered, items)
+            return detect_format(item.value), chain(buffered, items), item.line
         except FormatDetectionError as error:
             if first_failure is None:
                 first_failure = (item.line, error)
     if first_failure is not None:
         line, failure = first_failure
         raise FormatDetectionError(f"{path}: line {line}: {failure}; name the format (plain, openai or memorybench)")
-    return None, chain(buffered, items)
+    return None, chain(buffered, items), None
+
+
+def _detected_format_checker(
+    chosen: Format | None, detected_at: int | None
+) -> Callable[[dict[str, Any]], Format | None]:
+    """The file's detected format for each record, refusing a record whose own keys name another format.
+
+    Parsing such a record as the file's format would report a misleading list of missing and unknown fields;
+    the reason says instead that the format changed, and where the file's format was told from.
+    """
+
+    def format_for(value: dict[str, Any]) -> Format | None:
+        if chosen is None:
+            return None
+        try:
+            own = detect_format(value)
+        except FormatDetectionError:
+            return chosen  # keys that name no format: parsing as the file's format says what is missing
+        if own is not chosen:
+            raise InvalidRecord.at(
+                (),
+                f"the record is in the {own.value} format but the file is {chosen.value} (told from line "
+                f"{detected_at}): a file holds one format; split it, or ingest with format= named",
+            )
+        return chosen
+
+    return format_for
 
 
 def _readable_size(path: Path) -> int:
@@ -308,9 +373,8 @@ def _readable_size(path: Path) -> int:
 
 def truncate_raw(raw: str, limit: int = MAX_RAW_BYTES) -> str:
     """``raw`` cut to ``limit`` bytes of UTF-8 without splitting a character."""
+    # Always re-decoded: a lone surrogate in ``raw`` (JSON can spell one) becomes "?" instead of failing the write.
     encoded = raw.encode("utf-8", errors="replace")
-    if len(encoded) <= limit:
-        return raw
     return encoded[:limit].decode("utf-8", errors="ignore")
 
 

@@ -29,6 +29,11 @@ CONTAINER_KEYS = ("data", "records")
 
 # Told how many more bytes of the file were read.
 ProgressCallback = Callable[[int], object]
+# The longest JSON line read whole when no limit is given; a longer one is skipped (read past, not kept) and
+# reported, so one runaway line cannot exhaust memory. ``InputLimits.max_record_bytes`` sets it per ingest.
+DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
+# How much of an over-long line is read at a time while skipping the rest of it.
+_SKIP_CHUNK_BYTES = 1024 * 1024
 
 
 class Layout(StrEnum):
@@ -67,19 +72,24 @@ def detect_layout(path: Path) -> Layout:
 
 
 def iter_source(
-    path: Path, layout: Layout, on_progress: ProgressCallback | None = None
+    path: Path,
+    layout: Layout,
+    on_progress: ProgressCallback | None = None,
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> Generator[SourceItem, None, None]:
     """Every item of ``path``, in order; ``on_progress`` gets the number of (compressed) bytes read since its
-    previous call. Raises ``SourceError`` if the file cannot be opened or decoded as a whole."""
+    previous call. A JSON line over ``max_line_bytes`` is an item with an error (its text is not kept). Raises
+    ``SourceError`` if the file cannot be opened or decoded as a whole."""
     if layout is Layout.JSONL:
-        yield from _iter_lines(path, on_progress)
+        yield from _iter_lines(path, on_progress, max_line_bytes)
         return
     document = _load_document(path)
     if on_progress is not None:
         on_progress(path.stat().st_size)
     if document is None:
         # Several top-level values in a ``.json`` file: it is JSON lines under another name.
-        yield from _iter_lines(path, None)
+        yield from _iter_lines(path, None, max_line_bytes)
         return
     for position, value in enumerate(_records_of(path, document), start=1):
         yield SourceItem(line=position, raw=json.dumps(value, ensure_ascii=False), value=value)
@@ -106,25 +116,48 @@ def parse_line(number: int, data: bytes) -> SourceItem:
         return SourceItem(line=number, raw=text, error=f"invalid JSON at column {error.colno}: {error.msg}")
     except RecursionError:
         return SourceItem(line=number, raw=text, error="invalid JSON: nested too deeply")
+    except ValueError as error:
+        # E.g. an integer of more than 4,300 digits (Python's int conversion limit): this line is bad, not the file.
+        return SourceItem(line=number, raw=text, error=f"invalid JSON: {error}")
 
 
-def _iter_lines(path: Path, on_progress: ProgressCallback | None) -> Iterator[SourceItem]:
+def _iter_lines(path: Path, on_progress: ProgressCallback | None, max_line_bytes: int) -> Iterator[SourceItem]:
     with _open_source(path) as (stream, raw):
         position = 0
         number = 0
         while True:
             try:
-                data = stream.readline()
+                data = stream.readline(max_line_bytes + 1)
+                cut = len(data) > max_line_bytes and not data.endswith(b"\n")
+                skipped = _skip_rest_of_line(stream) if cut else 0
             except (OSError, EOFError, zlib.error) as error:
                 raise SourceError(f"{path}: cannot read past line {number}: {error}") from error
             if not data:
                 break
             number += 1
-            yield parse_line(number, data)
+            if skipped or len(data.rstrip(b"\r\n")) > max_line_bytes:
+                size = len(data) + skipped
+                yield SourceItem(
+                    line=number,
+                    raw=data[:1024].decode("utf-8", errors="replace"),
+                    error=f"line is {size:,} bytes, over the limit of {max_line_bytes:,} bytes per record",
+                )
+            else:
+                yield parse_line(number, data)
             if on_progress is not None:
                 now = raw.tell()
                 on_progress(now - position)
                 position = now
+
+
+def _skip_rest_of_line(stream: IO[bytes]) -> int:
+    """Read past the rest of the current line without keeping it; the number of bytes skipped."""
+    skipped = 0
+    while chunk := stream.readline(_SKIP_CHUNK_BYTES):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
 
 
 def _load_document(path: Path) -> object | None:
@@ -146,6 +179,11 @@ def _load_document(path: Path) -> object | None:
         raise SourceError(
             f"{path}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}; nothing was read"
         ) from None
+    except RecursionError:
+        raise SourceError(f"{path}: invalid JSON: nested too deeply; nothing was read") from None
+    except ValueError as error:
+        # An integer of more than 4,300 digits: a document is parsed whole, so the whole file is refused.
+        raise SourceError(f"{path}: invalid JSON: {error}; nothing was read") from None
     return document
 
 

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from uno.ingest.errors import render_loc
+from uno.ingest.errors import IngestError, InvalidRecord, render_loc
 
 log = logging.getLogger("uno.server")
 
@@ -134,6 +134,14 @@ def install_error_handlers(app: FastAPI) -> None:
         details = validation_details(error.errors())
         return error_response(422, summarize(details), details)
 
+    async def on_invalid_input(request: Request, error: Exception) -> JSONResponse:
+        # A record a route passed on was refused by uno's own checks (input limits, invalid text): the client's
+        # input, so a 422 naming each field, never a 500.
+        assert isinstance(error, IngestError)
+        problems = error.problems if isinstance(error, InvalidRecord) else ()
+        details = [ErrorDetail(loc=render_loc(("body", *p.loc)), message=p.message) for p in problems]
+        return error_response(422, summarize(details) if details else str(error), details)
+
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "internal server error (logged on the server)")
@@ -141,6 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(IngestError, on_invalid_input)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from rule_store.records import Message, Role
+from uno.ingest.limits import message_problems
 from uno.inject import Augmentation
 from uno.integrations.conversation import Exchange, merge_system_prompt
 from uno.memory import UnoMemory
@@ -42,6 +43,8 @@ log = logging.getLogger("uno.server.proxy")
 
 T = TypeVar("T")
 LOG_ID_HEADER = "X-Uno-Log-Id"
+# Key of the ``uno`` response details saying why an exchange was not logged (it is over the input limits).
+_NOT_LOGGED = "not_logged"
 # OpenAI chat-completion parameters passed on to the upstream model; every other field is ignored.
 FORWARDED_PARAMS = (
     "temperature",
@@ -132,16 +135,23 @@ def proxy_router(upstream: Upstream) -> APIRouter:
     ) -> Any:
         """Augment the conversation with uno's memory, answer it with the upstream model, log it."""
         user_id = body.user or x_uno_user
-        exchange = await state.recorder.abegin(
-            _log_messages(body.messages),
-            namespace=namespace,
-            user_id=user_id,
-            verified_id=caller.verified_id(user_id),
-        )
+        meta: dict[str, Any] = {"model_requested": body.model}
+        if body.metadata:
+            meta["request_metadata"] = body.metadata
+        conversation = _log_messages(body.messages)
+        unfit = message_problems(conversation, state.memory.limits)
+        if unfit:
+            # The app's request is still answered, as sent, but uno neither reads it (no augmentation, no
+            # follow-up) nor logs it: the work one request can cause stays bounded. The reason comes back.
+            exchange = Exchange(namespace=namespace, user_id=user_id, history=())
+            meta[_NOT_LOGGED] = "over the input limits: " + "; ".join(str(p) for p in unfit[:3])
+        else:
+            exchange = await state.recorder.abegin(
+                conversation, namespace=namespace, user_id=user_id, verified_id=caller.verified_id(user_id)
+            )
         augmentation = await _augment(state.memory, exchange, namespace, user_id)
         messages = _forwarded_messages(body.messages, augmentation)
         params = _forwarded_params(body)
-        meta = {"model_requested": body.model, **({"request_metadata": body.metadata} if body.metadata else {})}
         if body.stream:
             chunks = await _call(upstream.open_stream(messages, params))
             return StreamingResponse(
@@ -237,6 +247,9 @@ async def _log(
         "route": augmentation.route.value if augmentation else "none",
         "previous_log_id": exchange.previous_log_id,
     }
+    if _NOT_LOGGED in meta:
+        details[_NOT_LOGGED] = meta[_NOT_LOGGED]
+        return details
     try:
         details["log_id"] = await state.recorder.afinish(exchange, answer, injected_rule_ids=rule_ids, metadata=meta)
     except Exception:

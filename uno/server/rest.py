@@ -15,9 +15,11 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from rule_store.protocol import Scope
-from rule_store.records import Feedback, LogRecord, Rule, RuleStatus
+from rule_store.records import Feedback, LogRecord, Message, Rule, RuleStatus
 from uno.gap import MANUAL_PREFIX
-from uno.ingest import FormatDetectionError, InvalidRecord, parse_record
+from uno.ingest import FormatDetectionError, InvalidRecord, check_log, parse_record
+from uno.ingest.errors import render_loc
+from uno.ingest.limits import check_messages, check_metadata, check_raw_record
 from uno.inject import Augmentation
 from uno.memory import BuildReport, ForgetReport, UnoMemory
 from uno.server.auth import Caller, Identity, State, Tenant
@@ -69,7 +71,7 @@ router = APIRouter(prefix="/v1", responses=COMMON_RESPONSES, dependencies=[Depen
 LogId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS, description="A log id.")]
 RuleId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS, description="A rule id.")]
 CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorResponse, "description": "A log id in the request is already taken."}
+    409: {"model": ErrorResponse, "description": "A log id in the request already holds a different log."}
 }
 
 
@@ -78,14 +80,19 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 
 @router.post("/logs", response_model=IngestResponse, responses=CONFLICT, tags=["logs"])
 def ingest_logs(body: IngestRequest, namespace: Tenant, state: State, caller: Identity) -> IngestResponse:
-    """Store log records (no model call). All or nothing: if any record is invalid, none is stored and the
-    answer names each bad record and why. Records already stored are reported as duplicates. Each log is stamped
-    with the identity of the request's API key (see docs/threat-model.md)."""
+    """Store log records (no model call). All or nothing: if any record is invalid or over the server's input
+    limits, none is stored and the answer names each bad record and why. Records already stored are reported as
+    duplicates; a record reusing one of the tenant's log ids for a different log is a 409. Log ids are per
+    tenant: another tenant's ids are neither visible nor in the way. Each log is stamped with the identity of the
+    request's API key (see docs/threat-model.md)."""
     records: list[LogRecord] = []
     problems: list[ErrorDetail] = []
+    limits = state.memory.limits
     for index, item in enumerate(body.logs):
         try:
-            records.append(parse_record(item, body.format, namespace=namespace, user_id=body.user_id))
+            check_raw_record(item, limits)
+            parsed = parse_record(item, body.format, namespace=namespace, user_id=body.user_id)
+            records.append(check_log(parsed, limits))
         except (InvalidRecord, FormatDetectionError) as error:
             problems.append(ErrorDetail(loc=f"body.logs[{index}]", message=str(error)))
     if problems:
@@ -93,8 +100,11 @@ def ingest_logs(body: IngestRequest, namespace: Tenant, state: State, caller: Id
             422, summarize(problems, f"{len(problems)} of {len(body.logs)} logs are invalid"), details=problems
         )
     records = [_stamped(record, caller) for record in records]
-    _refuse_taken_ids(state.memory, namespace, records)
+    _refuse_id_conflicts(state.memory, namespace, records)
     outcome = state.memory.add_many(records, namespace=namespace)
+    if outcome.rejected:  # a conflicting log written by another request since the check above
+        details = [ErrorDetail(loc=f"body.logs[{r.position}]", message=r.reason) for r in outcome.rejected]
+        raise ApiError(409, summarize(details, "some logs were not stored"), details=details)
     return IngestResponse(ids=outcome.ids, inserted=outcome.inserted, duplicates=outcome.duplicates)
 
 
@@ -107,6 +117,9 @@ def log_exchange(body: ExchangeRequest, namespace: Tenant, state: State, caller:
         raise ApiError(
             422, "the messages hold no user turn", details=[ErrorDetail(loc="body.messages", message="no user turn")]
         )
+    # Checked before anything reads the text (the follow-up lookup hashes it): an answer the handler turns into 422.
+    check_messages([*body.messages, Message(role="assistant", content=body.response)], state.memory.limits)
+    check_metadata(body.metadata, state.memory.limits)
     exchange = state.recorder.begin(
         body.messages, namespace=namespace, user_id=body.user_id, verified_id=caller.verified_id(body.user_id)
     )
@@ -139,6 +152,9 @@ def add_feedback(
         updated = state.memory.feedback(log_id, event, namespace=namespace)
     except KeyError:
         raise ApiError(404, f"no log {log_id!r} in this tenant") from None
+    except InvalidRecord as error:
+        details = [ErrorDetail(loc=render_loc(("body", *p.loc)), message=p.message) for p in error.problems]
+        raise ApiError(422, summarize(details, "the feedback is over the input limits"), details=details) from None
     except ValidationError as error:
         details = validation_details(error.errors(include_url=False), ("body",))
         raise ApiError(422, summarize(details, "the feedback does not fit this log"), details=details) from None
@@ -250,12 +266,23 @@ def _sent_by(log: LogRecord, caller: Caller) -> bool:
     return stamp == caller.key_id or stamp.startswith(caller.key_id + "/")
 
 
-def _refuse_taken_ids(memory: UnoMemory, namespace: str, records: list[LogRecord]) -> None:
-    """Log ids are global: an id another tenant holds is refused, without saying whose it is."""
-    taken = sorted(log.id for log in memory.store.get_logs([r.id for r in records]) if log.namespace != namespace)
-    if taken:
-        raise ApiError(
-            409,
-            f"log id {taken[0]!r} is already taken: give the log another id (or none, to derive it)",
-            details=[ErrorDetail(loc="body.logs", message=f"id {log_id!r} is taken") for log_id in taken],
-        )
+def _refuse_id_conflicts(memory: UnoMemory, namespace: str, records: list[LogRecord]) -> None:
+    """A record reusing one of this tenant's log ids for a different log is refused before anything is stored.
+
+    Only the tenant's own logs are read: log ids are unique per namespace, so whether another tenant uses an id
+    is never visible here.
+    """
+    held = {log.id: log for log in memory.store.get_logs([r.id for r in records], Scope(namespace=namespace))}
+    details: list[ErrorDetail] = []
+    for index, record in enumerate(records):
+        earlier = held.setdefault(record.id, record)  # a stored log, or an earlier record of this request
+        if earlier is not record and not record.restates(earlier):
+            details.append(
+                ErrorDetail(
+                    loc=f"body.logs[{index}]",
+                    message=f"log id {record.id!r} already holds a different log in this tenant: give this one "
+                    "another id (or none, to derive it from its content)",
+                )
+            )
+    if details:
+        raise ApiError(409, summarize(details, "log ids already in use"), details=details)

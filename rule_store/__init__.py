@@ -29,6 +29,8 @@ from rule_store.records import (
     ReactionFeedback,
     Route,
     Rule,
+    RuleChange,
+    RuleChangeAction,
     RuleStatus,
     Verdict,
 )
@@ -79,6 +81,8 @@ __all__ = [
     "ReactionFeedback",
     "Route",
     "Rule",
+    "RuleChange",
+    "RuleChangeAction",
     "RuleStatus",
     "RuleStore",
     "SQLiteRuleStore",

@@ -33,7 +33,9 @@ def test_uno_all_is_pinned() -> None:
         "HashingEmbedder",
         "HeuristicDistiller",
         "HindsightExample",
+        "ImportReport",
         "InjectedRule",
+        "InvalidImport",
         "LLM",
         "LLMDistiller",
         "LLMNoveltyScorer",
@@ -54,6 +56,9 @@ def test_uno_all_is_pinned() -> None:
         "ResponsePriorScorer",
         "Route",
         "Rule",
+        "RuleChange",
+        "RuleChangeAction",
+        "RuleExistsError",
         "RuleStatus",
         "RuleStore",
         "Scope",
@@ -82,7 +87,7 @@ def test_rule_store_all_is_pinned() -> None:
         "EditFeedback", "Evidence", "Experience", "Feedback",
         "FeedbackKind", "FollowupFeedback", "HindsightExample", "LogRecord", "LogVerdict", "Message",
         "NamespaceConflictError", "Polarity", "PreferencePair", "QuarantineRecord", "RatingFeedback",
-        "ReactionFeedback", "Route", "Rule", "RuleStatus", "RuleStore", "SQLiteRuleStore", "SchemaVersionError",
+        "ReactionFeedback", "Route", "Rule", "RuleChange", "RuleChangeAction", "RuleStatus", "RuleStore", "SQLiteRuleStore", "SchemaVersionError",
         "Scope", "StoreClosedError", "Verdict",
     ]  # fmt: skip
 

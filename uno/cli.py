@@ -41,6 +41,7 @@ FORMATS = ("plain", "openai", "memorybench")
 EXPORT_KINDS = ("logs", "rules", "quarantine", "pairs", "all")
 RULE_STATUSES = ("candidate", "active", "superseded", "retired")
 LLM_MODEL_ENV = "UNO_LLM_MODEL"
+BUSY_TIMEOUT_ENV = "UNO_BUSY_TIMEOUT_S"
 LLM_HELP = "litellm model that distils the logs (e.g. openai/gpt-4o-mini); default: the offline distiller."
 
 MAIN_EPILOG = f"""\b
@@ -147,7 +148,7 @@ class CliState:
             raise BadInput(f"no uno store at {paths.root} (run `uno ingest FILE` to create one, or pass --store DIR)")
         from rule_store.sqlite import SQLiteRuleStore
 
-        store = SQLiteRuleStore(paths.ensure().database)
+        store = SQLiteRuleStore(paths.ensure().database, busy_timeout_s=_busy_timeout())
         try:
             yield store
         finally:
@@ -1145,7 +1146,17 @@ def restore(state: CliState, file: Path, yes: bool) -> None:
     """Replace the whole store (every namespace) with the backup FILE; the indexes are rebuilt on next use."""
     if not yes:
         click.confirm(f"replace everything in {state.paths.database} with {file}?", abort=True)
-    with _open_memory(state, create=True) as memory:
+    if not file.is_file():
+        raise BadInput(_not_a_file(file) + "; nothing was restored")
+    try:
+        memory = _open_memory(state, create=True)
+    except sqlite3.DatabaseError as error:
+        if "locked" in str(error).lower():
+            raise
+        aside = _move_aside(state.paths.database)
+        click.echo(f"the store could not be opened ({error}): moved it aside to {aside}", err=True)
+        memory = _open_memory(state, create=True)
+    with memory:
         try:
             memory.restore(file)
         except ValueError as error:
@@ -1154,11 +1165,35 @@ def restore(state: CliState, file: Path, yes: bool) -> None:
 
 
 def _open_memory(state: CliState, *, create: bool = False, llm: LLM | None = None) -> UnoMemory:
+    from rule_store.sqlite import SQLiteRuleStore
     from uno.memory import UnoMemory
 
     if not create and not state.paths.database.exists():
         raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` to create one, or pass --store DIR)")
-    return UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, llm=llm)
+    store = SQLiteRuleStore(state.paths.ensure().database, busy_timeout_s=_busy_timeout())
+    return UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, llm=llm, store=store)
+
+
+def _busy_timeout() -> float:
+    """How long a command waits for a store another process is writing ($UNO_BUSY_TIMEOUT_S, default 30 s)."""
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "30")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadInput(f"${BUSY_TIMEOUT_ENV} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value <= 3600:
+        raise BadInput(f"${BUSY_TIMEOUT_ENV} must be between 0 and 3600 seconds, got {raw!r}")
+    return value
+
+
+def _move_aside(database: Path) -> Path:
+    """Keep a damaged database (and its WAL files) next to the store instead of deleting it."""
+    aside = database.with_name(f"{database.name}.damaged-{os.getpid()}")
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(str(database) + suffix)
+        if part.exists():
+            os.replace(part, Path(str(aside) + suffix))
+    return aside
 
 
 def _on_rule(state: CliState, change: Any) -> Any:

@@ -20,8 +20,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 
 from rule_store.protocol import Scope
-from rule_store.sqlite import NamespaceConflictError
 from rule_store.records import Feedback, LogRecord, Rule, RuleStatus
+from rule_store.sqlite import NamespaceConflictError
 from uno.gap import MANUAL_PREFIX
 from uno.ingest import FormatDetectionError, InvalidRecord, parse_record
 from uno.inject import Augmentation

@@ -181,6 +181,11 @@ class ExportDocument(BaseModel):
 
 
 class ImportRequest(RequestBody):
+    namespace: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Where the export came from (informational: records go into the API key's tenant).",
+    )
     records: list[ExportLine] = Field(
         min_length=1, max_length=MAX_IMPORT_RECORDS, description="What `GET /v1/export` returned (`records`)."
     )

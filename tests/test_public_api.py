@@ -87,7 +87,8 @@ def test_rule_store_all_is_pinned() -> None:
         "EditFeedback", "Evidence", "Experience", "Feedback",
         "FeedbackKind", "FollowupFeedback", "HindsightExample", "LogRecord", "LogVerdict", "Message",
         "NamespaceConflictError", "Polarity", "PreferencePair", "QuarantineRecord", "RatingFeedback",
-        "ReactionFeedback", "Route", "Rule", "RuleChange", "RuleChangeAction", "RuleStatus", "RuleStore", "SQLiteRuleStore", "SchemaVersionError",
+        "ReactionFeedback", "Route", "Rule", "RuleChange", "RuleChangeAction", "RuleStatus", "RuleStore",
+        "SQLiteRuleStore", "SchemaVersionError",
         "Scope", "StoreClosedError", "Verdict",
     ]  # fmt: skip
 

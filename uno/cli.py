@@ -1109,14 +1109,15 @@ def import_(state: CliState, file: Path, as_json: bool) -> None:
 
     if not file.is_file():
         raise BadInput(_not_a_file(file) + "; nothing was imported")
-    lines, problems = _read_json_lines(file)
+    lines, numbers, problems = _read_json_lines(file)
     if problems:
         raise BadInput(str(InvalidImport(problems)))
     with _open_memory(state, create=True) as memory:
         try:
             report = memory.import_records(lines, by=_actor(None))
         except InvalidImport as error:
-            raise BadInput(str(error)) from None
+            # Name the lines of the file (blank lines were skipped before the records were numbered).
+            raise BadInput(str(InvalidImport([(numbers[n - 1], why) for n, why in error.problems]))) from None
     if as_json:
         click.echo(report.model_dump_json(indent=2))
         return
@@ -1235,8 +1236,10 @@ def _nonempty_query(query: str, command: str) -> None:
         raise BadInput(f'the query is empty: give the text of a request, e.g. uno {command} "Can I cancel my plan?"')
 
 
-def _read_json_lines(path: Path) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+def _read_json_lines(path: Path) -> tuple[list[dict[str, Any]], list[int], list[tuple[int, str]]]:
+    """The JSON objects of a JSON-lines file, the line number of each, and the lines that are not objects."""
     lines: list[dict[str, Any]] = []
+    numbers: list[int] = []
     problems: list[tuple[int, str]] = []
     with path.open(encoding="utf-8") as stream:
         for number, text in enumerate(stream, start=1):
@@ -1251,7 +1254,8 @@ def _read_json_lines(path: Path) -> tuple[list[dict[str, Any]], list[tuple[int, 
                 problems.append((number, "not a JSON object"))
                 continue
             lines.append(value)
-    return lines, problems
+            numbers.append(number)
+    return lines, numbers, problems
 
 
 def _flags(rule: Rule) -> str:

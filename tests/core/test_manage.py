@@ -194,8 +194,8 @@ def test_backup_and_restore_the_whole_store(memory: UnoMemory, tmp_path: Path) -
     assert kept.id in injected_ids(memory, PASTA_QUERY)
     assert memory.count_logs() == len(training_logs())
     assert memory.augment(ROAST_QUERY).rules
-    with pytest.raises(ValueError, match="not an SQLite database|not an uno store"):
-        (tmp_path / "junk.sqlite").write_bytes(b"not a database at all" * 100)
+    (tmp_path / "junk.sqlite").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(ValueError, match=r"not an SQLite database|not an uno store"):
         memory.restore(tmp_path / "junk.sqlite")
 
 

@@ -884,7 +884,7 @@ def rules_add(
     """Add a rule by hand: active at once, never retired or rewritten by a build."""
     from uno.memory import RuleExistsError
 
-    with _open_memory(state) as memory:
+    with _open_memory(state, create=True) as memory:
         try:
             rule = memory.add_rule(
                 when, do, polarity="avoid" if avoid else "do", aspect=aspect, rationale=rationale, pinned=pin,

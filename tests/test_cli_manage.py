@@ -167,3 +167,22 @@ def test_restore_repairs_a_damaged_store(tmp_path: Path, logs_file: Path) -> Non
     assert result.exit_code == 0, result.output
     assert "moved it aside" in result.output
     assert json.loads(ok("--store", store, "stats", "--json"))["logs"] == len(training_logs())
+
+
+def test_build_distils_with_the_llm_named_by_the_environment(
+    tmp_path: Path, logs_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.llm.scripts import log_payload, reader
+    from tests.llm.server import ScriptedServer
+
+    store = tmp_path / "store"
+    ok("--store", store, "ingest", logs_file)
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with ScriptedServer(reader) as server:
+        result = uno("--store", store, "build", "--llm-base", server.base_url, env={"UNO_LLM_MODEL": "openai/scripted"})
+        assert result.exit_code == 0, result.output
+        distilled = [body for body in server.requests if log_payload(body) is not None]
+    assert len(distilled) == len(training_logs())  # one distillation call per log with feedback
+    assert json.loads(result.stdout)["distilled_logs"] == len(training_logs())
+    assert (store / "llm.sqlite").is_file()

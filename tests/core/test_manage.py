@@ -142,6 +142,10 @@ def test_search_returns_k_visible_hits_when_k_exist(tmp_path: Path) -> None:
         hits = memory.search("answer in French please", k=3, user_id="stranger")
         assert len(hits) == 3 and {h.rule.id for h in hits} == {r.id for r in shared}
         assert len(memory.search("answer in French please", k=50, user_id="stranger")) == 3
+        from uno.integrations.langchain import UnoRetriever
+
+        documents = UnoRetriever(memory=memory, k=3, user_id="stranger").invoke("answer in French please")
+        assert {document.id for document in documents} == {r.id for r in shared}
         with pytest.raises(ValueError, match="non-empty"):
             memory.search("  ")
 

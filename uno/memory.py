@@ -1098,11 +1098,10 @@ class UnoMemory:
             edited=False,
         )
         with self._write_lock:
-            clash = self.store.get_rules([rule.id])
-            if clash:
-                where = "" if clash[0].namespace == ns else " (in another namespace)"
+            # Rule ids hash the namespace too: a rule of another namespace never clashes (nor is probed) here.
+            if self.store.get_rules([rule.id], Scope(namespace=ns)):
                 raise RuleExistsError(
-                    f"rule {rule.id!r} already says this{where}: edit, pin or restore it instead of adding it again"
+                    f"rule {rule.id!r} already says this: edit, pin or restore it instead of adding it again"
                 )
             with self.store.transaction():
                 self.store.upsert_rules([rule])

@@ -98,6 +98,10 @@ def test_the_whole_list_through_the_cli(tmp_path: Path, logs_file: Path) -> None
 
     page = [json.loads(line) for line in ok("--store", store, "logs", "list", "--limit", "3", "--json").splitlines()]
     assert len(page) == 3
+    assert "2 feedback event(s)" in ok("--store", store, "feedback", page[0]["id"], "--rating", "2")
+    assert json.loads(ok("--store", store, "logs", "get", page[0]["id"], "--json"))["feedback"][-1]["value"] == 2
+    assert "outside its scale" in failed("--store", store, "feedback", page[0]["id"], "--rating", "9")
+    assert "exactly one" in failed("--store", store, "feedback", page[0]["id"])
     assert json.loads(ok("--store", store, "logs", "get", page[0]["id"], "--json"))["id"] == page[0]["id"]
     assert "more (--offset 3)" in ok("--store", store, "logs", "list", "--limit", "3")
 

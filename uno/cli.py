@@ -1054,6 +1054,64 @@ def forget(state: CliState, user_id: str | None, log_ids: tuple[str, ...], as_js
     )
 
 
+FEEDBACK_EPILOG = """\b
+Examples:
+  uno feedback log-3f2a9c0d1e2b4a5f --followup "too long, keep it short"
+  uno feedback log-3f2a9c0d1e2b4a5f --rating 2
+  uno feedback log-3f2a9c0d1e2b4a5f --reaction dislike --turn 3
+  uno feedback log-3f2a9c0d1e2b4a5f --edit "The corrected answer."
+
+\b
+The next `uno build` learns from it."""
+
+
+@main.command(epilog=FEEDBACK_EPILOG)
+@click.argument("log_id")
+@click.option("--followup", default=None, help="A message the user sent after the answer.")
+@click.option("--edit", "edit_text", default=None, help="The user's corrected version of the answer.")
+@click.option(
+    "--reaction", type=click.Choice(["like", "love", "dislike", "copy", "none"]), default=None, help="A reaction."
+)
+@click.option("--rating", type=float, default=None, help="A rating on --scale (default 1 to 5).")
+@click.option("--scale", type=(float, float), default=(1.0, 5.0), show_default=True, help="MIN MAX of --rating.")
+@click.option("--turn", type=click.IntRange(min=0), default=None, help="Index of the assistant message it is about.")
+@pass_state
+def feedback(
+    state: CliState,
+    log_id: str,
+    followup: str | None,
+    edit_text: str | None,
+    reaction: str | None,
+    rating: float | None,
+    scale: tuple[float, float],
+    turn: int | None,
+) -> None:
+    """Attach one feedback event to the stored log LOG_ID."""
+    from pydantic import ValidationError
+
+    given = {"followup": followup, "edit": edit_text, "reaction": reaction, "rating": rating}
+    chosen = [kind for kind, value in given.items() if value is not None]
+    if len(chosen) != 1:
+        raise BadInput("give exactly one of --followup, --edit, --reaction, --rating")
+    kind = chosen[0]
+    event: dict[str, Any] = {"kind": kind, "turn": turn}
+    if kind in ("followup", "edit"):
+        event["text"] = given[kind]
+    else:
+        event["value"] = given[kind]
+    if kind == "rating":
+        event["scale_min"], event["scale_max"] = scale
+    with _open_memory(state) as memory:
+        try:
+            updated = memory.feedback(log_id, event)
+        except KeyError:
+            raise NotFound(f"no log {log_id!r}{_in_namespace(state)}") from None
+        except ValidationError as error:
+            reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+            raise BadInput(f"the feedback does not fit log {log_id}: {reasons}") from None
+    click.echo(f"{log_id}: {len(updated.feedback_events())} feedback event(s); `uno build` learns from them")
+
+
 @main.group(epilog="\b\nExamples:\n  uno logs list --user-id u42\n  uno logs get log-3f2a9c0d1e2b4a5f --json")
 def logs() -> None:
     """List stored logs, or show one."""

@@ -29,6 +29,8 @@ from rule_store.records import (
     ReactionFeedback,
     Route,
     Rule,
+    RuleChange,
+    RuleChangeAction,
     RuleStatus,
     Verdict,
 )
@@ -80,6 +82,8 @@ __all__ = [
     "ReactionFeedback",
     "Route",
     "Rule",
+    "RuleChange",
+    "RuleChangeAction",
     "RuleStatus",
     "RuleStore",
     "SQLiteRuleStore",

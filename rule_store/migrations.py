@@ -197,11 +197,27 @@ _V4_TENANT_SCOPED_LOG_IDS: tuple[MigrationStep, ...] = (
     "CREATE INDEX verdicts_by_log ON verdicts (log_id)",
 )
 
+# Every change to a rule (by a build, the gate, a person or an API key), oldest first per rule. No foreign key to
+# rules: the entry that records a hard delete outlives the rule (``delete_rules`` removes the earlier ones).
+_V5_RULE_HISTORY: tuple[MigrationStep, ...] = (
+    """CREATE TABLE rule_history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        rule_id TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        at TEXT NOT NULL,
+        body TEXT NOT NULL
+    )""",
+    "CREATE INDEX rule_history_by_rule ON rule_history (rule_id, seq)",
+    "CREATE INDEX rule_history_by_namespace ON rule_history (namespace, seq)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "logs, rules, provenance, derived records, meta", _V1_CORE_SCHEMA),
     Migration(2, "experience_sources: link experiences to their source logs", _V2_EXPERIENCE_SOURCES),
     Migration(3, "adapters, adapter_sources: the LoRA adapter registry", _V3_ADAPTERS),
     Migration(4, "logs, verdicts: ids unique per namespace", _V4_TENANT_SCOPED_LOG_IDS),
+    Migration(5, "rule_history: who changed each rule, when, and what", _V5_RULE_HISTORY),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -26,6 +26,7 @@ from rule_store.records import (
     PreferencePair,
     QuarantineRecord,
     Rule,
+    RuleChange,
     RuleStatus,
 )
 
@@ -135,7 +136,9 @@ class RuleStore(Protocol):
         cluster_id: str | None = None,
     ) -> list[Rule]: ...
 
-    def delete_rules(self, ids: Sequence[str]) -> None: ...
+    def delete_rules(self, ids: Sequence[str]) -> None:
+        """Hard delete: the rules, their provenance rows and their history entries."""
+        ...
 
     def rule_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
         """Rules with at least one piece of evidence from these logs."""
@@ -143,6 +146,22 @@ class RuleStore(Protocol):
 
     def rule_sources(self, rule_id: str) -> list[str]:
         """The log ids a rule was derived from."""
+        ...
+
+    # --- rule history (who changed a rule, when, and what)
+    def add_rule_changes(self, items: Iterable[RuleChange]) -> None:
+        """Append history entries; an entry whose id is stored already is not added again."""
+        ...
+
+    def delete_rule_history(self, rule_ids: Sequence[str]) -> None:
+        """Drop every history entry of these rules (forgetting logs drops what the entries may quote of them)."""
+        ...
+
+    def rule_history(self, rule_id: str, scope: Scope = ALL) -> list[RuleChange]:
+        """A rule's history in scope, in the order it was written.
+
+        With a ``user_id``, only while the rule is in that user's scope (it cites one of their logs).
+        """
         ...
 
     # --- experiences, preference pairs, hindsight examples

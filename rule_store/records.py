@@ -297,6 +297,13 @@ class Rule(Record):
     status_reason: str = ""
     superseded_by: str | None = None
     cluster_id: str | None = None
+    # Written by a person (``add_rule``), not learnt: no evidence needed, never gated, retired or superseded by a
+    # build, kept by ``build(full=True)`` and by ``forget``.
+    manual: bool = False
+    # Held by a person: a build keeps its status and text (learnt rules are still deleted when their logs are).
+    pinned: bool = False
+    # Its ``when``/``do`` were edited by hand: a build no longer rewrites them.
+    edited: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -322,6 +329,50 @@ class Rule(Record):
     @property
     def source_user_ids(self) -> list[str | None]:
         return sorted({e.user_id for e in self.evidence}, key=lambda u: u or "")
+
+    @property
+    def held(self) -> bool:
+        """Whether a person decides this rule's status and text, not the build's gate."""
+        return self.manual or self.pinned
+
+
+class RuleChangeAction(StrEnum):
+    CREATED = "created"  # learnt by a build, or added by hand
+    UPDATED = "updated"  # a build changed its evidence, support or text
+    STATUS = "status"  # the gate changed its status
+    EDITED = "edited"  # a person changed its text or fields
+    RETIRED = "retired"
+    RESTORED = "restored"
+    PINNED = "pinned"
+    UNPINNED = "unpinned"
+    DELETED = "deleted"  # hard delete: the rule and its earlier history are gone; this entry says who and when
+    IMPORTED = "imported"
+
+
+class RuleChange(Record):
+    """One entry of a rule's history: what changed, who or what changed it, when, and the fields before/after.
+
+    ``actor`` is "build", "gate", "user", "forget", "import" or "api:<key fingerprint>" (never a key itself).
+    ``before``/``after`` hold only the fields that changed (all tracked fields on creation; none on deletion, so
+    a deleted rule's text does not outlive it).
+    """
+
+    id: str = ""
+    rule_id: str = Field(min_length=1)
+    namespace: str = DEFAULT_NAMESPACE
+    action: RuleChangeAction
+    actor: str = Field(min_length=1, max_length=200)
+    at: datetime = Field(default_factory=utcnow)
+    before: dict[str, Any] = Field(default_factory=dict)
+    after: dict[str, Any] = Field(default_factory=dict)
+    note: str = Field(default="", max_length=1000)
+
+    @model_validator(mode="after")
+    def _fill_id(self) -> RuleChange:
+        if not self.id:
+            payload = (self.rule_id, self.action.value, self.actor, self.at.isoformat(), self.before, self.after)
+            object.__setattr__(self, "id", "chg-" + stable_hash(*payload, length=20))
+        return self
 
 
 # --- experience
@@ -540,3 +591,44 @@ class Adapter(Record):
             raw = f"uno-{self.kind.value}-{self.cluster_id[-8:]}-v{self.version}"
             object.__setattr__(self, "name", _ADAPTER_NAME_UNSAFE.sub("-", raw))
         return self
+
+
+# --- rule history helpers
+
+# The fields a rule's history follows (confidence and novelty move with support; evidence is counted, not copied).
+RULE_HISTORY_FIELDS = (
+    "when",
+    "do",
+    "polarity",
+    "aspect",
+    "rationale",
+    "status",
+    "status_reason",
+    "superseded_by",
+    "support",
+    "evidence",
+    "manual",
+    "pinned",
+    "edited",
+)
+
+
+def _history_view(rule: Rule) -> dict[str, Any]:
+    data = rule.model_dump(mode="json", include=set(RULE_HISTORY_FIELDS) - {"evidence"})
+    data["evidence"] = len(rule.evidence)
+    return {name: data[name] for name in RULE_HISTORY_FIELDS}
+
+
+def rule_diff(before: Rule | None, after: Rule | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The tracked fields that differ between two versions of a rule, as (before, after) dicts.
+
+    A creation (``before`` None) reports every tracked field of ``after``; a deletion reports nothing.
+    """
+    if after is None:
+        return {}, {}
+    new = _history_view(after)
+    if before is None:
+        return {}, new
+    old = _history_view(before)
+    changed = [name for name in RULE_HISTORY_FIELDS if old[name] != new[name]]
+    return {n: old[n] for n in changed}, {n: new[n] for n in changed}

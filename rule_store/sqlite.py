@@ -34,7 +34,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -45,7 +45,7 @@ from typing import Any, Protocol, TypeVar
 import sqlite_utils
 from pydantic import BaseModel
 
-from rule_store.migrations import apply_migrations, current_version
+from rule_store.migrations import LATEST_VERSION, apply_migrations, current_version
 from rule_store.protocol import ALL, AddResult, IdConflict, Scope
 from rule_store.records import (
     Adapter,
@@ -59,6 +59,7 @@ from rule_store.records import (
     PreferencePair,
     QuarantineRecord,
     Rule,
+    RuleChange,
     RuleStatus,
     Verdict,
 )
@@ -116,6 +117,7 @@ _USER_CONDITIONS: dict[str, str] = {
         "EXISTS (SELECT 1 FROM adapter_sources s JOIN logs l ON l.id = s.log_id "
         "AND l.namespace = adapters.namespace WHERE s.adapter_id = adapters.id AND l.user_id = ?)"
     ),
+    "rule_history": "EXISTS (SELECT 1 FROM provenance p WHERE p.rule_id = rule_history.rule_id AND p.user_id = ?)",
 }
 
 
@@ -419,8 +421,31 @@ class SQLiteRuleStore:
         return self._list("rules", where, Rule)
 
     def delete_rules(self, ids: Sequence[str]) -> None:
-        """Delete rules by id; their provenance rows go with them (foreign key cascade)."""
-        self._delete("rules", "id", ids, "delete_rules")
+        """Delete rules by id; their provenance rows go with them (foreign key cascade), and their history."""
+        with self.transaction():
+            self._delete("rules", "id", ids, "delete_rules")
+            self.delete_rule_history(ids)
+
+    def delete_rule_history(self, rule_ids: Sequence[str]) -> None:
+        """Drop every history entry of these rules."""
+        self._delete("rule_history", "rule_id", rule_ids, "delete_rule_history")
+
+    def add_rule_changes(self, items: Iterable[RuleChange]) -> None:
+        """Append history entries in the order given; ids already stored are skipped."""
+        changes = list(_checked(items, RuleChange, "add_rule_changes"))
+        if not changes:
+            return
+        with self.transaction():
+            for change in changes:
+                self._execute(
+                    "INSERT OR IGNORE INTO rule_history (id, rule_id, namespace, at, body) VALUES (?, ?, ?, ?, ?)",
+                    [change.id, change.rule_id, change.namespace, _utc_iso(change.at), change.model_dump_json()],
+                )
+
+    def rule_history(self, rule_id: str, scope: Scope = ALL) -> list[RuleChange]:
+        """A rule's history in scope, in the order it was written."""
+        where = self._scoped("rule_history", scope).add("rule_history.rule_id = ?", rule_id)
+        return self._list("rule_history", where, RuleChange, order_by="seq")
 
     def rule_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
         """Rules with at least one piece of evidence from these logs, sorted."""
@@ -634,6 +659,52 @@ class SQLiteRuleStore:
         ):
             counts[f"{table}_{value}"] = int(count)
         return counts
+
+    # ------------------------------------------------------------------------------------- backup, restore
+
+    def backup(self, destination: str | os.PathLike[str]) -> Path:
+        """Copy the whole database to ``destination`` with SQLite's online backup API (readers and writers of
+        this store may keep going). Written through a scratch file, so a failed backup leaves no partial file."""
+        target = Path(destination).expanduser()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = target.with_name(target.name + ".partial")
+        scratch.unlink(missing_ok=True)
+        copy = sqlite3.connect(scratch)
+        try:
+            with self._lock:
+                self._connection().backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        except BaseException:
+            copy.close()
+            scratch.unlink(missing_ok=True)
+            raise
+        copy.close()
+        os.replace(scratch, target)
+        return target
+
+    def restore(self, source: str | os.PathLike[str]) -> None:
+        """Replace this store's whole content with the backup at ``source`` (online backup API, one step).
+
+        The source is checked first: it must be an uno store this version can open (newer ones are refused).
+        Raises ``ValueError`` naming the reason when it is not.
+        """
+        origin = Path(source).expanduser()
+        if not origin.is_file():
+            raise ValueError(f"no backup file at {origin}")
+        with closing(sqlite3.connect(f"file:{origin}?mode=ro", uri=True)) as backup:
+            try:
+                version = current_version(backup)
+            except sqlite3.DatabaseError as error:
+                raise ValueError(f"{origin} is not an SQLite database ({error})") from None
+            if version == 0:
+                raise ValueError(f"{origin} is not an uno store (it has no schema_version table)")
+            if version > LATEST_VERSION:
+                raise ValueError(f"{origin} was written by a newer uno (schema {version}): upgrade uno to restore it")
+            with self._lock:
+                if self._depth:
+                    raise RuntimeError("restore cannot run inside a transaction")
+                backup.backup(self._connection())
+        apply_migrations(self._connection())
 
     # -------------------------------------------------------------------------------------------- plumbing
 

@@ -49,8 +49,11 @@ from rule_store.records import (
     ReactionFeedback,
     Route,
     Rule,
+    RuleChange,
+    RuleChangeAction,
     RuleStatus,
     Verdict,
+    rule_diff,
 )
 
 # A non-UTC offset and microseconds: a backend that drops either fails the round-trip tests.
@@ -1034,3 +1037,97 @@ class RuleStoreConformance(ABC):
         }
         assert {key: stats[key] for key in expected} == expected
         assert store.stats(Scope(namespace="tenant-b"))["logs"] == 0
+
+    # ----------------------------------------------------------------------------------------- rule history
+
+    def test_rule_history_round_trip_in_write_order(self, store: RuleStore) -> None:
+        """History entries read back exactly, in the order written, each once; other rules' entries stay apart.
+
+        Troubleshooting: order by an insertion sequence, not by id or time (two entries may share a timestamp);
+        skip an entry whose id is stored already.
+        """
+        log = make_log(1)
+        store.add_logs([log])
+        rule = make_rule(1, log)
+        edited = rule.model_copy(update={"do": "answer in two lines", "edited": True})
+        before, after = rule_diff(rule, edited)
+        changes = [
+            RuleChange(
+                rule_id=rule.id,
+                namespace=log.namespace,
+                action=RuleChangeAction.CREATED,
+                actor="build",
+                at=EPOCH,
+                after=rule_diff(None, rule)[1],
+            ),
+            RuleChange(
+                rule_id=rule.id,
+                namespace=log.namespace,
+                action=RuleChangeAction.EDITED,
+                actor="user",
+                at=EPOCH,
+                before=before,
+                after=after,
+                note="clearer",
+            ),
+            RuleChange(
+                rule_id=rule.id,
+                namespace=log.namespace,
+                action=RuleChangeAction.PINNED,
+                actor="api:ab12",
+                at=EPOCH - timedelta(days=1),
+            ),
+        ]
+        other = RuleChange(rule_id="rule-other", namespace=log.namespace, action=RuleChangeAction.CREATED, actor="user")
+        store.upsert_rules([rule])
+        store.add_rule_changes([changes[0], other])
+        store.add_rule_changes(changes[1:])
+        store.add_rule_changes([changes[1]])
+        assert _exact(store.rule_history(rule.id)) == _exact(changes)
+        assert before == {"do": rule.do, "edited": False} and after == {"do": "answer in two lines", "edited": True}
+        assert store.rule_history(rule.id, Scope(namespace="tenant-b")) == []
+        assert [c.action for c in store.rule_history(rule.id, Scope(user_id="alice"))] == [c.action for c in changes]
+        assert store.rule_history(rule.id, Scope(user_id="bob")) == []
+        assert store.rule_history("rule-missing") == []
+
+    def test_delete_rules_removes_their_history(self, store: RuleStore) -> None:
+        """A hard delete takes the rule's history with it; an entry written afterwards (the deletion) stays.
+
+        Troubleshooting: ``delete_rules`` must delete the rule's history rows in the same transaction.
+        """
+        log = make_log(1)
+        store.add_logs([log])
+        kept, gone = make_rule(1, log), make_rule(2, log)
+        store.upsert_rules([kept, gone])
+        store.add_rule_changes(
+            RuleChange(rule_id=r.id, namespace=r.namespace, action=RuleChangeAction.CREATED, actor="build")
+            for r in (kept, gone)
+        )
+        store.delete_rules([gone.id])
+        assert store.rule_history(gone.id) == []
+        assert len(store.rule_history(kept.id)) == 1
+        tombstone = RuleChange(rule_id=gone.id, namespace=gone.namespace, action=RuleChangeAction.DELETED, actor="user")
+        store.add_rule_changes([tombstone])
+        assert store.rule_history(gone.id) == [tombstone]
+        store.delete_rule_history([kept.id, "rule-missing"])
+        assert store.rule_history(kept.id) == [] and store.get_rules([kept.id]) == [kept]
+
+    def test_rule_flags_round_trip(self, store: RuleStore) -> None:
+        """A manual, pinned, edited rule with no evidence reads back exactly.
+
+        Troubleshooting: store the whole record (its new boolean fields too), and accept rules without evidence.
+        """
+        rule = Rule(
+            namespace="tenant-a",
+            when="the user asks for a recipe",
+            do="list the ingredients first",
+            manual=True,
+            pinned=True,
+            edited=True,
+            status=RuleStatus.ACTIVE,
+            confidence=1.0,
+        )
+        store.upsert_rules([rule])
+        assert _exact(store.get_rules([rule.id])) == _exact([rule])
+        assert store.rule_sources(rule.id) == []
+        assert rule.held

@@ -38,6 +38,8 @@ from rule_store.records import (
     ReactionFeedback,
     Route,
     Rule,
+    RuleChange,
+    RuleChangeAction,
     RuleStatus,
     Verdict,
 )
@@ -55,7 +57,15 @@ if TYPE_CHECKING:
     from uno.inject import AdapterRoute, Augmentation, InjectedRule, ReflectivePlan
     from uno.ledger import Ledger
     from uno.llm import LLM, LiteLLM, TransformersLLM
-    from uno.memory import BuildReport, ForgetReport, SearchHit, UnoMemory
+    from uno.memory import (
+        BuildReport,
+        ForgetReport,
+        ImportReport,
+        InvalidImport,
+        RuleExistsError,
+        SearchHit,
+        UnoMemory,
+    )
     from uno.reflect import Response
     from uno.train.bake import TrainReport
     from uno.train.config import TrainConfig
@@ -69,6 +79,9 @@ _LAZY = {
     "BuildReport": "uno.memory",
     "ForgetReport": "uno.memory",
     "SearchHit": "uno.memory",
+    "ImportReport": "uno.memory",
+    "InvalidImport": "uno.memory",
+    "RuleExistsError": "uno.memory",
     "Augmentation": "uno.inject",
     "InjectedRule": "uno.inject",
     "ReflectivePlan": "uno.inject",
@@ -135,8 +148,10 @@ __all__ = [
     "HashingEmbedder",
     "HeuristicDistiller",
     "HindsightExample",
+    "ImportReport",
     "InjectedRule",
     "InputLimits",
+    "InvalidImport",
     "LLMDistiller",
     "LLMNoveltyScorer",
     "Ledger",
@@ -156,6 +171,9 @@ __all__ = [
     "ResponsePriorScorer",
     "Route",
     "Rule",
+    "RuleChange",
+    "RuleChangeAction",
+    "RuleExistsError",
     "RuleStatus",
     "RuleStore",
     "Scope",

@@ -6,14 +6,17 @@ never loads torch, sentence-transformers or FAISS.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
 import click
 
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
     from rule_store.protocol import RuleStore, Scope
     from rule_store.records import LogRecord, QuarantineRecord, Rule
     from uno.ingest import IngestReport
+    from uno.llm import LLM
+    from uno.memory import UnoMemory
 
 # Exit codes: 1 for "what you asked for is not there", 2 for bad input (click's own usage errors are 2 too).
 EXIT_NOT_FOUND = 1
@@ -33,8 +38,11 @@ EXIT_BAD_INPUT = 2
 # How many quarantined lines ``uno ingest`` prints per file before pointing at ``uno inspect quarantine``.
 DEFAULT_SHOWN_ERRORS = 10
 FORMATS = ("plain", "openai", "memorybench")
-EXPORT_KINDS = ("logs", "rules", "quarantine", "pairs")
+EXPORT_KINDS = ("logs", "rules", "quarantine", "pairs", "all")
 RULE_STATUSES = ("candidate", "active", "superseded", "retired")
+LLM_MODEL_ENV = "UNO_LLM_MODEL"
+BUSY_TIMEOUT_ENV = "UNO_BUSY_TIMEOUT_S"
+LLM_HELP = "litellm model that distils the logs (e.g. openai/gpt-4o-mini); default: the offline distiller."
 
 MAIN_EPILOG = f"""\b
 Examples:
@@ -46,6 +54,11 @@ Examples:
   uno inspect quarantine                  lines that could not be imported, and why
   uno inspect rules --status active       the rules learnt so far
   uno export rules --out rules.jsonl      everything as JSON lines
+  uno rules add --when "someone asks for a recipe" --do "List the ingredients first."
+  uno rules retire RULE_ID                manage rules by hand (list, get, edit, delete, pin, history ...)
+  uno search "short answers"              the rules closest to a text
+  uno forget --user-id u42                delete a user's logs and what was learnt only from them
+  uno backup uno-backup.sqlite            copy the whole store (restore with `uno restore`)
   uno train --base-model smollm2 --judge openai/gpt-4o-mini   bake mature clusters into LoRA adapters
 
 \b
@@ -63,6 +76,52 @@ class NotFound(click.ClickException):
     """The record asked for does not exist in scope: exit code 1."""
 
     exit_code = EXIT_NOT_FOUND
+
+
+class _UnoGroup(click.Group):
+    """Turns a store that cannot be opened (corrupt, locked, from a newer uno) into one line saying what to do."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as error:
+            raise BadInput(_store_problem(ctx, error)) from None
+        except RuntimeError as error:
+            if type(error).__name__ != "SchemaVersionError":
+                raise
+            raise BadInput(str(error)) from None
+
+
+def _store_problem(ctx: click.Context, error: sqlite3.DatabaseError) -> str:
+    state = ctx.find_object(CliState)
+    where = state.paths.database if state is not None else "the store"
+    text = str(error).lower()
+    if "locked" in text or "busy" in text:
+        return (
+            f"the store {where} is locked by another process (a build, an import or a server writing to it): "
+            "retry when it is done"
+        )
+    return (
+        f"the store {where} cannot be read ({error}): it is damaged or not an uno store; restore a backup with "
+        "`uno restore FILE --yes`, or point --store at another directory"
+    )
+
+
+class URL(click.ParamType[str]):
+    """An http(s) URL with a host: a typo is reported when the command starts, not at the first request."""
+
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        try:
+            parts = urlsplit(text)
+            port_ok = parts.port is None or 0 < parts.port < 65536
+        except ValueError:
+            parts, port_ok = None, False
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+            self.fail(f"{text!r} is not an http(s) URL with a host, e.g. http://127.0.0.1:11434", param, ctx)
+        return text
 
 
 @dataclass(frozen=True)
@@ -89,7 +148,7 @@ class CliState:
             raise BadInput(f"no uno store at {paths.root} (run `uno ingest FILE` to create one, or pass --store DIR)")
         from rule_store.sqlite import SQLiteRuleStore
 
-        store = SQLiteRuleStore(paths.ensure().database)
+        store = SQLiteRuleStore(paths.ensure().database, busy_timeout_s=_busy_timeout())
         try:
             yield store
         finally:
@@ -99,7 +158,7 @@ class CliState:
 pass_state = click.make_pass_decorator(CliState)
 
 
-@click.group(epilog=MAIN_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_UnoGroup, epilog=MAIN_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--store",
     "store_dir",
@@ -129,7 +188,8 @@ Files: .jsonl (streamed), .json (an array, or {"data": [...]}), either one .gz.
 \b
 Lines that cannot be imported are quarantined with their line number and the reason; the
 rest is imported. Running the same import again adds nothing. Exit code: 0 when every file
-was read (even with quarantined lines), 2 when a file cannot be read.
+was read (even with quarantined lines), 2 when a file cannot be read or every record of a
+file was quarantined.
 
 \b
 Examples:
@@ -200,6 +260,14 @@ def ingest(
         click.echo(json.dumps([report.model_dump(mode="json") for report in reports], indent=2))
     elif len(reports) > 1:
         click.echo(_totals(reports))
+    for report in reports:
+        if report.quarantined and not (report.inserted or report.duplicates):
+            failures += 1
+            click.echo(
+                f"error: every record of {report.path} was quarantined (see the reasons above, or "
+                f"`uno inspect quarantine --source {report.path}`): is it the right file and --format?",
+                err=True,
+            )
     if failures:
         sys.exit(EXIT_BAD_INPUT)
 
@@ -347,6 +415,7 @@ EXPORT_EPILOG = """\b
 Examples:
   uno export logs --out logs.jsonl      (reads back with `uno ingest`)
   uno export rules > rules.jsonl
+  uno export all --out acme.jsonl       (reads back with `uno import`: rules, edits, verdicts, history)
   uno --namespace acme export pairs --out dpo-pairs.jsonl"""
 
 
@@ -360,7 +429,15 @@ Examples:
 )
 @pass_state
 def export(state: CliState, kind: str, out: Path | None) -> None:
-    """Write logs, rules, quarantine or preference pairs as JSON lines."""
+    """Write logs, rules, quarantine or preference pairs as JSON lines; `all`: what `uno import` reads back (logs,
+    rules with their manual edits, verdicts, rule history) of one namespace."""
+    if kind == "all":
+        with _open_memory(state) as memory:
+            lines = (_JsonLine(line) for line in memory.export_records())
+            count = _write_jsonl(lines, sys.stdout) if out is None else _write_jsonl_file(lines, out)
+        if out is not None:
+            click.echo(f"wrote {count} records to {out}", err=True)
+        return
     with state.open_store() as store:
         records = _records_to_export(store, kind, state.scope())
         count = _write_jsonl(records, sys.stdout) if out is None else _write_jsonl_file(records, out)
@@ -378,7 +455,17 @@ def _records_to_export(store: RuleStore, kind: str, scope: Scope) -> Iterable[Ba
     return store.list_preference_pairs(scope)
 
 
-def _write_jsonl(records: Iterable[BaseModel], stream: TextIO) -> int:
+@dataclass(frozen=True)
+class _JsonLine:
+    """A plain dict written like a record."""
+
+    data: dict[str, Any]
+
+    def model_dump_json(self) -> str:
+        return json.dumps(self.data, ensure_ascii=False)
+
+
+def _write_jsonl(records: Iterable[BaseModel | _JsonLine], stream: TextIO) -> int:
     count = 0
     for record in records:
         stream.write(record.model_dump_json() + "\n")
@@ -386,7 +473,7 @@ def _write_jsonl(records: Iterable[BaseModel], stream: TextIO) -> int:
     return count
 
 
-def _write_jsonl_file(records: Iterable[BaseModel], out: Path) -> int:
+def _write_jsonl_file(records: Iterable[BaseModel | _JsonLine], out: Path) -> int:
     """Write through a temporary file so that a failed export never leaves a truncated file behind."""
     partial = out.with_name(out.name + ".partial")
     try:
@@ -403,14 +490,19 @@ def _write_jsonl_file(records: Iterable[BaseModel], out: Path) -> int:
 @main.command(epilog="\b\nExamples:\n  uno build\n  uno build --full\n  uno --namespace acme build --json")
 @click.option("--full", is_flag=True, help="Re-distil and re-cluster everything, not just what is new.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@click.option(
+    "--llm", "llm_model", default=None, envvar=LLM_MODEL_ENV, metavar="MODEL", help=LLM_HELP, show_envvar=True
+)
+@click.option("--llm-base", default=None, type=URL(), metavar="URL", help="API base URL of the --llm model.")
 @pass_state
-def build(state: CliState, full: bool, as_json: bool) -> None:
+def build(state: CliState, full: bool, as_json: bool, llm_model: str | None, llm_base: str | None) -> None:
     """Distil, embed, cluster, gate and index the logs added since the last build."""
     if not state.paths.database.exists():
         raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` first)")
     from uno.memory import UnoMemory
 
-    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=True) as memory:
+    llm = _llm(llm_model, llm_base)
+    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=True, llm=llm) as memory:
         report = memory.build(full=full)
     click.echo(report.model_dump_json(indent=2 if not as_json else None))
 
@@ -426,6 +518,7 @@ def build(state: CliState, full: bool, as_json: bool) -> None:
 @pass_state
 def augment(state: CliState, query: str, user_id: str | None, explain: bool, as_json: bool) -> None:
     """Show the messages uno would send to the model for QUERY, with the rules it learnt."""
+    _nonempty_query(query, "augment")
     if not state.paths.database.exists():
         raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` and `uno build` first)")
     from uno.memory import UnoMemory
@@ -470,7 +563,7 @@ rate against the base model, judged by --judge, reaches the threshold (0.53, BLE
 @main.command(epilog=TRAIN_EPILOG)
 @click.option("--base-model", required=True, help="Transformers checkpoint dir, GGUF file, or 'smollm2' (bundled).")
 @click.option("--judge", "judge_model", default=None, metavar="MODEL", help="litellm model judging held-out answers.")
-@click.option("--judge-base", default=None, metavar="URL", help="API base URL of the judge model.")
+@click.option("--judge-base", default=None, type=URL(), metavar="URL", help="API base URL of the judge model.")
 @click.option("--judge-local", default=None, metavar="PATH", help="Judge with a local model (dir, GGUF or 'smollm2').")
 @click.option("--cluster", "clusters", multiple=True, help="Only these clusters (repeatable).")
 @click.option("--kind", "kinds", type=click.Choice(["expert", "critic"]), multiple=True, help="Only these kinds.")
@@ -617,7 +710,7 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
     metavar="MODEL",
     help="litellm model the proxy forwards to (e.g. openai/gpt-4o-mini); enables /v1/chat/completions.",
 )
-@click.option("--upstream-base", default=None, metavar="URL", help="API base URL of the upstream model.")
+@click.option("--upstream-base", default=None, type=URL(), metavar="URL", help="API base URL of the upstream model.")
 @click.option(
     "--upstream-key-env", default=None, metavar="VAR", help="Environment variable holding the upstream's API key."
 )
@@ -635,6 +728,10 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
     "support for a shared rule (without it, each key counts as one; see docs/threat-model.md).",
 )
 @click.option("--no-auth", is_flag=True, help="Serve without keys, all requests in --namespace (local use only).")
+@click.option(
+    "--llm", "llm_model", default=None, envvar=LLM_MODEL_ENV, metavar="MODEL", help=LLM_HELP, show_envvar=True
+)
+@click.option("--llm-base", default=None, type=URL(), metavar="URL", help="API base URL of the --llm model.")
 @click.option(
     "--max-body-bytes",
     default=2 * 1024 * 1024,
@@ -661,6 +758,8 @@ def serve(
     no_auth: bool,
     max_body_bytes: int,
     log_level: str,
+    llm_model: str | None,
+    llm_base: str | None,
 ) -> None:
     """Serve the REST API and, with --upstream, the OpenAI-compatible memory proxy."""
     from uno.server.auth import API_KEYS_ENV, parse_api_keys
@@ -687,7 +786,8 @@ def serve(
     if upstream is not None:
         key = os.environ[upstream_key_env] if upstream_key_env else None
         model = Upstream(upstream, api_base=upstream_base, api_key=key)
-    with UnoMemory(state.paths.root, namespace=namespace) as memory:
+    llm = _llm(llm_model, llm_base)
+    with UnoMemory(state.paths.root, namespace=namespace, llm=llm) as memory:
         app = create_app(
             memory,
             api_keys=keys,
@@ -700,6 +800,542 @@ def serve(
         proxy = f", proxy to {upstream} at /v1/chat/completions" if upstream else ""
         click.echo(f"uno: serving {state.paths.root} on http://{host}:{port}{proxy}", err=True)
         uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+# ------------------------------------------------------------------------------------------ managing memory by hand
+
+RULES_EPILOG = """\b
+Examples:
+  uno rules list --status active
+  uno rules add --when "someone asks for a recipe" --do "List the ingredients first."
+  uno rules edit RULE_ID --do "List the ingredients first, with quantities."
+  uno rules retire RULE_ID --reason "outdated"      (restore brings it back)
+  uno rules pin RULE_ID                             builds no longer change it
+  uno rules delete RULE_ID                          for good, with its provenance
+  uno rules history RULE_ID                         every change: who, when, before/after
+
+\b
+Every change is recorded in the rule's history with --by (default cli:<your login>)."""
+
+
+@main.group(epilog=RULES_EPILOG)
+def rules() -> None:
+    """List, inspect, add, edit, delete, retire, restore, pin and unpin rules; show their history."""
+
+
+_by_option = click.option("--by", default=None, help="Who makes the change, for the history [default: cli:<login>].")
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@rules.command("list")
+@click.option("--status", type=click.Choice(RULE_STATUSES), multiple=True, help="Only these statuses.")
+@click.option("--user-id", default=None, help="Only rules learnt from this user's logs.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most this many.")
+@_json_option
+@pass_state
+def rules_list(state: CliState, status: tuple[str, ...], user_id: str | None, limit: int | None, as_json: bool) -> None:
+    """List the rules: id, status, flags (manual, pinned, edited) and text."""
+    from rule_store.protocol import Scope
+    from rule_store.records import RuleStatus
+
+    with state.open_store() as store:
+        found = store.list_rules(
+            Scope(namespace=state.namespace, user_id=user_id), status=[RuleStatus(s) for s in status] or None
+        )
+    shown = found[:limit] if limit else found
+    if as_json:
+        for rule in shown:
+            click.echo(rule.model_dump_json())
+        return
+    rows = [("ID", "STATUS", "FLAGS", "SUPPORT", "RULE")]
+    rows += [(r.id, r.status.value, _flags(r), str(r.support), _clip(r.text, 90)) for r in shown]
+    click.echo(_table(rows) if shown else "no rules")
+    if len(shown) < len(found):
+        click.echo(f"... {len(found) - len(shown)} more")
+
+
+@rules.command("get")
+@click.argument("rule_id")
+@_json_option
+@pass_state
+def rules_get(state: CliState, rule_id: str, as_json: bool) -> None:
+    """Show the rule RULE_ID with its evidence and the logs it came from."""
+    with state.open_store() as store:
+        found = store.get_rules([rule_id], state.scope())
+        if not found:
+            raise NotFound(f"no rule {rule_id!r}{_in_namespace(state)}")
+        sources = store.rule_sources(rule_id)
+    _echo_rule(found[0], as_json, sources)
+
+
+@rules.command("add")
+@click.option("--when", "when", required=True, help="The situation the rule applies to.")
+@click.option("--do", "do", required=True, help="The instruction.")
+@click.option("--avoid", is_flag=True, help="The instruction says what to avoid (polarity 'avoid').")
+@click.option("--aspect", default=None, help="What the rule is about, e.g. length:short (optional).")
+@click.option("--rationale", default="", help="Why (kept with the rule).")
+@click.option("--pin/--no-pin", default=True, show_default=True, help="Mark it pinned as well.")
+@_by_option
+@_json_option
+@pass_state
+def rules_add(
+    state: CliState,
+    when: str,
+    do: str,
+    avoid: bool,
+    aspect: str | None,
+    rationale: str,
+    pin: bool,
+    by: str | None,
+    as_json: bool,
+) -> None:
+    """Add a rule by hand: active at once, never retired or rewritten by a build."""
+    from uno.memory import RuleExistsError
+
+    with _open_memory(state, create=True) as memory:
+        try:
+            rule = memory.add_rule(
+                when, do, polarity="avoid" if avoid else "do", aspect=aspect, rationale=rationale, pinned=pin,
+                by=_actor(by),
+            )  # fmt: skip
+        except RuleExistsError as error:
+            raise BadInput(str(error)) from None
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+    _echo_rule(rule, as_json)
+
+
+@rules.command("edit")
+@click.argument("rule_id")
+@click.option("--when", "when", default=None, help="New situation.")
+@click.option("--do", "do", default=None, help="New instruction.")
+@click.option("--polarity", type=click.Choice(["do", "avoid"]), default=None, help="New polarity.")
+@click.option("--aspect", default=None, help='New aspect ("" clears it).')
+@click.option("--rationale", default=None, help="New rationale.")
+@_by_option
+@_json_option
+@pass_state
+def rules_edit(
+    state: CliState,
+    rule_id: str,
+    when: str | None,
+    do: str | None,
+    polarity: str | None,
+    aspect: str | None,
+    rationale: str | None,
+    by: str | None,
+    as_json: bool,
+) -> None:
+    """Change a rule's text or fields; builds no longer rewrite them."""
+    with _open_memory(state) as memory:
+        rule = _on_rule(
+            state,
+            lambda: memory.edit_rule(
+                rule_id, when=when, do=do, polarity=polarity, aspect=aspect, rationale=rationale, by=_actor(by)
+            ),
+        )
+    _echo_rule(rule, as_json)
+
+
+@rules.command("delete")
+@click.argument("rule_id")
+@click.option("--reason", default="", help="Why (kept in the history entry of the deletion).")
+@_by_option
+@pass_state
+def rules_delete(state: CliState, rule_id: str, reason: str, by: str | None) -> None:
+    """Delete a rule for good, with its provenance and history (one entry records the deletion)."""
+    with _open_memory(state) as memory:
+        _on_rule(state, lambda: memory.delete_rule(rule_id, reason=reason, by=_actor(by)))
+    click.echo(f"deleted {rule_id}")
+
+
+@rules.command("retire")
+@click.argument("rule_id")
+@click.option("--reason", default="", help="Why (kept with the rule).")
+@_by_option
+@_json_option
+@pass_state
+def rules_retire(state: CliState, rule_id: str, reason: str, by: str | None, as_json: bool) -> None:
+    """Retire a rule: no longer injected; builds keep it retired until it is restored."""
+    with _open_memory(state) as memory:
+        rule = _on_rule(state, lambda: memory.retire_rule(rule_id, reason=reason, by=_actor(by)))
+    _echo_rule(rule, as_json)
+
+
+@rules.command("restore")
+@click.argument("rule_id")
+@_by_option
+@_json_option
+@pass_state
+def rules_restore(state: CliState, rule_id: str, by: str | None, as_json: bool) -> None:
+    """Undo a retirement: a manual or pinned rule is active again; a learnt one goes back to the gate."""
+    with _open_memory(state) as memory:
+        rule = _on_rule(state, lambda: memory.restore_rule(rule_id, by=_actor(by)))
+    _echo_rule(rule, as_json)
+
+
+@rules.command("pin")
+@click.argument("rule_id")
+@_by_option
+@_json_option
+@pass_state
+def rules_pin(state: CliState, rule_id: str, by: str | None, as_json: bool) -> None:
+    """Hold a rule active: builds no longer change its status or text."""
+    with _open_memory(state) as memory:
+        rule = _on_rule(state, lambda: memory.pin_rule(rule_id, by=_actor(by)))
+    _echo_rule(rule, as_json)
+
+
+@rules.command("unpin")
+@click.argument("rule_id")
+@_by_option
+@_json_option
+@pass_state
+def rules_unpin(state: CliState, rule_id: str, by: str | None, as_json: bool) -> None:
+    """Release a pin: a learnt rule goes back to the gate."""
+    with _open_memory(state) as memory:
+        rule = _on_rule(state, lambda: memory.unpin_rule(rule_id, by=_actor(by)))
+    _echo_rule(rule, as_json)
+
+
+@rules.command("history")
+@click.argument("rule_id")
+@_json_option
+@pass_state
+def rules_history(state: CliState, rule_id: str, as_json: bool) -> None:
+    """Every recorded change of a rule, oldest first: when, what, who, and the fields before and after."""
+    with state.open_store() as store:
+        changes = store.rule_history(rule_id, state.scope())
+        if not changes and not store.get_rules([rule_id], state.scope()):
+            raise NotFound(f"no rule {rule_id!r}{_in_namespace(state)}")
+    if as_json:
+        for change in changes:
+            click.echo(change.model_dump_json())
+        return
+    for change in changes:
+        fields = ", ".join(
+            f"{name}: {_clip(json.dumps(change.before.get(name)), 40)} -> {_clip(json.dumps(value), 60)}"
+            for name, value in change.after.items()
+        )
+        note = f" ({change.note})" if change.note else ""
+        click.echo(f"{change.at.isoformat(timespec='seconds')}  {change.action.value:<9} by {change.actor}{note}")
+        if fields:
+            click.echo(f"    {fields}")
+
+
+@main.command(epilog='\b\nExamples:\n  uno search "keep answers short"\n  uno search -k 3 --user-id u42 "French"')
+@click.argument("query")
+@click.option("-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many rules.")
+@click.option("--user-id", default=None, help="As seen by this user (others' personal rules are hidden).")
+@_json_option
+@pass_state
+def search(state: CliState, query: str, k: int, user_id: str | None, as_json: bool) -> None:
+    """The active rules whose instruction is closest to QUERY."""
+    _nonempty_query(query, "search")
+    with _open_memory(state) as memory:
+        hits = memory.search(query, k=k, user_id=user_id)
+    if as_json:
+        for hit in hits:
+            click.echo(hit.model_dump_json())
+        return
+    rows = [("SCORE", "ID", "RULE")] + [(f"{h.score:.3f}", h.rule.id, _clip(h.rule.text, 100)) for h in hits]
+    click.echo(_table(rows) if hits else "no active rules yet: `uno build` learns them")
+
+
+@main.command(epilog="\b\nExamples:\n  uno forget --user-id u42\n  uno forget --log-id log-3f2a9c0d1e2b4a5f")
+@click.option("--user-id", default=None, help="Forget every log of this user.")
+@click.option("--log-id", "log_ids", multiple=True, help="Forget this log (repeatable).")
+@_json_option
+@pass_state
+def forget(state: CliState, user_id: str | None, log_ids: tuple[str, ...], as_json: bool) -> None:
+    """Delete logs (a user's, or by id) and everything learnt only from them; re-score what remains."""
+    if user_id is None and not log_ids:
+        raise BadInput("give --user-id USER or --log-id ID (there is deliberately no 'forget everything')")
+    with _open_memory(state) as memory:
+        report = memory.forget(user_id=user_id, log_ids=list(log_ids) or None)
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+        return
+    click.echo(
+        f"forgot {report.logs_deleted} log(s): {report.rules_deleted} rule(s) deleted, "
+        f"{report.rules_rescored} re-scored, {report.adapters_staled} adapter(s) marked stale"
+    )
+
+
+FEEDBACK_EPILOG = """\b
+Examples:
+  uno feedback log-3f2a9c0d1e2b4a5f --followup "too long, keep it short"
+  uno feedback log-3f2a9c0d1e2b4a5f --rating 2
+  uno feedback log-3f2a9c0d1e2b4a5f --reaction dislike --turn 3
+  uno feedback log-3f2a9c0d1e2b4a5f --edit "The corrected answer."
+
+\b
+The next `uno build` learns from it."""
+
+
+@main.command(epilog=FEEDBACK_EPILOG)
+@click.argument("log_id")
+@click.option("--followup", default=None, help="A message the user sent after the answer.")
+@click.option("--edit", "edit_text", default=None, help="The user's corrected version of the answer.")
+@click.option(
+    "--reaction", type=click.Choice(["like", "love", "dislike", "copy", "none"]), default=None, help="A reaction."
+)
+@click.option("--rating", type=float, default=None, help="A rating on --scale (default 1 to 5).")
+@click.option("--scale", type=(float, float), default=(1.0, 5.0), show_default=True, help="MIN MAX of --rating.")
+@click.option("--turn", type=click.IntRange(min=0), default=None, help="Index of the assistant message it is about.")
+@pass_state
+def feedback(
+    state: CliState,
+    log_id: str,
+    followup: str | None,
+    edit_text: str | None,
+    reaction: str | None,
+    rating: float | None,
+    scale: tuple[float, float],
+    turn: int | None,
+) -> None:
+    """Attach one feedback event to the stored log LOG_ID."""
+    from pydantic import ValidationError
+
+    given = {"followup": followup, "edit": edit_text, "reaction": reaction, "rating": rating}
+    chosen = [kind for kind, value in given.items() if value is not None]
+    if len(chosen) != 1:
+        raise BadInput("give exactly one of --followup, --edit, --reaction, --rating")
+    kind = chosen[0]
+    event: dict[str, Any] = {"kind": kind, "turn": turn}
+    if kind in ("followup", "edit"):
+        event["text"] = given[kind]
+    else:
+        event["value"] = given[kind]
+    if kind == "rating":
+        event["scale_min"], event["scale_max"] = scale
+    with _open_memory(state) as memory:
+        try:
+            updated = memory.feedback(log_id, event)
+        except KeyError:
+            raise NotFound(f"no log {log_id!r}{_in_namespace(state)}") from None
+        except ValidationError as error:
+            reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+            raise BadInput(f"the feedback does not fit log {log_id}: {reasons}") from None
+    click.echo(f"{log_id}: {len(updated.feedback_events())} feedback event(s); `uno build` learns from them")
+
+
+@main.group(epilog="\b\nExamples:\n  uno logs list --user-id u42\n  uno logs get log-3f2a9c0d1e2b4a5f --json")
+def logs() -> None:
+    """List stored logs, or show one."""
+
+
+@logs.command("list")
+@click.option("--user-id", default=None, help="Only this user's logs.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True, help="How many.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Skip this many first.")
+@_json_option
+@pass_state
+def logs_list(state: CliState, user_id: str | None, limit: int, offset: int, as_json: bool) -> None:
+    """Logs, oldest first: id, user, time and query."""
+    from itertools import islice
+
+    from rule_store.protocol import Scope
+
+    scope = Scope(namespace=state.namespace, user_id=user_id)
+    with state.open_store() as store:
+        page = list(islice(store.iter_logs(scope), offset, offset + limit))
+        total = store.count_logs(scope)
+    if as_json:
+        for log in page:
+            click.echo(log.model_dump_json())
+        return
+    rows = [("ID", "USER", "AT", "QUERY")]
+    rows += [(g.id, g.user_id or "-", g.timestamp.isoformat(timespec="seconds"), _clip(g.query, 80)) for g in page]
+    click.echo(_table(rows) if page else "no logs")
+    if offset + len(page) < total:
+        click.echo(f"... {total - offset - len(page)} more (--offset {offset + len(page)})")
+
+
+@logs.command("get")
+@click.argument("log_id")
+@_json_option
+@pass_state
+def logs_get(state: CliState, log_id: str, as_json: bool) -> None:
+    """Show the log LOG_ID: its messages and feedback."""
+    with state.open_store() as store:
+        found = store.get_logs([log_id], state.scope())
+    if not found:
+        raise NotFound(f"no log {log_id!r}{_in_namespace(state)}")
+    click.echo(found[0].model_dump_json(indent=2) if as_json else _describe_log(found[0]))
+
+
+@main.command("import", epilog="\b\nExamples:\n  uno export all --out acme.jsonl\n  uno --store copy import acme.jsonl")
+@click.argument("file", type=click.Path(path_type=Path))
+@_json_option
+@pass_state
+def import_(state: CliState, file: Path, as_json: bool) -> None:
+    """Read back what `uno export all` wrote (into --namespace), then re-cluster and re-index. All or nothing."""
+    from uno.memory import InvalidImport
+
+    if not file.is_file():
+        raise BadInput(_not_a_file(file) + "; nothing was imported")
+    lines, numbers, problems = _read_json_lines(file)
+    if problems:
+        raise BadInput(str(InvalidImport(problems)))
+    with _open_memory(state, create=True) as memory:
+        try:
+            report = memory.import_records(lines, by=_actor(None))
+        except InvalidImport as error:
+            # Name the lines of the file (blank lines were skipped before the records were numbered).
+            raise BadInput(str(InvalidImport([(numbers[n - 1], why) for n, why in error.problems]))) from None
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+        return
+    click.echo(
+        f"imported {report.logs} log(s) ({report.duplicate_logs} already there), {report.rules} rule(s), "
+        f"{report.verdicts} verdict(s), {report.rule_changes} history entries into {report.namespace}"
+    )
+
+
+@main.command(epilog="\b\nExamples:\n  uno backup backups/uno-2024-05-17.sqlite")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_state
+def backup(state: CliState, file: Path) -> None:
+    """Copy the whole store (every namespace) to FILE with SQLite's online backup (a server may keep running)."""
+    with state.open_store() as store:
+        if not hasattr(store, "backup"):
+            raise BadInput(f"{type(store).__name__} has no online backup: copy its database with its own tools")
+        written = store.backup(file)
+    click.echo(f"backed up {state.paths.database} to {written}")
+
+
+@main.command(epilog="\b\nExamples:\n  uno restore backups/uno-2024-05-17.sqlite --yes")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask: replace the store's whole content.")
+@pass_state
+def restore(state: CliState, file: Path, yes: bool) -> None:
+    """Replace the whole store (every namespace) with the backup FILE; the indexes are rebuilt on next use."""
+    if not yes:
+        click.confirm(f"replace everything in {state.paths.database} with {file}?", abort=True)
+    if not file.is_file():
+        raise BadInput(_not_a_file(file) + "; nothing was restored")
+    try:
+        memory = _open_memory(state, create=True)
+    except sqlite3.DatabaseError as error:
+        if "locked" in str(error).lower():
+            raise
+        aside = _move_aside(state.paths.database)
+        click.echo(f"the store could not be opened ({error}): moved it aside to {aside}", err=True)
+        memory = _open_memory(state, create=True)
+    with memory:
+        try:
+            memory.restore(file)
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+    click.echo(f"restored {state.paths.database} from {file}")
+
+
+def _open_memory(state: CliState, *, create: bool = False, llm: LLM | None = None) -> UnoMemory:
+    from rule_store.sqlite import SQLiteRuleStore
+    from uno.memory import UnoMemory
+
+    if not create and not state.paths.database.exists():
+        raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` to create one, or pass --store DIR)")
+    store = SQLiteRuleStore(state.paths.ensure().database, busy_timeout_s=_busy_timeout())
+    return UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, llm=llm, store=store)
+
+
+def _busy_timeout() -> float:
+    """How long a command waits for a store another process is writing ($UNO_BUSY_TIMEOUT_S, default 30 s)."""
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "30")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadInput(f"${BUSY_TIMEOUT_ENV} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value <= 3600:
+        raise BadInput(f"${BUSY_TIMEOUT_ENV} must be between 0 and 3600 seconds, got {raw!r}")
+    return value
+
+
+def _move_aside(database: Path) -> Path:
+    """Keep a damaged database (and its WAL files) next to the store instead of deleting it."""
+    aside = database.with_name(f"{database.name}.damaged-{os.getpid()}")
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(str(database) + suffix)
+        if part.exists():
+            os.replace(part, Path(str(aside) + suffix))
+    return aside
+
+
+def _on_rule(state: CliState, change: Any) -> Any:
+    """Run a change of one rule: a missing rule exits 1, a bad value 2, each with one line."""
+    try:
+        return change()
+    except KeyError:
+        raise NotFound(f"no such rule{_in_namespace(state)} (`uno rules list` shows them)") from None
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+
+
+def _actor(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _llm(model: str | None, api_base: str | None) -> LLM | None:
+    if not model:
+        if api_base:
+            raise BadInput("--llm-base needs --llm MODEL (or $UNO_LLM_MODEL)")
+        return None
+    try:
+        from uno.llm import LiteLLM
+
+        return LiteLLM(model, api_base=api_base)
+    except ImportError as error:
+        raise BadInput(
+            f"--llm needs the [llm] extra ({error.name or error} is missing): pip install 'uno[llm]'"
+        ) from None
+
+
+def _nonempty_query(query: str, command: str) -> None:
+    if not query.strip():
+        raise BadInput(f'the query is empty: give the text of a request, e.g. uno {command} "Can I cancel my plan?"')
+
+
+def _read_json_lines(path: Path) -> tuple[list[dict[str, Any]], list[int], list[tuple[int, str]]]:
+    """The JSON objects of a JSON-lines file, the line number of each, and the lines that are not objects."""
+    lines: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    problems: list[tuple[int, str]] = []
+    with path.open(encoding="utf-8") as stream:
+        for number, text in enumerate(stream, start=1):
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as error:
+                problems.append((number, f"not JSON ({error.msg})"))
+                continue
+            if not isinstance(value, dict):
+                problems.append((number, "not a JSON object"))
+                continue
+            lines.append(value)
+            numbers.append(number)
+    return lines, numbers, problems
+
+
+def _flags(rule: Rule) -> str:
+    flags = [name for name in ("manual", "pinned", "edited") if getattr(rule, name)]
+    return ",".join(flags) or "-"
+
+
+def _echo_rule(rule: Rule, as_json: bool, sources: Sequence[str] | None = None) -> None:
+    if as_json:
+        body = rule.model_dump(mode="json")
+        body["source_log_ids"] = list(sources) if sources is not None else rule.source_log_ids
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        return
+    click.echo(_describe_rule(rule, sources if sources is not None else rule.source_log_ids))
 
 
 # ------------------------------------------------------------------------------------------ rendering
@@ -770,6 +1406,8 @@ def _describe_rule(rule: Rule, sources: Sequence[str]) -> str:
     ]
     if rule.superseded_by:
         lines.append(f"  superseded by: {rule.superseded_by}")
+    if rule.manual or rule.pinned or rule.edited:
+        lines.append(f"  by hand: {_flags(rule)}")
     if rule.rationale:
         lines.append(f"  rationale: {_clip(rule.rationale, 200)}")
     lines.append(f"  evidence ({len(rule.evidence)}):")

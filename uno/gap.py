@@ -309,9 +309,14 @@ def _aware(stamp: datetime) -> datetime:
     return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
 
+def held_by_hand(rule: Rule) -> bool:
+    """A person decides this rule's status: added or pinned by hand, or retired by hand."""
+    return rule.held or rule.status_reason.startswith(MANUAL_PREFIX)
+
+
 def gate_rule(rule: Rule, novelty: float | None, config: GateConfig) -> Rule:
     """Support, noise and novelty decide a rule's status (contradictions are settled afterwards)."""
-    if rule.status_reason.startswith(MANUAL_PREFIX):
+    if held_by_hand(rule):
         return rule
     sources = independent_sources(rule)
     support = len({e.log_id for e in rule.evidence})
@@ -388,13 +393,14 @@ def settle_contradictions(
         return sum(independent_sources(rule).values()) * recency_weight(rule, now, config.recency_half_life_days)
 
     for group in families.values():
-        ranked = sorted(group, key=lambda r: (-strength(r), r.id))
+        # What a person added or pinned outranks what was learnt: it supersedes the rules it contradicts.
+        ranked = sorted(group, key=lambda r: (not r.held, -strength(r), r.id))
         for i, winner in enumerate(ranked):
             if by_id[winner.id].status is RuleStatus.SUPERSEDED:
                 continue
             for loser in ranked[i + 1 :]:
                 current = by_id[loser.id]
-                if current.status is RuleStatus.SUPERSEDED or current.status_reason.startswith(MANUAL_PREFIX):
+                if current.status is RuleStatus.SUPERSEDED or held_by_hand(current):
                     continue
                 if opposed(winner, loser) and neighbourhood(winner, loser) >= config.contradiction_similarity:
                     reason = (

@@ -118,6 +118,8 @@ class Augmentation(BaseModel):
 
 
 def render_rule(rule: InjectedRule) -> str:
+    if rule.support == 0:  # a rule added by hand, not learnt from conversations
+        return f"- {quote(rule.do)} (applies when: {quote(rule.when)}; added by hand)"
     seen = f"{rule.support} conversation{'s' if rule.support != 1 else ''}"
     return f"- {quote(rule.do)} (applies when: {quote(rule.when)}; seen in {seen})"
 

@@ -17,9 +17,10 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +44,16 @@ from rule_store.records import (
     LogRecord,
     LogVerdict,
     Message,
+    Polarity,
     RatingFeedback,
     ReactionFeedback,
     Route,
     Rule,
+    RuleChange,
+    RuleChangeAction,
     RuleStatus,
     Verdict,
+    rule_diff,
     stable_hash,
 )
 from uno.aspects import contradicts, split_aspect
@@ -71,6 +76,7 @@ from uno.gap import (
     ResponsePriorScorer,
     attack_reason,
     gate_rule,
+    held_by_hand,
     identified_users,
     is_shared,
     may_teach_others,
@@ -138,6 +144,29 @@ class SearchHit(BaseModel):
     score: float
 
 
+class ImportReport(BaseModel):
+    namespace: str
+    logs: int = 0
+    duplicate_logs: int = 0
+    rules: int = 0
+    verdicts: int = 0
+    rule_changes: int = 0
+
+
+class RuleExistsError(ValueError):
+    """A rule added by hand says what a stored rule already says (same instruction and polarity)."""
+
+
+class InvalidImport(ValueError):
+    """Lines of an import that cannot be read back; nothing was imported. ``problems`` lists (line, reason)."""
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        self.problems = problems
+        shown = "; ".join(f"line {line}: {reason}" for line, reason in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"{len(problems)} invalid line(s), nothing imported: {shown}{more}")
+
+
 # The score a user's own (not yet shared) preference is offered at on any of their queries: below a rule of a
 # closely matched cluster, above a loosely matched one.
 PERSONAL_SIMILARITY = 0.7
@@ -162,6 +191,8 @@ class _NamespaceView:
     summaries: dict[str, RuleSummary] = field(default_factory=dict)
     # Accepted LoRA adapters by cluster (newest version first).
     adapters_by_cluster: dict[str, list[Adapter]] = field(default_factory=dict)
+    # Active rules added by hand, with the vector of their ``when``: offered to the queries that read alike.
+    manual_when: dict[str, Vectors] = field(default_factory=dict)
     # The store's build generation this view was made from, and when that was last compared.
     generation: str | None = None
     checked_at: float = 0.0
@@ -509,16 +540,24 @@ class UnoMemory:
         for rule_id in sorted(set(incoming) | set(existing)):
             old = existing.get(rule_id)
             new = incoming.get(rule_id)
-            if old is not None and replace:
+            if old is not None and replace and not old.held:
                 old = old.model_copy(update={"evidence": [e for e in old.evidence if e.log_id not in redistilled]})
             if old is None:
                 assert new is not None
                 merged.append(new)
             else:
                 merged.append(_merge_evidence(old, new.evidence if new else []))
+        kept = [r for r in merged if r.evidence or r.held]
+        dropped = [r.id for r in merged if not (r.evidence or r.held)]
         with self.store.transaction():
-            self.store.upsert_rules(r for r in merged if r.evidence)
-            self.store.delete_rules([r.id for r in merged if not r.evidence])
+            self.store.upsert_rules(kept)
+            self.store.delete_rules(dropped)
+            self.store.add_rule_changes(
+                [
+                    *_changes(existing, kept, actor="build"),
+                    *(_tombstone(ns, i, "build", "no evidence left after re-distillation") for i in dropped),
+                ]
+            )
             self.store.upsert_verdicts(d.verdict.model_copy(update={"namespace": ns}) for d in distillations)
             self.store.upsert_experiences(
                 e.model_copy(update={"namespace": ns}) for d in distillations for e in d.experiences
@@ -570,7 +609,7 @@ class UnoMemory:
             for e in self.store.list_experiences(Scope(namespace=ns))
         ]
         routed = self._route(clusters, gated, facts, experiences)
-        self._write_results(ns, gated, routed, old_clusters, experiences, cluster_of_log)
+        self._write_results(ns, gated, routed, old_clusters, experiences, cluster_of_log, before=rules)
         view = self._make_view(routed, gated, qvec, rule_vec, experiences)
         view.adapters_by_cluster = self._accepted_adapters(ns)
         view.generation = self.store.get_meta(_generation_key(ns))
@@ -709,7 +748,12 @@ class UnoMemory:
         for rule in rules:
             by_context.setdefault(home.get(rule.id), []).append(rule)
         gated: list[Rule] = []
-        for cluster_id, group in by_context.items():
+        for cluster_id, whole_group in by_context.items():
+            # A person decides the status of held rules: they are not scored (no novelty call for them).
+            gated.extend(r.model_copy(update={"cluster_id": cluster_id}) for r in whole_group if held_by_hand(r))
+            group = [r for r in whole_group if not held_by_hand(r)]
+            if not group:
+                continue
             context = contexts[cluster_id] if cluster_id else _gap_context(_evidence_logs(group), facts)
             scores = self.novelty_scorer.novelty(group, context)
             gated.extend(
@@ -753,11 +797,14 @@ class UnoMemory:
         old: list[Cluster],
         experiences: list[Experience],
         cluster_of_log: dict[str, str],
+        *,
+        before: Sequence[Rule] = (),
     ) -> None:
         """Rules, clusters and the cluster of every experience, pair and hindsight example, in one transaction."""
         scope = Scope(namespace=ns)
         with self.store.transaction():
             self.store.upsert_rules(rules)
+            self.store.add_rule_changes(_changes({r.id: r for r in before}, rules, actor="gate"))
             self.store.delete_clusters([c.id for c in old if c.id not in {n.id for n in clusters}])
             self.store.upsert_clusters(clusters)
             self.store.upsert_experiences(experiences)
@@ -797,6 +844,7 @@ class UnoMemory:
                 np.stack([np.asarray(c.centroid, dtype=np.float32) for c in clusters]),
             )
         _link(view, clusters, list(active.values()), experiences, self.gate)
+        self._link_manual(view, list(active.values()))
         view.log_index = FaissIndex(dim)
         learnt_logs = sorted(i for i in view.rules_by_log if i in qvec)
         if learnt_logs:
@@ -879,7 +927,27 @@ class UnoMemory:
             generation=generation,
         )
         _link(view, clusters, rules, experiences, self.gate)
+        self._link_manual(view, rules)
         return view
+
+    def _link_manual(self, view: _NamespaceView, rules: Sequence[Rule]) -> None:
+        """Rules added by hand cite no log: they join the cluster their ``when`` falls in (if it passes that
+        cluster's cutoff), and are offered to any query that reads like their ``when``."""
+        manual = [r for r in rules if r.manual and r.status is RuleStatus.ACTIVE]
+        if not manual:
+            return
+        vectors = self._embed_map([r.when for r in manual])
+        blocked = {c.id for c in view.clusters.values() if c.blocked}
+        for rule, vector in zip(manual, vectors, strict=True):
+            view.manual_when[rule.id] = vector
+            if view.centroid_index is None or len(view.centroid_index) == 0:
+                continue
+            cluster_id, sim = view.centroid_index.search(vector[None, :], 1)[0][0]
+            cluster = view.clusters.get(cluster_id)
+            if cluster is not None and cluster_id not in blocked and sim >= cluster.min_similarity:
+                members = view.rules_by_cluster.setdefault(cluster_id, [])
+                if rule.id not in members:
+                    members.append(rule.id)
 
     def _accepted_adapters(self, ns: str) -> dict[str, list[Adapter]]:
         out: dict[str, list[Adapter]] = {}
@@ -996,6 +1064,10 @@ class UnoMemory:
         if user_id is not None:
             for rule_id in view.personal_by_user.get(user_id, []):
                 offer(rule_id, PERSONAL_SIMILARITY, view.rules[rule_id].cluster_id, "your own stated preference")
+        for rule_id, when in view.manual_when.items():
+            sim = float(when @ vector)
+            if sim >= self.log_similarity:
+                offer(rule_id, sim, view.rules[rule_id].cluster_id, "added by hand for requests like this")
         if view.log_index is not None and len(view.log_index) > 0:
             for log_id, sim in view.log_index.search(vector[None, :], 5)[0]:
                 if sim < self.log_similarity:
@@ -1049,11 +1121,25 @@ class UnoMemory:
         self, query: str, *, k: int = 10, namespace: str | None = None, user_id: str | None = None
     ) -> list[SearchHit]:
         """Active rules whose instruction is closest to ``query`` (semantic search over the rule index)."""
+        if not query.strip():
+            raise ValueError("search needs a non-empty query")
+        if k < 1:
+            raise ValueError(f"search needs k >= 1, got {k}")
         view = self._view(self._ns(namespace))
         if view.rule_index is None or len(view.rule_index) == 0:
             return []
-        hits = view.rule_index.search(self._embed_map([query])[0][None, :], k)[0]
-        shown = [(i, s) for i, s in hits if i in view.rules and view.summaries[i].visible_to(user_id)]
+        vector = self._embed_map([query])[0][None, :]
+        size = len(view.rule_index)
+        wanted = k
+        while True:
+            # Rules hidden from this user (others' personal ones) are dropped after the nearest-neighbour search:
+            # ask for more until k are visible or the index is exhausted.
+            hits = view.rule_index.search(vector, min(wanted, size))[0]
+            shown = [(i, s) for i, s in hits if i in view.rules and view.summaries[i].visible_to(user_id)]
+            if len(shown) >= k or wanted >= size:
+                break
+            wanted = min(size, wanted * 4)
+        shown = shown[:k]
         # A hit is returned whole, with its evidence: the view keeps rules without it, the store has it.
         full = self._full_rules(self._ns(namespace), [i for i, _ in shown])
         return [SearchHit(rule=full.get(i, view.rules[i]), score=round(s, 4)) for i, s in shown]
@@ -1075,23 +1161,270 @@ class UnoMemory:
         counts["namespace"] = ns
         return counts
 
+    # --- managing memory by hand (every change is recorded in the rule's history, with who made it)
+
+    def get_rule(self, rule_id: str, *, namespace: str | None = None) -> Rule:
+        """One rule of the namespace; ``KeyError`` when there is none."""
+        ns = self._ns(namespace)
+        found = self.store.get_rules([rule_id], Scope(namespace=ns))
+        if not found:
+            raise KeyError(f"no rule {rule_id!r} in namespace {ns!r}")
+        return found[0]
+
+    def add_rule(
+        self,
+        when: str,
+        do: str,
+        *,
+        polarity: Polarity | str = Polarity.DO,
+        aspect: str | None = None,
+        rationale: str = "",
+        pinned: bool = True,
+        by: str = "user",
+        namespace: str | None = None,
+    ) -> Rule:
+        """Add a rule by hand ("when <situation>: <do>"), active at once and shared by the whole namespace.
+
+        It needs no evidence, and no build retires, supersedes, rewrites or drops it (``build(full=True)`` and
+        ``forget`` included); it supersedes learnt rules it contradicts. Raises :class:`RuleExistsError` when the
+        namespace already has a rule with this instruction (edit or pin that one instead).
+        """
+        ns = self._ns(namespace)
+        rule = Rule(
+            namespace=ns,
+            when=_text(when, "when"),
+            do=_text(do, "do"),
+            polarity=Polarity(polarity),
+            aspect=aspect or None,
+            rationale=rationale,
+            confidence=1.0,
+            status=RuleStatus.ACTIVE,
+            status_reason=f"{MANUAL_PREFIX} added by {by}",
+            manual=True,
+            pinned=pinned,
+            edited=False,
+        )
+        with self._write_lock:
+            # Rule ids hash the namespace too: a rule of another namespace never clashes (nor is probed) here.
+            if self.store.get_rules([rule.id], Scope(namespace=ns)):
+                raise RuleExistsError(
+                    f"rule {rule.id!r} already says this: edit, pin or restore it instead of adding it again"
+                )
+            with self.store.transaction():
+                self.store.upsert_rules([rule])
+                self.store.add_rule_changes([_change(rule, RuleChangeAction.CREATED, by, before={})])
+            self._refresh(ns, recluster=False)
+        return self.get_rule(rule.id, namespace=ns)
+
+    def edit_rule(
+        self,
+        rule_id: str,
+        *,
+        when: str | None = None,
+        do: str | None = None,
+        polarity: Polarity | str | None = None,
+        aspect: str | None = None,
+        rationale: str | None = None,
+        by: str = "user",
+        namespace: str | None = None,
+    ) -> Rule:
+        """Change a rule's text or fields (``None`` leaves a field as it is; ``aspect=""`` clears it).
+
+        Its id and evidence stay; later builds no longer rewrite its text.
+        """
+        update: dict[str, Any] = {}
+        if when is not None:
+            update["when"] = _text(when, "when")
+        if do is not None:
+            update["do"] = _text(do, "do")
+        if polarity is not None:
+            update["polarity"] = Polarity(polarity)
+        if aspect is not None:
+            update["aspect"] = aspect or None
+        if rationale is not None:
+            update["rationale"] = rationale
+        if not update:
+            raise ValueError("edit_rule: give at least one of when, do, polarity, aspect, rationale")
+        return self._change_rule(rule_id, {**update, "edited": True}, RuleChangeAction.EDITED, by, namespace)
+
     def retire_rule(
         self, rule_id: str, *, reason: str = "", by: str | None = None, namespace: str | None = None
     ) -> Rule:
-        """Retire a rule by hand (``by`` says through what, e.g. "API"): no longer injected; builds keep it so."""
+        """Retire a rule by hand (``by`` says who or through what): no longer injected; builds keep it so."""
+        how = f" by {by}" if by else ""
+        status_reason = f"{MANUAL_PREFIX} retired{how}" + (f": {reason}" if reason else "")
+        update = {"status": RuleStatus.RETIRED, "status_reason": status_reason, "superseded_by": None}
+        return self._change_rule(rule_id, update, RuleChangeAction.RETIRED, by or "user", namespace, note=reason)
+
+    def restore_rule(self, rule_id: str, *, by: str = "user", namespace: str | None = None) -> Rule:
+        """Undo a retirement (or a supersession): a rule added or pinned by hand is active again; a learnt one goes
+        back to the gate, which decides its status on the spot as a build would."""
+        current = self.get_rule(rule_id, namespace=namespace)
+        if current.held:
+            update: dict[str, Any] = {
+                "status": RuleStatus.ACTIVE,
+                "status_reason": f"{MANUAL_PREFIX} restored by {by}",
+                "superseded_by": None,
+            }
+        else:
+            update = {"status": RuleStatus.CANDIDATE, "status_reason": f"restored by {by}", "superseded_by": None}
+        return self._change_rule(rule_id, update, RuleChangeAction.RESTORED, by, namespace)
+
+    def pin_rule(self, rule_id: str, *, by: str = "user", namespace: str | None = None) -> Rule:
+        """Hold a rule active: builds no longer change its status or text (a learnt rule still goes when every
+        log it came from is forgotten)."""
+        update = {
+            "pinned": True,
+            "status": RuleStatus.ACTIVE,
+            "status_reason": f"{MANUAL_PREFIX} pinned by {by}",
+            "superseded_by": None,
+        }
+        return self._change_rule(rule_id, update, RuleChangeAction.PINNED, by, namespace)
+
+    def unpin_rule(self, rule_id: str, *, by: str = "user", namespace: str | None = None) -> Rule:
+        """Release a pin: a learnt rule goes back to the gate; a rule added by hand stays active (it is still
+        the namespace's own)."""
+        current = self.get_rule(rule_id, namespace=namespace)
+        update: dict[str, Any] = {"pinned": False}
+        if not current.manual:
+            update |= {"status": RuleStatus.CANDIDATE, "status_reason": f"unpinned by {by}"}
+        return self._change_rule(rule_id, update, RuleChangeAction.UNPINNED, by, namespace)
+
+    def delete_rule(self, rule_id: str, *, reason: str = "", by: str = "user", namespace: str | None = None) -> Rule:
+        """Delete a rule for good, with its provenance and history; it vanishes from augment and search at once.
+
+        One history entry stays: who deleted it and when (not what it said). A build may learn the same
+        instruction again from its logs; retire it instead to keep it off for good. Returns the deleted rule.
+        """
         ns = self._ns(namespace)
         with self._write_lock:
-            found = self.store.get_rules([rule_id], Scope(namespace=ns))
-            if not found:
-                raise KeyError(f"no rule {rule_id!r} in namespace {ns!r}")
-            how = f" via {by}" if by else ""
-            status_reason = f"{MANUAL_PREFIX} retired{how}" + (f": {reason}" if reason else "")
-            retired = found[0].model_copy(
-                update={"status": RuleStatus.RETIRED, "status_reason": status_reason, "updated_at": datetime.now(UTC)}
-            )
-            self.store.upsert_rules([retired])
+            rule = self.get_rule(rule_id, namespace=ns)
+            with self.store.transaction():
+                self.store.delete_rules([rule_id])
+                self.store.add_rule_changes([_tombstone(ns, rule_id, by, reason)])
             self._refresh(ns, recluster=False)
-        return retired
+        return rule
+
+    def rule_history(self, rule_id: str, *, namespace: str | None = None) -> list[RuleChange]:
+        """Every recorded change of a rule, oldest first; ``KeyError`` when the namespace never had it."""
+        ns = self._ns(namespace)
+        history = self.store.rule_history(rule_id, Scope(namespace=ns))
+        if not history and not self.store.get_rules([rule_id], Scope(namespace=ns)):
+            raise KeyError(f"no rule {rule_id!r} in namespace {ns!r}")
+        return history
+
+    def _change_rule(
+        self,
+        rule_id: str,
+        update: dict[str, Any],
+        action: RuleChangeAction,
+        by: str,
+        namespace: str | None,
+        *,
+        note: str = "",
+    ) -> Rule:
+        """Apply a change made by hand, record it, and re-gate and re-index the namespace."""
+        ns = self._ns(namespace)
+        with self._write_lock:
+            before = self.get_rule(rule_id, namespace=ns)
+            after = Rule.model_validate({**before.model_dump(), **update, "updated_at": datetime.now(UTC)})
+            with self.store.transaction():
+                self.store.upsert_rules([after])
+                self.store.add_rule_changes([_change(after, action, by, previous=before, note=note)])
+            self._refresh(ns, recluster=False)
+        return self.get_rule(rule_id, namespace=ns)
+
+    # --- logs
+
+    def get_log(self, log_id: str, *, namespace: str | None = None) -> LogRecord:
+        """One stored log; ``KeyError`` when the namespace has none with this id."""
+        ns = self._ns(namespace)
+        found = self.store.get_logs([log_id], Scope(namespace=ns))
+        if not found:
+            raise KeyError(f"no log {log_id!r} in namespace {ns!r}")
+        return found[0]
+
+    def logs(
+        self,
+        *,
+        namespace: str | None = None,
+        user_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[LogRecord]:
+        """Stored logs, oldest first, ``limit`` of them from ``offset`` (``count_logs`` gives the total)."""
+        if limit < 1 or offset < 0:
+            raise ValueError(f"logs: limit must be >= 1 and offset >= 0 (got {limit}, {offset})")
+        scope = Scope(namespace=self._ns(namespace), user_id=user_id)
+        return list(islice(self.store.iter_logs(scope), offset, offset + limit))
+
+    def count_logs(self, *, namespace: str | None = None, user_id: str | None = None) -> int:
+        return self.store.count_logs(Scope(namespace=self._ns(namespace), user_id=user_id))
+
+    # --- export / import, backup / restore
+
+    def export_records(self, *, namespace: str | None = None) -> Iterator[dict[str, Any]]:
+        """The namespace as JSON-ready lines: its logs (with whether a build saw them), rules (manual edits, pins
+        and retirements included), verdicts and rule history. :meth:`import_records` reads them back."""
+        scope = Scope(namespace=self._ns(namespace))
+        processed = {log.id for log in self.store.iter_logs(scope, processed=True)}
+        for log in self.store.iter_logs(scope):
+            yield {"type": "log", "processed": log.id in processed, "record": log.model_dump(mode="json")}
+        rules = self.store.list_rules(scope)
+        for rule in rules:
+            yield {"type": "rule", "record": rule.model_dump(mode="json")}
+        for verdict in self.store.list_verdicts(scope):
+            yield {"type": "verdict", "record": verdict.model_dump(mode="json")}
+        for rule in rules:
+            for change in self.store.rule_history(rule.id, scope):
+                yield {"type": "rule_change", "record": change.model_dump(mode="json")}
+
+    def import_records(
+        self, lines: Iterable[dict[str, Any]], *, namespace: str | None = None, by: str = "import"
+    ) -> ImportReport:
+        """Read back what :meth:`export_records` wrote (into this namespace), then re-cluster and re-index.
+
+        All or nothing: when any line is invalid, nothing is stored and ``InvalidImport`` lists each bad line.
+        """
+        ns = self._ns(namespace)
+        parsed = _parse_export(lines, ns)
+        report = ImportReport(namespace=ns)
+        with self._write_lock:
+            with self.store.transaction():
+                added = self.store.add_logs(parsed.logs)
+                self.store.mark_processed([log.id for log in parsed.logs if log.id in parsed.processed])
+                self.store.upsert_rules(parsed.rules)
+                self.store.upsert_verdicts(parsed.verdicts)
+                self.store.add_rule_changes(parsed.changes)
+                self.store.add_rule_changes(
+                    _change(r, RuleChangeAction.IMPORTED, by, before={}, after={}) for r in parsed.rules
+                )
+            report.logs, report.duplicate_logs = len(added.inserted), len(added.duplicates)
+            report.rules, report.verdicts, report.rule_changes = (
+                len(parsed.rules),
+                len(parsed.verdicts),
+                len(parsed.changes),
+            )
+            if parsed.rules or added.inserted:
+                self._refresh(ns, recluster=True)
+        return report
+
+    def backup(self, destination: str | os.PathLike[str]) -> Path:
+        """Copy the whole store (every namespace) to one SQLite file, online: serving may go on meanwhile."""
+        backup = getattr(self.store, "backup", None)
+        if not callable(backup):
+            raise TypeError(f"{type(self.store).__name__} has no backup(): back up its database with its own tools")
+        target: Path = backup(destination)
+        return target
+
+    def restore(self, source: str | os.PathLike[str]) -> None:
+        """Replace the whole store (every namespace) with a backup made by :meth:`backup`; the indexes follow."""
+        restore = getattr(self.store, "restore", None)
+        if not callable(restore):
+            raise TypeError(f"{type(self.store).__name__} has no restore(): restore its database with its own tools")
+        with self._write_lock:
+            restore(source)
+            self._views.clear()
 
     # --- forget
 
@@ -1131,12 +1464,21 @@ class UnoMemory:
         drop: list[str] = []
         for rule in affected:
             remaining = [e for e in rule.evidence if e.log_id not in targets]
-            if remaining:
+            if remaining or rule.manual:
                 keep.append(rule.model_copy(update={"evidence": remaining}))
             else:
                 drop.append(rule.id)
         self.store.delete_rules(drop)
+        # Earlier history entries may quote what the forgotten logs said (a rule's first 'when'): they go too.
+        self.store.delete_rule_history([r.id for r in keep])
         self.store.upsert_rules(keep)
+        note = "evidence from forgotten logs removed, and the history that may quote them"
+        self.store.add_rule_changes(
+            [
+                *(_change(r, RuleChangeAction.UPDATED, "forget", note=note, before={}, after={}) for r in keep),
+                *(_tombstone(ns, i, "forget", "every source log was forgotten") for i in drop),
+            ]
+        )
         report.rules_deleted, report.rules_rescored = len(drop), len(keep)
         exp_drop, exp_keep = [], []
         for exp in self.store.list_experiences(scope):
@@ -1329,6 +1671,104 @@ def _given_id(item: object) -> str | None:
     return None
 
 
+def _text(value: str, name: str) -> str:
+    if not value or not value.strip():
+        raise ValueError(f"a rule's {name!r} must not be empty")
+    return value.strip()
+
+
+def _change(
+    rule: Rule,
+    action: RuleChangeAction,
+    actor: str,
+    *,
+    previous: Rule | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+) -> RuleChange:
+    """A history entry for ``rule``; before/after default to the tracked fields that differ from ``previous``."""
+    diff_before, diff_after = rule_diff(previous, rule)
+    return RuleChange(
+        rule_id=rule.id,
+        namespace=rule.namespace,
+        action=action,
+        actor=actor,
+        before=diff_before if before is None else before,
+        after=diff_after if after is None else after,
+        note=note[:1000],
+    )
+
+
+def _changes(previous: dict[str, Rule], rules: Iterable[Rule], *, actor: str) -> list[RuleChange]:
+    """History entries for what a build or the gate changed: new rules, and tracked fields that moved."""
+    out = []
+    for rule in rules:
+        old = previous.get(rule.id)
+        if old is None:
+            out.append(_change(rule, RuleChangeAction.CREATED, actor))
+            continue
+        before, after = rule_diff(old, rule)
+        if before or after:
+            action = RuleChangeAction.STATUS if "status" in after else RuleChangeAction.UPDATED
+            out.append(_change(rule, action, actor, before=before, after=after))
+    return out
+
+
+def _tombstone(namespace: str, rule_id: str, actor: str, note: str = "") -> RuleChange:
+    return RuleChange(
+        rule_id=rule_id, namespace=namespace, action=RuleChangeAction.DELETED, actor=actor, note=note[:1000]
+    )
+
+
+@dataclass
+class _ParsedExport:
+    logs: list[LogRecord] = field(default_factory=list)
+    processed: set[str] = field(default_factory=set)
+    rules: list[Rule] = field(default_factory=list)
+    verdicts: list[LogVerdict] = field(default_factory=list)
+    changes: list[RuleChange] = field(default_factory=list)
+
+
+_EXPORT_TYPES: dict[str, type[BaseModel]] = {
+    "log": LogRecord,
+    "rule": Rule,
+    "verdict": LogVerdict,
+    "rule_change": RuleChange,
+}
+
+
+def _parse_export(lines: Iterable[dict[str, Any]], namespace: str) -> _ParsedExport:
+    """Validate every exported line (all of them, to report every problem), moved into ``namespace``."""
+    parsed = _ParsedExport()
+    problems: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        kind = line.get("type") if isinstance(line, dict) else None
+        model = _EXPORT_TYPES.get(kind) if isinstance(kind, str) else None
+        body = line.get("record") if isinstance(line, dict) else None
+        if model is None or not isinstance(body, dict):
+            problems.append((number, f"expected {{'type': one of {sorted(_EXPORT_TYPES)}, 'record': {{...}}}}"))
+            continue
+        try:
+            record = model.model_validate({**body, "namespace": namespace})
+        except ValueError as error:
+            problems.append((number, f"invalid {kind}: {' '.join(str(error).split())[:300]}"))
+            continue
+        if isinstance(record, LogRecord):
+            parsed.logs.append(record)
+            if line.get("processed") is True:
+                parsed.processed.add(record.id)
+        elif isinstance(record, Rule):
+            parsed.rules.append(record)
+        elif isinstance(record, LogVerdict):
+            parsed.verdicts.append(record)
+        elif isinstance(record, RuleChange):
+            parsed.changes.append(record)
+    if problems:
+        raise InvalidImport(problems)
+    return parsed
+
+
 def _merge_evidence(rule: Rule, extra: Sequence[Evidence]) -> Rule:
     seen = {(e.log_id, e.quote) for e in rule.evidence}
     evidence = list(rule.evidence) + [e for e in extra if (e.log_id, e.quote) not in seen]
@@ -1370,7 +1810,7 @@ def _generalised(rules: Sequence[Rule], clusters: Sequence[Cluster], config: Gat
     out = []
     for rule in rules:
         label = labels.get(rule.cluster_id or "")
-        if label and rule.support >= 2 and is_shared(rule, config):
+        if label and not (rule.held or rule.edited) and rule.support >= 2 and is_shared(rule, config):
             rule = rule.model_copy(update={"when": label})
         out.append(rule)
     return out
@@ -1393,7 +1833,7 @@ def _retire_harmful(rules: Sequence[Rule], clusters: Sequence[Cluster], harmful_
     cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
     out = []
     for rule in rules:
-        if rule.status_reason.startswith(MANUAL_PREFIX):
+        if held_by_hand(rule):
             out.append(rule)
             continue
         sources = rule.source_log_ids
@@ -1565,4 +2005,14 @@ def _injected(
     )
 
 
-__all__ = ["AddOutcome", "BuildReport", "ForgetReport", "LogVerdict", "SearchHit", "UnoMemory"]
+__all__ = [
+    "AddOutcome",
+    "BuildReport",
+    "ForgetReport",
+    "ImportReport",
+    "InvalidImport",
+    "LogVerdict",
+    "RuleExistsError",
+    "SearchHit",
+    "UnoMemory",
+]

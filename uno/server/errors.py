@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from uno.ingest.errors import IngestError, InvalidRecord, render_loc
 
@@ -127,7 +128,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
         message = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
-        return error_response(error.status_code, message, headers=dict(error.headers or {}))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            # Starlette names only the first route of the path; a path served by several routes allows them all.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return error_response(error.status_code, message, headers=headers)
 
     async def on_validation_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
@@ -151,6 +156,15 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(IngestError, on_invalid_input)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "__none__"})
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 # Responses every authenticated route may give, for the OpenAPI document.

@@ -1,5 +1,7 @@
-"""The REST API: logs and feedback in; rules out (list, inspect with provenance, retire); augment, build, forget,
-stats. Every route works inside the tenant of the request's API key and cannot name another.
+"""The REST API: logs and feedback in; rules out (list, inspect with provenance) and managed by hand (add, edit,
+delete, retire, restore, pin, unpin, history); augment, search, build, forget, export/import, stats. Every route
+works inside the tenant of the request's API key and cannot name another; every change to a rule is recorded in its
+history under the key's fingerprint (never the key).
 
 Routes are plain functions: FastAPI runs them on its thread pool, where the blocking SQLite and FAISS calls
 belong. ``UnoMemory`` serialises writes itself and serves reads from an immutable snapshot.
@@ -7,22 +9,26 @@ belong. ``UnoMemory`` serialises writes itself and serves reads from an immutabl
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 
 from rule_store.protocol import Scope
 from rule_store.records import Feedback, LogRecord, Message, Rule, RuleStatus
+from rule_store.sqlite import NamespaceConflictError
 from uno.gap import MANUAL_PREFIX
 from uno.ingest import FormatDetectionError, InvalidRecord, check_log, parse_record
 from uno.ingest.errors import render_loc
 from uno.ingest.limits import check_messages, check_metadata, check_raw_record
 from uno.inject import Augmentation
-from uno.memory import BuildReport, ForgetReport, UnoMemory
-from uno.server.auth import Caller, Identity, State, Tenant
+from uno.memory import BuildReport, ForgetReport, ImportReport, InvalidImport, RuleExistsError, UnoMemory
+from uno.server.auth import Caller, Identity, State, Tenant, bearer
 from uno.server.errors import (
     COMMON_RESPONSES,
     NOT_FOUND,
@@ -34,17 +40,28 @@ from uno.server.errors import (
 )
 from uno.server.schemas import (
     MAX_ID_CHARS,
+    MAX_REASON_CHARS,
+    AddRuleRequest,
     AugmentRequest,
     BuildRequest,
+    EditRuleRequest,
     ExchangeRequest,
     ExchangeResponse,
+    ExportDocument,
+    ExportLine,
     FeedbackResponse,
     ForgetRequest,
+    ImportRequest,
     IngestRequest,
     IngestResponse,
+    LogList,
     RetireRequest,
     RuleDetail,
+    RuleHistory,
     RuleList,
+    SearchRequest,
+    SearchResponse,
+    SearchResult,
     SourceLog,
 )
 
@@ -73,6 +90,21 @@ RuleId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS, description=
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorResponse, "description": "A log id in the request already holds a different log."}
 }
+RULE_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "A rule with this instruction exists: edit, pin or restore it."}
+}
+
+
+def change_author(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> str:
+    """Who a rule's history says made a change: the API key's fingerprint, never the key."""
+    if credentials is None:
+        return "api:anonymous"
+    return "api:" + hashlib.sha256(credentials.credentials.encode("utf-8")).hexdigest()[:12]
+
+
+Author = Annotated[str, Depends(change_author)]
 
 
 # --- logs and feedback in
@@ -126,6 +158,22 @@ def log_exchange(body: ExchangeRequest, namespace: Tenant, state: State, caller:
     log_id = state.recorder.finish(exchange, body.response, metadata=body.metadata, source="rest")
     return ExchangeResponse(
         log_id=log_id, previous_log_id=exchange.previous_log_id, followup_recorded=exchange.followup is not None
+    )
+
+
+@router.get("/logs", response_model=LogList, tags=["logs"])
+def list_logs(
+    namespace: Tenant,
+    state: State,
+    user_id: Annotated[str | None, Query(min_length=1, max_length=MAX_ID_CHARS)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> LogList:
+    """The tenant's logs (``user_id``: that user's), oldest first, a page at a time."""
+    memory = state.memory
+    return LogList(
+        total=memory.count_logs(namespace=namespace, user_id=user_id),
+        logs=memory.logs(namespace=namespace, user_id=user_id, limit=limit, offset=offset),
     )
 
 
@@ -200,18 +248,110 @@ def get_rule(rule_id: RuleId, namespace: Tenant, state: State) -> RuleDetail:
     )
 
 
+@router.post("/rules", response_model=Rule, responses=RULE_CONFLICT, tags=["rules"])
+def add_rule(body: AddRuleRequest, namespace: Tenant, state: State, author: Author) -> Rule:
+    """Add a rule by hand: active at once for the whole tenant; builds never retire, supersede or rewrite it."""
+    try:
+        return state.memory.add_rule(
+            body.when,
+            body.do,
+            polarity=body.polarity,
+            aspect=body.aspect,
+            rationale=body.rationale,
+            pinned=body.pinned,
+            by=author,
+            namespace=namespace,
+        )
+    except RuleExistsError as error:
+        raise ApiError(409, str(error)) from None
+
+
+@router.patch("/rules/{rule_id}", response_model=Rule, responses=NOT_FOUND, tags=["rules"])
+def edit_rule(rule_id: RuleId, body: EditRuleRequest, namespace: Tenant, state: State, author: Author) -> Rule:
+    """Change a rule's text or fields (those given); later builds no longer rewrite them."""
+    return _on_rule(
+        state.memory,
+        namespace,
+        rule_id,
+        lambda: state.memory.edit_rule(
+            rule_id,
+            when=body.when,
+            do=body.do,
+            polarity=body.polarity,
+            aspect=body.aspect,
+            rationale=body.rationale,
+            by=author,
+            namespace=namespace,
+        ),
+    )
+
+
+@router.delete("/rules/{rule_id}", response_model=Rule, responses=NOT_FOUND, tags=["rules"])
+def delete_rule(
+    rule_id: RuleId,
+    namespace: Tenant,
+    state: State,
+    author: Author,
+    reason: Annotated[str, Query(max_length=MAX_REASON_CHARS, description="Why (kept in the history).")] = "",
+) -> Rule:
+    """Delete a rule for good, with its provenance and history; it leaves augment and search at once. Answers
+    with the deleted rule. One history entry stays: who deleted it, and when."""
+    return _on_rule(
+        state.memory,
+        namespace,
+        rule_id,
+        lambda: state.memory.delete_rule(rule_id, reason=reason, by=author, namespace=namespace),
+    )
+
+
 @router.post("/rules/{rule_id}/retire", response_model=Rule, responses=NOT_FOUND, tags=["rules"])
-def retire_rule(rule_id: RuleId, namespace: Tenant, state: State, body: RetireRequest | None = None) -> Rule:
+def retire_rule(
+    rule_id: RuleId, namespace: Tenant, state: State, author: Author, body: RetireRequest | None = None
+) -> Rule:
     """Retire a rule by hand: it is no longer injected, and later builds keep it retired."""
     memory = state.memory
     rule = _rule_or_404(memory, namespace, rule_id)
     if rule.status is RuleStatus.RETIRED and rule.status_reason.startswith(MANUAL_PREFIX):
         return rule
     reason = body.reason if body and body.reason else ""
+    return _on_rule(
+        memory, namespace, rule_id, lambda: memory.retire_rule(rule_id, reason=reason, by=author, namespace=namespace)
+    )
+
+
+@router.post("/rules/{rule_id}/restore", response_model=Rule, responses=NOT_FOUND, tags=["rules"])
+def restore_rule(rule_id: RuleId, namespace: Tenant, state: State, author: Author) -> Rule:
+    """Undo a retirement: a rule added or pinned by hand is active again; a learnt one goes back to the gate."""
+    return _on_rule(
+        state.memory, namespace, rule_id, lambda: state.memory.restore_rule(rule_id, by=author, namespace=namespace)
+    )
+
+
+@router.post("/rules/{rule_id}/pin", response_model=Rule, responses=NOT_FOUND, tags=["rules"])
+def pin_rule(rule_id: RuleId, namespace: Tenant, state: State, author: Author) -> Rule:
+    """Hold a rule active: builds no longer change its status or text."""
+    return _on_rule(
+        state.memory, namespace, rule_id, lambda: state.memory.pin_rule(rule_id, by=author, namespace=namespace)
+    )
+
+
+@router.post("/rules/{rule_id}/unpin", response_model=Rule, responses=NOT_FOUND, tags=["rules"])
+def unpin_rule(rule_id: RuleId, namespace: Tenant, state: State, author: Author) -> Rule:
+    """Release a pin: a learnt rule goes back to the gate."""
+    return _on_rule(
+        state.memory, namespace, rule_id, lambda: state.memory.unpin_rule(rule_id, by=author, namespace=namespace)
+    )
+
+
+@router.get("/rules/{rule_id}/history", response_model=RuleHistory, responses=NOT_FOUND, tags=["rules"])
+def rule_history(rule_id: RuleId, namespace: Tenant, state: State) -> RuleHistory:
+    """Every recorded change of a rule, oldest first: what changed, who or what changed it (build, gate, an API
+    key's fingerprint, a CLI user), when, and the fields before and after. A deleted rule keeps one entry."""
     try:
-        return memory.retire_rule(rule_id, reason=reason, by="API", namespace=namespace)
-    except KeyError:  # forgotten between the two calls: answer 404 like any missing rule
-        return _rule_or_404(memory, namespace, rule_id)
+        changes = state.memory.rule_history(rule_id, namespace=namespace)
+    except KeyError:
+        raise ApiError(404, f"no rule {rule_id!r} in this tenant") from None
+    return RuleHistory(rule_id=rule_id, changes=changes)
 
 
 # --- memory operations
@@ -231,6 +371,36 @@ def augment(body: AugmentRequest, namespace: Tenant, state: State) -> Augmentati
     )
 
 
+@router.post("/search", response_model=SearchResponse, tags=["memory"])
+def search(body: SearchRequest, namespace: Tenant, state: State) -> SearchResponse:
+    """The active rules whose instruction is closest to ``query``: ``k`` of them when ``k`` are visible
+    (``user_id``: as that user sees them, without other users' personal rules)."""
+    hits = state.memory.search(body.query, k=body.k, user_id=body.user_id, namespace=namespace)
+    return SearchResponse(hits=[SearchResult(rule=hit.rule, score=hit.score) for hit in hits])
+
+
+@router.get("/export", response_model=ExportDocument, tags=["memory"])
+def export(namespace: Tenant, state: State) -> ExportDocument:
+    """The tenant's logs, rules (with manual edits, pins and retirements), verdicts and rule history, as
+    ``POST /v1/import`` reads them back."""
+    records = [ExportLine.model_validate(line) for line in state.memory.export_records(namespace=namespace)]
+    return ExportDocument(namespace=namespace, records=records)
+
+
+@router.post("/import", response_model=ImportReport, responses=CONFLICT, tags=["memory"])
+def import_records(body: ImportRequest, namespace: Tenant, state: State, author: Author) -> ImportReport:
+    """Read back what ``GET /v1/export`` returned, into this tenant, then re-cluster and re-index. All or nothing:
+    when a record is invalid nothing is stored and each bad record is named."""
+    lines = [line.model_dump(exclude_none=True) for line in body.records]
+    try:
+        return state.memory.import_records(lines, namespace=namespace, by=author)
+    except InvalidImport as error:
+        details = [ErrorDetail(loc=f"body.records[{line - 1}]", message=reason) for line, reason in error.problems]
+        raise ApiError(422, summarize(details, str(error)), details=details) from None
+    except NamespaceConflictError:  # ids are global: say so without naming the tenant that holds them
+        raise ApiError(409, "a log or rule id in the import is already taken: nothing was imported") from None
+
+
 @router.post("/forget", response_model=ForgetReport, tags=["memory"])
 def forget(body: ForgetRequest, namespace: Tenant, state: State) -> ForgetReport:
     """Delete a user's logs (or logs by id) and everything learnt only from them; re-score the rest."""
@@ -244,6 +414,17 @@ def stats(namespace: Tenant, state: State) -> dict[str, Any]:
 
 
 # --- helpers
+
+
+def _on_rule(memory: UnoMemory, namespace: str, rule_id: str, change: Callable[[], Rule]) -> Rule:
+    """Run a change of one rule: 404 when the tenant has no such rule, 422 for a value it cannot take."""
+    _rule_or_404(memory, namespace, rule_id)
+    try:
+        return change()
+    except KeyError:  # deleted or forgotten meanwhile: answer 404 like any missing rule
+        raise ApiError(404, f"no rule {rule_id!r} in this tenant") from None
+    except ValueError as error:
+        raise ApiError(422, str(error), details=[ErrorDetail(loc="body", message=str(error))]) from None
 
 
 def _rule_or_404(memory: UnoMemory, namespace: str, rule_id: str) -> Rule:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from rule_store.records import LogRecord, Message, Rule
+from rule_store.records import LogRecord, Message, Polarity, Rule, RuleChange
 
 # Bounds on what one request may carry (the byte limit on the body applies too).
 MAX_LOGS_PER_REQUEST = 1000
@@ -16,6 +16,8 @@ MAX_QUERY_CHARS = 20_000
 MAX_IDS = 1000
 MAX_ID_CHARS = 200
 MAX_REASON_CHARS = 500
+MAX_RULE_TEXT_CHARS = 2000
+MAX_IMPORT_RECORDS = 100_000
 
 
 class RequestBody(BaseModel):
@@ -92,6 +94,103 @@ class RetireRequest(RequestBody):
     reason: str | None = Field(default=None, max_length=MAX_REASON_CHARS)
 
 
+def _not_blank(value: str | None, name: str) -> str | None:
+    if value is not None and not value.strip():
+        raise ValueError(f"{name} is blank")
+    return value
+
+
+class AddRuleRequest(RequestBody):
+    """A rule written by hand: active at once, shared by the tenant, never retired or rewritten by a build."""
+
+    when: str = Field(min_length=1, max_length=MAX_RULE_TEXT_CHARS, description="The situation it applies to.")
+    do: str = Field(min_length=1, max_length=MAX_RULE_TEXT_CHARS, description="The instruction.")
+    polarity: Polarity = Polarity.DO
+    aspect: str | None = Field(default=None, max_length=200, description="What it is about, e.g. `length:short`.")
+    rationale: str = Field(default="", max_length=MAX_RULE_TEXT_CHARS)
+    pinned: bool = True
+
+    @model_validator(mode="after")
+    def _texts(self) -> AddRuleRequest:
+        _not_blank(self.when, "when")
+        _not_blank(self.do, "do")
+        return self
+
+
+class EditRuleRequest(RequestBody):
+    """The fields to change (at least one); the others stay. `aspect: ""` clears the aspect."""
+
+    when: str | None = Field(default=None, min_length=1, max_length=MAX_RULE_TEXT_CHARS)
+    do: str | None = Field(default=None, min_length=1, max_length=MAX_RULE_TEXT_CHARS)
+    polarity: Polarity | None = None
+    aspect: str | None = Field(default=None, max_length=200)
+    rationale: str | None = Field(default=None, max_length=MAX_RULE_TEXT_CHARS)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> EditRuleRequest:
+        if all(v is None for v in (self.when, self.do, self.polarity, self.aspect, self.rationale)):
+            raise ValueError("give at least one of when, do, polarity, aspect, rationale")
+        _not_blank(self.when, "when")
+        _not_blank(self.do, "do")
+        return self
+
+
+class RuleHistory(BaseModel):
+    rule_id: str
+    changes: list[RuleChange] = Field(description="Every recorded change, oldest first: who, when, before/after.")
+
+
+class SearchRequest(RequestBody):
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    k: int = Field(default=10, ge=1, le=100, description="How many rules (fewer only when fewer are visible).")
+    user_id: str | None = Field(
+        default=None, min_length=1, max_length=MAX_ID_CHARS, description="As seen by this user."
+    )
+
+    @model_validator(mode="after")
+    def _query_not_blank(self) -> SearchRequest:
+        _not_blank(self.query, "query")
+        return self
+
+
+class SearchResult(BaseModel):
+    rule: Rule
+    score: float = Field(description="Cosine similarity of the rule's instruction to the query.")
+
+
+class SearchResponse(BaseModel):
+    hits: list[SearchResult]
+
+
+class LogList(BaseModel):
+    total: int
+    logs: list[LogRecord]
+
+
+class ExportLine(BaseModel):
+    """One exported record: a log (with whether a build saw it), a rule, a verdict or a rule history entry."""
+
+    type: Literal["log", "rule", "verdict", "rule_change"]
+    record: dict[str, Any]
+    processed: bool | None = Field(default=None, description="Logs only: whether a build has distilled it.")
+
+
+class ExportDocument(BaseModel):
+    namespace: str
+    records: list[ExportLine]
+
+
+class ImportRequest(RequestBody):
+    namespace: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Where the export came from (informational: records go into the API key's tenant).",
+    )
+    records: list[ExportLine] = Field(
+        min_length=1, max_length=MAX_IMPORT_RECORDS, description="What `GET /v1/export` returned (`records`)."
+    )
+
+
 # --- memory operations
 
 
@@ -126,18 +225,28 @@ class Health(BaseModel):
 
 
 __all__ = [
+    "AddRuleRequest",
     "AugmentRequest",
     "BuildRequest",
+    "EditRuleRequest",
     "ExchangeRequest",
     "ExchangeResponse",
+    "ExportDocument",
+    "ExportLine",
     "FeedbackResponse",
     "ForgetRequest",
     "Health",
+    "ImportRequest",
     "IngestRequest",
     "IngestResponse",
+    "LogList",
     "LogRecord",
     "RetireRequest",
     "RuleDetail",
+    "RuleHistory",
     "RuleList",
+    "SearchRequest",
+    "SearchResponse",
+    "SearchResult",
     "SourceLog",
 ]

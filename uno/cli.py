@@ -33,7 +33,7 @@ EXIT_NOT_FOUND = 1
 EXIT_BAD_INPUT = 2
 # How many quarantined lines ``uno ingest`` prints per file before pointing at ``uno inspect quarantine``.
 DEFAULT_SHOWN_ERRORS = 10
-FORMATS = ("plain", "openai", "memorybench")
+FORMATS = ("plain", "openai", "memorybench", "openwebui", "langfuse")
 EXPORT_KINDS = ("logs", "rules", "quarantine", "pairs")
 RULE_STATUSES = ("candidate", "active", "superseded", "retired")
 

@@ -803,7 +803,8 @@ def _openwebui_history(snapshot: Mapping[str, Any]) -> _ChatHistory:
     row = snapshot.get("chat")
     if not isinstance(row, dict):
         raise InvalidRecord.at(("snapshot", "chat"), f"expected the chat object, got {json_type_name(row)}")
-    body = row.get("chat") if isinstance(row.get("chat"), dict) else row
+    inner = row.get("chat")
+    body: dict[str, Any] = inner if isinstance(inner, dict) else row
     history = body.get("history")
     loc: Loc = ("snapshot", "chat", "chat", "history") if body is not row else ("snapshot", "chat", "history")
     if not isinstance(history, dict) or not isinstance(history.get("messages"), dict):
@@ -1075,7 +1076,7 @@ def _langfuse_reaction(score: _LangfuseScore) -> ReactionValue | None:
     kind = (score.dataType or "").upper()
     if kind == "CATEGORICAL" or (score.value is None and score.stringValue is not None):
         named = _reaction_value(score.stringValue)
-        return cast(ReactionValue, named) if named in ("like", "love", "dislike", "copy") else None
+        return named if named in ("like", "love", "dislike", "copy") else None
     if score.value is None:
         return None
     if kind == "BOOLEAN" and score.value not in (0.0, 1.0):

@@ -26,6 +26,18 @@ def test_the_distribution_is_uno_memory_and_imports_as_uno() -> None:
     assert "mcp" in project["optional-dependencies"]
 
 
+def test_uno_version_names_the_distribution() -> None:
+    from click.testing import CliRunner
+
+    from uno import __version__
+    from uno.cli import main
+
+    result = CliRunner().invoke(main, ["--version"])
+
+    assert result.exit_code == 0 and result.output == f"uno {__version__} (uno-memory)\n"
+    assert PYPROJECT["project"]["version"] == __version__
+
+
 def test_license_is_the_apache_2_text() -> None:
     text = (REPO / "LICENSE").read_text()
     assert "Apache License" in text and "Version 2.0, January 2004" in text

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from rule_store.records import DEFAULT_NAMESPACE
+from uno import __version__
 from uno.extras import DISTRIBUTION, MissingExtraError, require
 from uno.paths import STORE_ENV, StorePaths
 
@@ -109,7 +110,7 @@ pass_state = click.make_pass_decorator(CliState)
     help=f"Store directory. [default: ${STORE_ENV}, else ./.uno]",
 )
 @click.option("--namespace", default=None, help="Work inside this namespace (tenant) only.")
-@click.version_option(package_name=DISTRIBUTION, prog_name="uno")
+@click.version_option(version=__version__, prog_name="uno", message=f"%(prog)s %(version)s ({DISTRIBUTION})")
 @click.pass_context
 def main(ctx: click.Context, store_dir: Path | None, namespace: str | None) -> None:
     """uno learns from your LLM app's user logs: it imports conversations with their feedback (follow-ups,

@@ -118,3 +118,34 @@ def test_uno_serve_without_the_server_extra_names_the_pip_install(
     assert result.exit_code == 2
     assert "uno serve needs the [server] extra (uvicorn is not installed)" in result.output
     assert "pip install 'uno-memory[server]'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("blocked", "module", "extra"),
+    [
+        ("fastapi", "uno.server", "server"),
+        ("langchain_core", "uno.integrations.langchain", "langchain"),
+        ("mcp", "uno.integrations.mcp", "mcp"),
+    ],
+)
+def test_importing_an_integration_without_its_extra_names_the_pip_install(
+    blocked: str, module: str, extra: str
+) -> None:
+    code = (
+        f"import sys; sys.modules[{blocked!r}] = None\n"
+        "try:\n"
+        f"    import {module}\n"
+        "except ImportError as error:\n"
+        "    print(type(error).__name__, error)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO).stdout
+
+    assert out.startswith("MissingExtraError ")
+    assert f"needs the [{extra}] extra ({blocked} is not installed): pip install 'uno-memory[{extra}]'" in out
+
+
+def test_a_missing_module_of_uno_itself_is_not_called_a_missing_extra() -> None:
+    with pytest.raises(ModuleNotFoundError) as raised:
+        require("uno.no_such_module", extra="llm", feature="nothing")
+
+    assert not isinstance(raised.value, MissingExtraError)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import NoReturn
 
 # The distribution name on PyPI; the import name stays ``uno``.
 DISTRIBUTION = "uno-memory"
@@ -40,7 +41,16 @@ def require(module: str, *, extra: str, feature: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as error:
-        raise MissingExtraError(feature, extra, error.name or module) from error
+        raise_missing(error, extra=extra, feature=feature)
 
 
-__all__ = ["DISTRIBUTION", "MissingExtraError", "install_command", "require"]
+def raise_missing(error: ModuleNotFoundError, *, extra: str, feature: str) -> NoReturn:
+    """Re-raise a failed import of an optional dependency as ``MissingExtraError``; a missing module of uno
+    itself is a bug, not a missing extra, and is re-raised as it is."""
+    package = (error.name or "").split(".")[0]
+    if not package or package in ("uno", "rule_store"):
+        raise error
+    raise MissingExtraError(feature, extra, package) from error
+
+
+__all__ = ["DISTRIBUTION", "MissingExtraError", "install_command", "raise_missing", "require"]

@@ -13,9 +13,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
+
+from uno.extras import raise_missing
+
+try:
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
+except ModuleNotFoundError as missing:  # say which extra brings it, not just the module's name
+    raise_missing(missing, extra="mcp", feature="uno.integrations.mcp")
 
 from rule_store.records import Message, RuleStatus
 from uno.ingest import InvalidRecord, parse_feedback

@@ -126,6 +126,8 @@ Formats (detected from the first record unless --format is given):
   plain        {"query", "response", "feedback": [...], "user_id"?, "id"?, ...}
   openai       {"messages": [{"role", "content"}, ...], "feedback"?: [...]}
   memorybench  MemoryBench rows (test_idx, dialog, implicit_feedback, ...)
+  openwebui    Open WebUI's feedback export (ratings, comments, the chat snapshot)
+  langfuse     Langfuse traces with their scores (the public API's trace objects)
 Files: .jsonl (streamed), .json (an array, or {"data": [...]}), either one .gz.
 
 \b

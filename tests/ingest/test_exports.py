@@ -189,3 +189,17 @@ def test_formats_are_detected_from_their_keys() -> None:
     # The existing formats keep their detection.
     assert detect_format({"id": "1", "query": "q", "response": "r"}) == Format.PLAIN
     assert detect_format({"id": "1", "messages": [], "metadata": {}}) == Format.OPENAI
+
+
+def test_uno_ingest_reads_both_exports(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from uno.cli import main
+
+    store = str(tmp_path / "store")
+    result = CliRunner().invoke(main, ["--store", store, "ingest", str(OPENWEBUI), str(LANGFUSE), "--json"])
+
+    assert result.exit_code == 0, result.output
+    reports = json.loads(result.output)
+    summary = [(r["format"], r["inserted"], r["quarantined"]) for r in reports]
+    assert summary == [("openwebui", 2, 3), ("langfuse", 3, 2)]

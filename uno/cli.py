@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import click
 
 from rule_store.records import DEFAULT_NAMESPACE
+from uno import __version__
+from uno.extras import DISTRIBUTION, MissingExtraError, require
 from uno.paths import STORE_ENV, StorePaths
 
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ EXIT_NOT_FOUND = 1
 EXIT_BAD_INPUT = 2
 # How many quarantined lines ``uno ingest`` prints per file before pointing at ``uno inspect quarantine``.
 DEFAULT_SHOWN_ERRORS = 10
-FORMATS = ("plain", "openai", "memorybench")
+FORMATS = ("plain", "openai", "memorybench", "openwebui", "langfuse")
 EXPORT_KINDS = ("logs", "rules", "quarantine", "pairs", "all")
 RULE_STATUSES = ("candidate", "active", "superseded", "retired")
 LLM_MODEL_ENV = "UNO_LLM_MODEL"
@@ -167,7 +169,7 @@ pass_state = click.make_pass_decorator(CliState)
     help=f"Store directory. [default: ${STORE_ENV}, else ./.uno]",
 )
 @click.option("--namespace", default=None, help="Work inside this namespace (tenant) only.")
-@click.version_option(package_name="uno", prog_name="uno")
+@click.version_option(version=__version__, prog_name="uno", message=f"%(prog)s %(version)s ({DISTRIBUTION})")
 @click.pass_context
 def main(ctx: click.Context, store_dir: Path | None, namespace: str | None) -> None:
     """uno learns from your LLM app's user logs: it imports conversations with their feedback (follow-ups,
@@ -183,6 +185,8 @@ Formats (detected from the first record unless --format is given):
   plain        {"query", "response", "feedback": [...], "user_id"?, "id"?, ...}
   openai       {"messages": [{"role", "content"}, ...], "feedback"?: [...]}
   memorybench  MemoryBench rows (test_idx, dialog, implicit_feedback, ...)
+  openwebui    Open WebUI's feedback export (ratings, comments, the chat snapshot)
+  langfuse     Langfuse traces with their scores (the public API's trace objects)
 Files: .jsonl (streamed), .json (an array, or {"data": [...]}), either one .gz.
 
 \b
@@ -555,7 +559,7 @@ Examples:
   uno adapters                                                   the registry: every version, status and reason
 
 \b
-Needs the [train] extra (pip install 'uno[train]'). A cluster is baked when it is mature (enough
+Needs the [train] extra (pip install 'uno-memory[train]'). A cluster is baked when it is mature (enough
 preference pairs and hindsight triples, low gap); the adapter is kept only when its held-out win
 rate against the base model, judged by --judge, reaches the threshold (0.53, BLEU drift guard)."""
 
@@ -594,10 +598,7 @@ def train(
         raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` and `uno build` first)")
     if (judge_model is None) == (judge_local is None):
         raise BadInput("give exactly one of --judge MODEL and --judge-local PATH")
-    try:
-        import peft  # noqa: F401
-    except ImportError:
-        raise BadInput("uno train needs the [train] extra: pip install 'uno[train]'") from None
+    _require_extra("train", "uno train", "peft")
     from uno.memory import UnoMemory
     from uno.train.config import LoRAShape, TrainConfig
 
@@ -776,6 +777,7 @@ def serve(
         raise BadInput(f"--upstream-key-env: ${upstream_key_env} is not set")
     if no_auth and host not in _LOOPBACK:
         click.echo(f"warning: serving without API keys on {host}: anyone who can reach it can read the store", err=True)
+    _require_extra("server", "uno serve", "fastapi", "uvicorn")
     import uvicorn
 
     from uno.memory import UnoMemory
@@ -1336,6 +1338,50 @@ def _echo_rule(rule: Rule, as_json: bool, sources: Sequence[str] | None = None) 
         click.echo(json.dumps(body, indent=2, ensure_ascii=False))
         return
     click.echo(_describe_rule(rule, sources if sources is not None else rule.source_log_ids))
+
+
+def _require_extra(extra: str, feature: str, *modules: str) -> None:
+    """Exit with the ``pip install`` line that fixes it when an optional dependency of ``feature`` is missing."""
+    try:
+        for module in modules:
+            require(module, extra=extra, feature=feature)
+    except MissingExtraError as error:
+        raise BadInput(str(error)) from None
+
+
+# ------------------------------------------------------------------------------------------ mcp
+
+MCP_EPILOG = """\b
+Examples:
+  uno mcp                                           stdio, for an agent that launches it
+  uno --store ./.uno --namespace acme mcp --transport http --port 8765
+                                                    streamable HTTP on http://127.0.0.1:8765/mcp
+
+\b
+Tools: augment, search, add_log, add_exchange, feedback, build, list_rules, retire_rule, forget,
+stats; all inside --namespace. The HTTP transport has no authentication: keep it on a loopback
+address, or put it behind a proxy that checks who calls."""
+
+
+@main.command(epilog=MCP_EPILOG)
+@click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface (http transport).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535), help="Port (http transport).")
+@pass_state
+def mcp(state: CliState, transport: str, host: str, port: int) -> None:
+    """Serve the memory's tools to agents over MCP (Model Context Protocol)."""
+    _require_extra("mcp", "uno mcp", "mcp")
+    from uno.integrations.mcp import run_mcp_server
+    from uno.memory import UnoMemory
+
+    if transport == "http" and host not in _LOOPBACK:
+        click.echo(
+            f"warning: MCP over HTTP on {host} has no authentication: anyone who can reach it can use it", err=True
+        )
+    where = f"http://{host}:{port}/mcp" if transport == "http" else "stdio"
+    click.echo(f"uno: MCP server for {state.paths.root} on {where}", err=True)
+    with UnoMemory(state.paths.ensure().root, namespace=state.namespace or DEFAULT_NAMESPACE) as memory:
+        run_mcp_server(memory, transport="http" if transport == "http" else "stdio", host=host, port=port)
 
 
 # ------------------------------------------------------------------------------------------ rendering

@@ -1533,7 +1533,7 @@ class UnoMemory:
         if callable(forget):
             forget(list(texts))
 
-    # --- training (optional: pip install 'uno[train]')
+    # --- training (optional: pip install 'uno-memory[train]')
 
     def train(
         self,
@@ -1599,7 +1599,13 @@ class UnoMemory:
         return respond(self, query, chosen, **kwargs)
 
     def as_runnable(self, chat_model: Any, **kwargs: Any) -> Any:
-        """A LangChain ``Runnable`` that augments the input, calls ``chat_model`` and logs the exchange."""
+        """A LangChain chat model that augments the input, calls ``chat_model`` and logs the exchange.
+
+        Needs the ``[langchain]`` extra; without it this raises ``uno.extras.MissingExtraError`` naming the
+        ``pip install`` that adds it."""
+        from uno.extras import require
+
+        require("langchain_core", extra="langchain", feature="UnoMemory.as_runnable")
         from uno.integrations.langchain import as_runnable
 
         return as_runnable(self, chat_model, **kwargs)

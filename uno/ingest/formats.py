@@ -10,6 +10,12 @@
 ``memorybench``
     MemoryBench rows (``test_idx``, ``dataset_name``, ``lang``, ``input_prompt`` / ``input_chat_messages``,
     ``dialog``, ``implicit_feedback``, ``info``), with the string-encoded columns of the Hugging Face export.
+``openwebui``
+    Open WebUI's feedback export (``id``, ``user_id``, ``data``: thumbs ``rating``, 1-10 ``details.rating``,
+    ``reason``, ``comment``; ``meta.message_id``; ``snapshot.chat``: the chat with its message tree).
+``langfuse``
+    Langfuse traces as its public API returns them (``id``, ``userId``, ``input``, ``output``, ``observations``,
+    ``scores``); user feedback scores become feedback, other scores metadata.
 
 Feedback items (``plain`` and ``openai``) are ``{"kind": "followup"|"edit", "text"}``,
 ``{"kind": "reaction", "value": "like"|"love"|"dislike"|"copy"|"none", "terminated"?}`` or
@@ -25,7 +31,8 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar, cast
 
@@ -58,6 +65,8 @@ class Format(StrEnum):
     PLAIN = "plain"
     OPENAI = "openai"
     MEMORYBENCH = "memorybench"
+    OPENWEBUI = "openwebui"
+    LANGFUSE = "langfuse"
 
 
 # ------------------------------------------------------------------------------------------ detection
@@ -78,12 +87,17 @@ def detect_format(obj: Mapping[str, object]) -> Format:
         return Format.OPENAI
     if "test_idx" in obj or "dialog" in obj or "implicit_feedback" in obj:
         return Format.MEMORYBENCH
+    if "snapshot" in obj and "meta" in obj:
+        return Format.OPENWEBUI
+    if "id" in obj and ("observations" in obj or "scores" in obj or "htmlPath" in obj):
+        return Format.LANGFUSE
     if "query" in obj:
         return Format.PLAIN
     keys = ", ".join(sorted(obj)) or "none"
     raise FormatDetectionError(
         f"cannot tell the format from the record's keys ({keys}): expected `messages` (openai), "
-        "`test_idx`/`dialog` (memorybench) or `query` (plain)"
+        "`test_idx`/`dialog` (memorybench), `snapshot`/`meta` (openwebui), `observations`/`scores` (langfuse) "
+        "or `query` (plain)"
     )
 
 
@@ -682,6 +696,394 @@ def _bench_to_messages(items: Sequence[_BenchMessage], field: str) -> list[Messa
     return messages
 
 
+# ------------------------------------------------------------------------------------------ openwebui
+
+# Open WebUI's thumbs: 1 up, -1 down (0 or none: not rated). Its 1-10 slider goes to ``details.rating``.
+_OPENWEBUI_THUMBS: dict[int, ReactionValue] = {1: "like", -1: "dislike", 0: "none"}
+_OPENWEBUI_SCALE = (1.0, 10.0)
+
+
+class _OpenWebUIDetails(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    rating: Annotated[float | None, BeforeValidator(_rating_number)] = None
+
+
+class _OpenWebUIData(BaseModel):
+    # The rated message's annotation, spread into ``data``: more keys than read here are normal.
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    rating: IdText | None = None
+    details: _OpenWebUIDetails | None = None
+    reason: str | None = None
+    comment: str | None = None
+    tags: list[str] | None = None
+    model_id: str | None = None
+
+
+class _OpenWebUIMeta(BaseModel):
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    chat_id: str | None = None
+    message_id: str
+    message_index: int | None = None
+    model_id: str | None = None
+    arena: bool | None = None
+
+
+class _OpenWebUIMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: IdText
+    parentId: str | None = None
+    role: Annotated[str, BeforeValidator(_role)]
+    content: Annotated[str, BeforeValidator(_content_text)] = ""
+
+
+class OpenWebUIFeedbackInput(BaseModel):
+    """One record of Open WebUI's feedback export (Admin > Evaluations > Export, or
+    ``GET /api/v1/evaluations/feedbacks/all/export``): a rating with its reason and comment, and a snapshot of
+    the chat as it was when the user rated the answer."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: IdText
+    user_id: str | None = None
+    type: str = "rating"
+    data: _OpenWebUIData = Field(default_factory=_OpenWebUIData)
+    meta: _OpenWebUIMeta
+    snapshot: dict[str, Any]
+    created_at: int | None = Field(default=None, ge=0)
+
+
+def from_openwebui(obj: Mapping[str, object], *, namespace: str | None = None, user_id: str | None = None) -> LogRecord:
+    """An Open WebUI feedback record -> ``LogRecord`` with id ``openwebui-{feedback id}``.
+
+    The conversation is the snapshot's branch through the rated answer (up to the chat's current message when it
+    continues from there). The thumbs become a reaction, the 1-10 score a rating on that scale and the comment a
+    follow-up, all on the rated answer; the preset reason, tags and model are kept in metadata.
+    """
+    parsed = _validate(OpenWebUIFeedbackInput, obj)
+    history = _openwebui_history(parsed.snapshot)
+    messages, rated = _openwebui_branch(history, parsed.meta.message_id)
+    feedback = _openwebui_feedback(parsed.data, rated)
+    log_namespace, log_user = _Scoping(namespace, user_id).resolve(None, parsed.user_id)
+    metadata: dict[str, Any] = {
+        "source": "openwebui",
+        "feedback_id": parsed.id,
+        "chat_id": parsed.meta.chat_id,
+        "message_id": parsed.meta.message_id,
+        "model_id": parsed.data.model_id or parsed.meta.model_id,
+    }
+    for key, value in (("reason", parsed.data.reason), ("tags", parsed.data.tags), ("title", history.title)):
+        if value:
+            metadata[key] = value
+    return _build_log(
+        {
+            "id": f"openwebui-{parsed.id}",
+            "namespace": log_namespace,
+            "user_id": log_user,
+            "timestamp": datetime.fromtimestamp(parsed.created_at, UTC) if parsed.created_at is not None else None,
+            "messages": messages,
+            "feedback": feedback,
+            "metadata": metadata,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class _ChatHistory:
+    messages: dict[str, _OpenWebUIMessage]
+    current_id: str | None
+    title: str | None
+
+
+def _openwebui_history(snapshot: Mapping[str, Any]) -> _ChatHistory:
+    """The message tree of the snapshot: ``snapshot.chat`` is the chat row, whose ``chat`` holds ``history``."""
+    row = snapshot.get("chat")
+    if not isinstance(row, dict):
+        raise InvalidRecord.at(("snapshot", "chat"), f"expected the chat object, got {json_type_name(row)}")
+    inner = row.get("chat")
+    body: dict[str, Any] = inner if isinstance(inner, dict) else row
+    history = body.get("history")
+    loc: Loc = ("snapshot", "chat", "chat", "history") if body is not row else ("snapshot", "chat", "history")
+    if not isinstance(history, dict) or not isinstance(history.get("messages"), dict):
+        raise InvalidRecord.at(loc, "has no `messages` object: the snapshot holds no conversation")
+    messages: dict[str, _OpenWebUIMessage] = {}
+    problems: list[Problem] = []
+    for key, raw in history["messages"].items():
+        try:
+            messages[str(key)] = _OpenWebUIMessage.model_validate(raw)
+        except ValidationError as error:
+            problems.extend(InvalidRecord.from_validation_error(error, (*loc, "messages", str(key))).problems)
+    if problems:
+        raise InvalidRecord(problems)
+    current = history.get("currentId")
+    title = row.get("title") or body.get("title")
+    return _ChatHistory(
+        messages, current if isinstance(current, str) else None, title if isinstance(title, str) else None
+    )
+
+
+def _openwebui_branch(history: _ChatHistory, rated_id: str) -> tuple[list[Message], int]:
+    """The branch root -> rated answer (-> current message, when the chat went on from it) and the rated index."""
+    if rated_id not in history.messages:
+        raise InvalidRecord.at(("meta", "message_id"), f"message {rated_id!r} is not in the snapshot's history")
+    branch = _openwebui_ancestors(history, rated_id)
+    if history.current_id in history.messages and history.current_id != rated_id:
+        continued = _openwebui_ancestors(history, history.current_id)
+        if rated_id in continued:
+            branch = continued
+    rated = branch.index(rated_id)
+    if history.messages[rated_id].role != "assistant":
+        raise InvalidRecord.at(("meta", "message_id"), f"message {rated_id!r} is not an assistant answer")
+    messages: list[Message] = []
+    problems: list[Problem] = []
+    for message_id in branch:
+        item = history.messages[message_id]
+        try:
+            messages.append(Message.model_validate({"role": item.role, "content": item.content}))
+        except ValidationError as error:
+            loc = ("snapshot", "history", "messages", message_id)
+            problems.extend(InvalidRecord.from_validation_error(error, loc).problems)
+    if problems:
+        raise InvalidRecord(problems)
+    return messages, rated
+
+
+def _openwebui_ancestors(history: _ChatHistory, message_id: str) -> list[str]:
+    """``message_id`` and its parents, root first; a cycle or a dangling parent is reported."""
+    chain = [message_id]
+    while (parent := history.messages[chain[-1]].parentId) is not None:
+        if parent not in history.messages:
+            raise InvalidRecord.at(("snapshot", "history"), f"message {chain[-1]!r} has unknown parent {parent!r}")
+        if parent in chain:
+            raise InvalidRecord.at(("snapshot", "history"), f"the messages' parents form a cycle at {parent!r}")
+        chain.append(parent)
+    return chain[::-1]
+
+
+def _openwebui_feedback(data: _OpenWebUIData, turn: int) -> list[Feedback]:
+    feedback: list[Feedback] = []
+    if data.rating is not None:
+        thumbs = _openwebui_thumbs(data.rating)
+        if thumbs != "none":
+            feedback.append(ReactionFeedback(value=thumbs, turn=turn))
+    score = data.details.rating if data.details is not None else None
+    if score is not None:
+        low, high = _OPENWEBUI_SCALE
+        if not low <= score <= high:
+            raise InvalidRecord.at(("data", "details", "rating"), f"{score:g} is outside Open WebUI's 1-10 scale")
+        feedback.append(RatingFeedback(value=score, scale_min=low, scale_max=high, turn=turn))
+    if data.comment and data.comment.strip():
+        feedback.append(FollowupFeedback(text=data.comment, turn=turn))
+    return feedback
+
+
+def _openwebui_thumbs(rating: str) -> ReactionValue:
+    try:
+        return _OPENWEBUI_THUMBS[int(rating)]
+    except (ValueError, KeyError):
+        message = f"expected 1 (thumbs up) or -1 (thumbs down), got {quote(rating)}"
+        raise InvalidRecord.at(("data", "rating"), message) from None
+
+
+# ------------------------------------------------------------------------------------------ langfuse
+
+# Scores an end user gave: sent by the application through the API/SDK. Annotations (the team's reviews in the
+# Langfuse UI) and evals (LLM judges) are not user feedback: kept in metadata, never learnt from.
+_LANGFUSE_USER_SOURCES = frozenset({"API"})
+# The documented thumbs convention for user-feedback scores: 1 up, 0 (or -1) down.
+_LANGFUSE_THUMBS: dict[float, ReactionValue] = {1.0: "like", 0.0: "dislike", -1.0: "dislike"}
+_QUERY_KEYS = ("query", "question", "input", "prompt", "text", "message", "content")
+_ANSWER_KEYS = ("output", "answer", "response", "completion", "text", "content")
+
+
+class _LangfuseScore(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: IdText | None = None
+    name: str
+    value: Annotated[float | None, BeforeValidator(_rating_number)] = None
+    stringValue: str | None = None
+    dataType: str | None = None
+    source: str | None = None
+    comment: str | None = None
+
+
+class LangfuseTraceInput(BaseModel):
+    """A Langfuse trace with its observations and scores, as the public API returns one
+    (``GET /api/public/traces/{traceId}``: ``TraceWithFullDetails``); a page of them (``{"data": [...]}``) reads
+    as one record per trace."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: IdText
+    timestamp: datetime | None = None
+    name: str | None = None
+    userId: str | None = None
+    sessionId: str | None = None
+    input: Any = None
+    output: Any = None
+    tags: list[str] | None = None
+    release: str | None = None
+    version: str | None = None
+    observations: list[Any] = Field(default_factory=list)
+    # Full score objects, or bare score ids (``GET /api/public/traces`` lists ids only); read by ``_langfuse_scores``.
+    scores: list[Any] = Field(default_factory=list)
+
+
+def from_langfuse(obj: Mapping[str, object], *, namespace: str | None = None, user_id: str | None = None) -> LogRecord:
+    """A Langfuse trace -> ``LogRecord`` with id ``langfuse-{trace id}``.
+
+    The conversation is the trace's ``input`` (a string, chat messages, or an object holding either) and
+    ``output``; when those are not text, the last generation observation's. User feedback scores (source
+    ``API``) become feedback on the answer: a boolean or thumbs score (1 / 0 / -1) a like or dislike, a
+    categorical one its reaction when it names one, a comment a follow-up. Other scores are kept in metadata.
+    """
+    parsed = _validate(LangfuseTraceInput, obj)
+    messages = _langfuse_conversation(parsed)
+    turn = answer_turns(messages)[-1]
+    feedback, kept = _langfuse_feedback(_langfuse_scores(parsed.scores), turn)
+    log_namespace, log_user = _Scoping(namespace, user_id).resolve(None, parsed.userId)
+    metadata: dict[str, Any] = {"source": "langfuse", "trace_id": parsed.id}
+    for key, value in (
+        ("trace_name", parsed.name),
+        ("session_id", parsed.sessionId),
+        ("tags", parsed.tags),
+        ("release", parsed.release),
+        ("version", parsed.version),
+        ("other_scores", kept),
+    ):
+        if value:
+            metadata[key] = value
+    return _build_log(
+        {
+            "id": f"langfuse-{parsed.id}",
+            "namespace": log_namespace,
+            "user_id": log_user,
+            "timestamp": parsed.timestamp,
+            "messages": messages,
+            "feedback": feedback,
+            "metadata": metadata,
+        }
+    )
+
+
+def _langfuse_conversation(trace: LangfuseTraceInput) -> list[Message]:
+    """The trace's own input and output; else the last generation's; else a problem saying what was found."""
+    candidates = [(trace.input, trace.output)]
+    generations = [
+        o for o in trace.observations if isinstance(o, dict) and str(o.get("type", "")).upper() == "GENERATION"
+    ]
+    candidates += [(g.get("input"), g.get("output")) for g in reversed(generations)]
+    for raw_input, raw_output in candidates:
+        messages = _langfuse_messages(raw_input)
+        answer = _langfuse_answer(raw_output)
+        if messages and answer and any(m.role == "user" for m in messages):
+            return [*messages, Message(role="assistant", content=answer)]
+    raise InvalidRecord.at(
+        ("input",),
+        f"no conversation to read: the trace's input ({json_type_name(trace.input)}) and output "
+        f"({json_type_name(trace.output)}) are not text or chat messages, and no generation observation has them",
+    )
+
+
+def _langfuse_messages(value: object) -> list[Message]:
+    """A prompt as messages: a string (one user turn), chat messages, or an object holding either."""
+    if isinstance(value, str):
+        return [Message(role="user", content=value)] if value.strip() else []
+    if isinstance(value, list):
+        messages: list[Message] = []
+        for item in value:
+            if not isinstance(item, dict) or "role" not in item:
+                return []
+            try:
+                message = ChatMessageInput.model_validate({k: item[k] for k in ("role", "content") if k in item})
+                messages.append(message.to_message())
+            except ValidationError:
+                return []
+        return messages
+    if isinstance(value, dict):
+        if "messages" in value:
+            return _langfuse_messages(value["messages"])
+        for key in _QUERY_KEYS:
+            if isinstance(value.get(key), str | list | dict) and value[key]:
+                return _langfuse_messages(value[key])
+    return []
+
+
+def _langfuse_answer(value: object) -> str | None:
+    """An answer's text: a string, an assistant message, an OpenAI completion, or an object holding one."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, list):
+        texts = [_langfuse_answer(item) for item in value if not isinstance(item, dict) or item.get("role") != "user"]
+        found = [text for text in texts if text]
+        return found[-1] if found else None
+    if isinstance(value, dict):
+        choices = value.get("choices")
+        if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+            return _langfuse_answer(choices[0].get("message") or choices[0].get("text"))
+        for key in _ANSWER_KEYS:
+            if key in value:
+                content = value[key]
+                text = _content_text(content) if isinstance(content, list) else content
+                return _langfuse_answer(text)
+    return None
+
+
+def _langfuse_scores(items: Sequence[object]) -> list[_LangfuseScore | str]:
+    """Each score as an object, or its id when only the id is there; every invalid score reported."""
+    scores: list[_LangfuseScore | str] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        if isinstance(item, str):
+            scores.append(item)
+            continue
+        try:
+            scores.append(_LangfuseScore.model_validate(item))
+        except ValidationError as error:
+            problems.extend(InvalidRecord.from_validation_error(error, ("scores", index)).problems)
+    if problems:
+        raise InvalidRecord(problems)
+    return scores
+
+
+def _langfuse_feedback(scores: Sequence[_LangfuseScore | str], turn: int) -> tuple[list[Feedback], list[Any]]:
+    """The users' scores as feedback on ``turn``; every other score as kept, with why it was not used."""
+    feedback: list[Feedback] = []
+    kept: list[Any] = []
+    for score in scores:
+        if isinstance(score, str):
+            kept.append({"id": score, "unused": "a score id without its value"})
+            continue
+        summary = {"name": score.name, "value": score.value, "string_value": score.stringValue, "source": score.source}
+        if score.source is not None and score.source.upper() not in _LANGFUSE_USER_SOURCES:
+            kept.append(summary | {"unused": f"source {score.source} is not an end user's feedback"})
+            continue
+        reaction = _langfuse_reaction(score)
+        if reaction is not None:
+            feedback.append(ReactionFeedback(value=reaction, turn=turn))
+        elif score.comment is None or not score.comment.strip():
+            kept.append(summary | {"unused": "a value with no known meaning (not a thumbs or boolean score)"})
+        if score.comment and score.comment.strip():
+            feedback.append(FollowupFeedback(text=score.comment, turn=turn))
+    return feedback, kept
+
+
+def _langfuse_reaction(score: _LangfuseScore) -> ReactionValue | None:
+    kind = (score.dataType or "").upper()
+    if kind == "CATEGORICAL" or (score.value is None and score.stringValue is not None):
+        named = _reaction_value(score.stringValue)
+        return named if named in ("like", "love", "dislike", "copy") else None
+    if score.value is None:
+        return None
+    if kind == "BOOLEAN" and score.value not in (0.0, 1.0):
+        return None
+    return _LANGFUSE_THUMBS.get(score.value)
+
+
 # ------------------------------------------------------------------------------------------ dispatch
 
 RecordParser = Callable[..., LogRecord]
@@ -690,6 +1092,8 @@ PARSERS: dict[Format, RecordParser] = {
     Format.PLAIN: from_plain,
     Format.OPENAI: from_openai,
     Format.MEMORYBENCH: from_memorybench,
+    Format.OPENWEBUI: from_openwebui,
+    Format.LANGFUSE: from_langfuse,
 }
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from uno.extras import require
 from uno.ledger import Ledger, ResponseCache
 from uno.llm.base import BaseLLM, Completion, Request
 
@@ -28,10 +29,7 @@ def import_litellm() -> Any:
     with _import_lock:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         os.environ.setdefault("LITELLM_TELEMETRY", "False")
-        try:
-            import litellm
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("LiteLLM needs litellm: pip install 'uno[llm]'") from exc
+        litellm: Any = require("litellm", extra="llm", feature="LiteLLM")
         litellm.suppress_debug_info = True
         if hasattr(litellm, "telemetry"):
             litellm.telemetry = False

@@ -8,10 +8,15 @@ or from the command line: ``uno serve --api-key sk-acme=acme --upstream openai/g
 
 from __future__ import annotations
 
-from uno.server.app import create_app
-from uno.server.auth import API_KEYS_ENV, ApiKeys, parse_api_keys
-from uno.server.limits import DEFAULT_MAX_BODY_BYTES
-from uno.server.upstream import Upstream, UpstreamError
+from uno.extras import raise_missing
+
+try:
+    from uno.server.app import create_app
+    from uno.server.auth import API_KEYS_ENV, ApiKeys, parse_api_keys
+    from uno.server.limits import DEFAULT_MAX_BODY_BYTES
+    from uno.server.upstream import Upstream, UpstreamError
+except ModuleNotFoundError as missing:  # say which extra brings it (fastapi, uvicorn, httpx), not just its name
+    raise_missing(missing, extra="server", feature="uno.server")
 
 __all__ = [
     "API_KEYS_ENV",

@@ -1,4 +1,4 @@
-"""Optional training backend (``pip install 'uno[train]'``): bake mature clusters into LoRA adapters.
+"""Optional training backend (``pip install 'uno-memory[train]'``): bake mature clusters into LoRA adapters.
 
 Importing this package is cheap; torch, transformers, peft and trl load only when a model is built or trained.
 Entry points: :meth:`uno.UnoMemory.train` (or ``uno train``), :class:`LoRATrainer` (the default :class:`Trainer`),

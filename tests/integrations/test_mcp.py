@@ -1,0 +1,195 @@
+"""uno's MCP server, driven by the official SDK's own client.
+
+Over stdio the client launches ``uno mcp`` itself (the real CLI, default embedder) and runs every operation on a
+real store; over streamable HTTP it talks to a real server process on 127.0.0.1, stopped by PID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+from tests.integrations.data import PLAN_QUERY, ROAST_QUERY, UNRELATED_QUERY, training_logs
+from tests.integrations.serving import REPO, UNO, free_port
+from uno.cli import main as uno_cli
+from uno.inject import BLOCK_OPEN
+
+TOOLS = {
+    "augment",
+    "search",
+    "add_log",
+    "add_exchange",
+    "feedback",
+    "build",
+    "list_rules",
+    "retire_rule",
+    "forget",
+    "stats",
+}
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> Any:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, f"{tool} failed: {result.content}"
+    return result.structured_content
+
+
+async def refused(client: Client, tool: str, **arguments: Any) -> str:
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error, f"{tool} should have been refused"
+    text: str = result.content[0].text  # type: ignore[union-attr]
+    return text
+
+
+async def teach(client: Client) -> list[str]:
+    """The training logs, each stored through ``add_log``; returns their ids."""
+    ids = []
+    for log in training_logs():
+        added = await call(
+            client, "add_log", query=log["query"], response=log["response"], user_id=log["user_id"],
+            feedback=log["feedback"],
+        )  # fmt: skip
+        assert added["inserted"] is True
+        ids.append(added["log_id"])
+    return ids
+
+
+async def every_operation(client: Client) -> None:
+    """The whole list: add, build, augment, search, exchange + feedback, retire, forget, stats."""
+    listed = await client.list_tools()
+    assert {tool.name for tool in listed.tools} == TOOLS
+    ids = await teach(client)
+    report = await call(client, "build")
+    assert report["distilled_logs"] == len(ids) and report["rules_by_status"].get("active", 0) >= 3
+
+    augmented = await call(client, "augment", query=PLAN_QUERY, user_id="new-user")
+    assert augmented["route"] == "primary"
+    assert BLOCK_OPEN in augmented["messages"][0]["content"]
+    assert [rule["aspect"] for rule in augmented["rules"]] == ["answer:yes_no"]
+    assert (await call(client, "augment", query=UNRELATED_QUERY))["messages"] == [
+        {"role": "user", "content": UNRELATED_QUERY}
+    ]
+    hits = (await call(client, "search", query="yes or no answers", k=3))["hits"]
+    assert len(hits) == 3 and hits[0]["score"] >= hits[-1]["score"]
+    assert all(hit["status"] == "active" and hit["source_log_ids"] for hit in hits)
+
+    exchange = await call(
+        client, "add_exchange", messages=[{"role": "user", "content": ROAST_QUERY}], response="Roast it.",
+        user_id="u-mcp",
+    )  # fmt: skip
+    marked = await call(client, "feedback", log_id=exchange["log_id"], kind="reaction", value="dislike")
+    assert marked == {"log_id": exchange["log_id"], "feedback_events": 1}
+    rated = await call(client, "feedback", log_id=exchange["log_id"], kind="rating", value=2)
+    assert rated["feedback_events"] == 2
+    assert "no log 'nope'" in await refused(client, "feedback", log_id="nope", kind="followup", text="too long")
+    assert "invalid feedback" in await refused(client, "feedback", log_id=exchange["log_id"], kind="rating", value=9)
+
+    rule_id = augmented["rules"][0]["rule_id"]
+    retired = await call(client, "retire_rule", rule_id=rule_id, reason="not for us")
+    assert retired["status"] == "retired" and "not for us" in retired["status_reason"]
+    assert (await call(client, "augment", query=PLAN_QUERY))["rules"] == []
+    assert "no rule 'r-missing'" in await refused(client, "retire_rule", rule_id="r-missing")
+    listed_rules = await call(client, "list_rules", status="retired")
+    assert [rule["id"] for rule in listed_rules["rules"]] == [rule_id]
+
+    before = await call(client, "stats")
+    forgotten = await call(client, "forget", user_id="u-mcp")
+    assert forgotten["logs_deleted"] == 1
+    after = await call(client, "stats")
+    assert after["logs"] == before["logs"] - 1
+    assert "forget everything" in await refused(client, "forget")
+
+
+def test_uno_mcp_over_stdio_runs_every_operation(tmp_path: Path) -> None:
+    server = StdioServerParameters(
+        command=str(UNO),
+        args=["--store", str(tmp_path / "store"), "--namespace", "acme", "mcp"],
+        env=dict(os.environ),
+        cwd=str(REPO),
+    )
+
+    async def run() -> None:
+        async with Client(server, read_timeout_seconds=180) as client:
+            await every_operation(client)
+
+    asyncio.run(run())
+    # Everything happened inside the namespace the server was started for.
+    result = CliRunner().invoke(uno_cli, ["--store", str(tmp_path / "store"), "--namespace", "acme", "stats", "--json"])
+    assert result.exit_code == 0 and '"logs": 15' in result.output
+
+
+class _HttpServer:
+    """The MCP server over streamable HTTP in its own process on 127.0.0.1; ready once the port accepts."""
+
+    def __init__(self, store: Path, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self._log = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.integrations.mcp_server", str(store), str(self.port)],
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self._log_path = log
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"MCP server exited: {self._log_path.read_text(errors='replace')[-3000:]}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("MCP server not ready")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[_HttpServer]:
+    server = _HttpServer(tmp_path / "store", tmp_path / "mcp.log")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_streamable_http_runs_every_operation(http_server: _HttpServer) -> None:
+    async def run() -> None:
+        async with Client(http_server.url, read_timeout_seconds=60) as client:
+            await every_operation(client)
+
+    asyncio.run(run())
+
+
+def test_uno_mcp_without_the_extra_names_the_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "mcp", None)  # what an environment without the [mcp] extra looks like
+
+    result = CliRunner().invoke(uno_cli, ["--store", str(tmp_path), "mcp"])
+
+    assert result.exit_code == 2
+    assert "uno mcp needs the [mcp] extra" in result.output
+    assert "pip install 'uno-memory[mcp]'" in result.output

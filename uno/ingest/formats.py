@@ -395,6 +395,8 @@ def _non_blank(value: str) -> str:
 class PlainInput(_WithFeedback):
     id: IdText | None = None
     user_id: str | None = None
+    # An identity the host app vouches for (an exported log keeps it); REST overwrites it with the API key's.
+    verified_id: str | None = None
     namespace: str | None = None
     timestamp: datetime | None = None
     system: str | None = None
@@ -423,6 +425,7 @@ def from_plain(obj: Mapping[str, object], *, namespace: str | None = None, user_
             "id": parsed.id,
             "namespace": log_namespace,
             "user_id": log_user,
+            "verified_id": parsed.verified_id,
             "timestamp": parsed.timestamp,
             "messages": messages,
             "feedback": feedback,
@@ -485,6 +488,7 @@ class OpenAIInput(_WithFeedback):
     messages: list[ChatMessageInput]
     id: IdText | None = None
     user_id: str | None = None
+    verified_id: str | None = None
     namespace: str | None = None
     timestamp: datetime | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -521,6 +525,7 @@ def from_openai(obj: Mapping[str, object], *, namespace: str | None = None, user
             "id": parsed.id,
             "namespace": log_namespace,
             "user_id": log_user,
+            "verified_id": parsed.verified_id,
             "timestamp": parsed.timestamp,
             "messages": messages,
             "feedback": feedback,

@@ -258,8 +258,9 @@ class SQLiteRuleStore:
                 raise KeyError(f"no log {checked.id!r} in namespace {checked.namespace!r} to update")
             row = _log_row(checked, checked.content_hash())
             self._execute(
-                "UPDATE logs SET user_id = ?, content_hash = ?, timestamp = ?, processed = 0, body = ? WHERE id = ?",
-                [row["user_id"], row["content_hash"], row["timestamp"], row["body"], checked.id],
+                "UPDATE logs SET user_id = ?, content_hash = ?, timestamp = ?, processed = 0, edit_cost = ?, body = ? "
+                "WHERE id = ?",
+                [row["user_id"], row["content_hash"], row["timestamp"], row["edit_cost"], row["body"], checked.id],
             )
 
     def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]:
@@ -565,6 +566,9 @@ class SQLiteRuleStore:
                 "logs": self.count_logs(scope),
                 "logs_processed": self.count_logs(scope, processed=True),
             }
+            where = self._logs_where(scope, None).copy().add("edit_cost IS NOT NULL")
+            edited, total = self._fetch(f"SELECT COUNT(*), SUM(edit_cost) FROM logs{where.sql}", where.params)[0]
+            counts["logs_edited"], counts["edit_cost_total"] = int(edited), int(total or 0)
             counts.update(self._count_by("rules", "status", scope, [s.value for s in RuleStatus]))
             for table in ("clusters", "experiences", "preference_pairs", "hindsight", "quarantine"):
                 where = self._scoped(table, scope)
@@ -712,6 +716,7 @@ def _log_row(log: LogRecord, content_hash: str) -> dict[str, Any]:
         "content_hash": content_hash,
         "timestamp": _utc_iso(log.timestamp),
         "processed": 0,
+        "edit_cost": log.edit_cost(),
         "body": log.model_dump_json(),
     }
 

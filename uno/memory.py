@@ -92,6 +92,7 @@ if TYPE_CHECKING:
     from uno.ingest import IngestReport
     from uno.label_llm import LLMClusterLabeller
     from uno.llm import LLM
+    from uno.reward import ReactionModel
     from uno.train.bake import TrainReport
     from uno.train.config import TrainConfig
     from uno.train.lora import Trainer
@@ -122,6 +123,7 @@ class ForgetReport(BaseModel):
     preference_pairs_deleted: int = 0
     hindsight_deleted: int = 0
     adapters_staled: int = 0
+    reaction_model_staled: bool = False
 
 
 class SearchHit(BaseModel):
@@ -229,6 +231,8 @@ class UnoMemory:
         self._harm_detector = harm_detector
         self._write_lock = threading.RLock()
         self._views: dict[str, _NamespaceView] = {}
+        # ``build`` retrains the reaction model (uno.reward) once this many new reactions or ratings arrived.
+        self.reaction_retrain_after = 50
 
     # --- components
 
@@ -380,11 +384,20 @@ class UnoMemory:
             # pending and the next build retries them. Nothing is lost because a call failed.
             done = {d.log_id for d in distillations}
             self.store.mark_processed([log.id for log in pending if log.id in done])
+            self._retrain_reaction_model(ns, pending)
         report.distilled_logs = len(done)
         report.pending_logs = len(pending) - len(done)
         report.new_rules = new_rules
         report.seconds = round((datetime.now(UTC) - started).total_seconds(), 3)
         return report
+
+    def _retrain_reaction_model(self, ns: str, pending: Sequence[LogRecord]) -> None:
+        """Retrain the reaction model (uno.reward) once ``reaction_retrain_after`` new reactions or ratings arrived."""
+        from uno.reward import reaction_examples, retrain_if_due
+
+        if any(reaction_examples(log) for log in pending):
+            logs = self.store.iter_logs(Scope(namespace=ns))
+            retrain_if_due(self.store, ns, self.embedder, min_new=self.reaction_retrain_after, logs=logs)
 
     def _distill(self, logs: Sequence[LogRecord]) -> list[Distillation]:
         if not logs:
@@ -966,6 +979,8 @@ class UnoMemory:
         counts: dict[str, Any] = dict(self.store.stats(Scope(namespace=ns)))
         clusters = self.store.list_clusters(Scope(namespace=ns))
         counts["clusters_by_route"] = _count(c.route.value for c in clusters)
+        edited = counts.get("logs_edited", 0)
+        counts["edit_cost_mean"] = round(counts.get("edit_cost_total", 0) / edited, 2) if edited else None
         counts["namespace"] = ns
         return counts
 
@@ -1012,6 +1027,7 @@ class UnoMemory:
             forgotten_texts = [log.query for log in self.store.get_logs(sorted(targets), scope)]
             with self.store.transaction():
                 self._forget_derived(ns, targets, report)
+                report.reaction_model_staled = _stale_reaction_model(self.store, ns, targets)
                 report.logs_deleted = len(self.store.delete_logs(sorted(targets), scope))
             self._forget_embeddings(forgotten_texts)
             self._forget_llm_cache(sorted(targets))
@@ -1137,6 +1153,12 @@ class UnoMemory:
     ) -> list[Adapter]:
         """The adapter registry: every version trained in this namespace, with its status and reason."""
         return self.store.list_adapters(Scope(namespace=self._ns(namespace)), status=status, cluster_id=cluster_id)
+
+    def reaction_model(self, *, namespace: str | None = None) -> ReactionModel | None:
+        """The namespace's current reaction model (uno.reward), trained by ``build``; None until there is one."""
+        from uno.reward import load_current
+
+        return load_current(self.store, self._ns(namespace), self.embedder)
 
     # --- generation helpers (they call an LLM; augment never does)
 
@@ -1284,6 +1306,12 @@ def _retire_harmful(rules: Sequence[Rule], clusters: Sequence[Cluster], harmful_
             continue
         out.append(rule.model_copy(update={"status": RuleStatus.RETIRED, "status_reason": reason}))
     return out
+
+
+def _stale_reaction_model(store: RuleStore, ns: str, targets: set[str]) -> bool:
+    from uno.reward import mark_stale
+
+    return mark_stale(store, ns, targets)
 
 
 def _generation_key(ns: str) -> str:

@@ -92,6 +92,7 @@ if TYPE_CHECKING:
     from uno.ingest import IngestReport
     from uno.label_llm import LLMClusterLabeller
     from uno.llm import LLM
+    from uno.bandit import FixedStrategy, StrategyBandit, StrategyChoice
     from uno.reward import ReactionModel
     from uno.train.bake import TrainReport
     from uno.train.config import TrainConfig
@@ -813,6 +814,7 @@ class UnoMemory:
         budget_tokens: int | None = None,
         max_rules: int = 8,
         base_model: str | None = None,
+        bandit: StrategyBandit | FixedStrategy | None = None,
     ) -> Augmentation:
         """Messages for ``query`` with what was learnt from similar conversations, quoted as data.
 
@@ -820,6 +822,8 @@ class UnoMemory:
         With ``user_id``, rules learnt from a single other user's feedback are not shown (their personal taste),
         and provenance lists only that user's own logs. When the query's cluster has an accepted LoRA adapter
         (see :meth:`train`), ``Augmentation.adapter`` names it; ``base_model`` limits that to adapters of one base.
+        With a ``bandit`` (:meth:`strategy_bandit`), it picks how the cluster's material is used (none / rules /
+        reflective / adapter) and ``Augmentation.strategy`` says which and why.
         """
         view = self._view(self._ns(namespace))
         vector = self._embed_map([query])[0]
@@ -835,7 +839,10 @@ class UnoMemory:
         elif chosen:
             route = Route.PRIMARY
         adapter = _adapter_route(view, matched[0][0], base_model, notes) if matched else None
-        plan = self._plan(view, cluster_id) if route is Route.REFLECTIVE and cluster_id else None
+        plan = self._plan(view, cluster_id) if cluster_id and (route is Route.REFLECTIVE or bandit) else None
+        strategy = None
+        if bandit is not None:
+            strategy, chosen, plan, route, adapter = _choose_strategy(bandit, cluster_id, chosen, plan, route, adapter)
         injected, block = fit_budget(chosen, budget_tokens or self.budget_tokens, plan)
         if len(injected) < len(chosen):
             notes.append(f"token budget kept {len(injected)} of {len(chosen)} rules")
@@ -857,6 +864,7 @@ class UnoMemory:
             plan=plan,
             adapter=adapter,
             explanation=notes if explain else None,
+            strategy=strategy,
         )
 
     def _match_clusters(self, view: _NamespaceView, vector: Vectors, notes: list[str]) -> list[tuple[Cluster, float]]:
@@ -1154,6 +1162,15 @@ class UnoMemory:
         """The adapter registry: every version trained in this namespace, with its status and reason."""
         return self.store.list_adapters(Scope(namespace=self._ns(namespace)), status=status, cluster_id=cluster_id)
 
+    def strategy_bandit(
+        self, *, namespace: str | None = None, explore: bool = True, seed: int | None = None
+    ) -> StrategyBandit:
+        """The namespace's per-cluster bandit over strategies (uno.bandit), for ``augment(bandit=...)``; feed it
+        rewards with ``bandit.update(aug.cluster_id, aug.strategy.strategy, observed_reward(log))``."""
+        from uno.bandit import StrategyBandit
+
+        return StrategyBandit(self.store, self._ns(namespace), explore=explore, seed=seed)
+
     def reaction_model(self, *, namespace: str | None = None) -> ReactionModel | None:
         """The namespace's current reaction model (uno.reward), trained by ``build``; None until there is one."""
         from uno.reward import load_current
@@ -1306,6 +1323,28 @@ def _retire_harmful(rules: Sequence[Rule], clusters: Sequence[Cluster], harmful_
             continue
         out.append(rule.model_copy(update={"status": RuleStatus.RETIRED, "status_reason": reason}))
     return out
+
+
+def _choose_strategy(
+    bandit: StrategyBandit | FixedStrategy,
+    cluster_id: str | None,
+    chosen: list[InjectedRule],
+    plan: ReflectivePlan | None,
+    route: Route,
+    adapter: AdapterRoute | None,
+) -> tuple[StrategyChoice, list[InjectedRule], ReflectivePlan | None, Route, AdapterRoute | None]:
+    """Let the bandit pick among what the cluster offers, and keep only what that strategy uses."""
+    from uno.bandit import Strategy, available_strategies
+
+    has_plan = plan is not None and bool(plan.failure_modes)
+    choice = bandit.choose(cluster_id, available_strategies(bool(chosen), has_plan, adapter is not None))
+    if choice.strategy is Strategy.NONE:
+        return choice, [], None, Route.NONE, None
+    if choice.strategy is Strategy.RULES:
+        return choice, chosen, None, Route.PRIMARY, None
+    if choice.strategy is Strategy.REFLECTIVE:
+        return choice, chosen, plan, Route.REFLECTIVE, None
+    return choice, chosen, plan if route is Route.REFLECTIVE else None, route, adapter
 
 
 def _stale_reaction_model(store: RuleStore, ns: str, targets: set[str]) -> bool:

@@ -8,7 +8,8 @@ no policy to optimise; it uses the same kind of model to *measure and choose*, n
   dislike negative, a rating its place on its scale; a reaction of "none" and a conversation that ended with no
   reaction are weak negatives (RLUF's "every answer that was not loved"), weighted :data:`WEAK_WEIGHT`.
 * :class:`ReactionModel` is a logistic regression over the embedder's features of query and response
-  (``[q, r, q*r]``), calibrated with Platt scaling on cross-validation folds (sklearn's ``CalibratedClassifierCV``);
+  and the answer's surface shape (``[q, r, q*r, shape(r)]``), standardised, C chosen by cross-validation on the
+  training examples, calibrated with Platt scaling on cross-validation folds (sklearn's ``CalibratedClassifierCV``);
   its parameters are plain numbers, stored as JSON in the store (:class:`ReactionModelRecord`, versioned like
   adapters), so loading it runs no pickle.
 * Uses: :meth:`ReactionModel.feedback_weight` (how much a log's feedback moved the predicted reaction),
@@ -19,6 +20,8 @@ no policy to optimise; it uses the same kind of model to *measure and choose*, n
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +53,8 @@ POSITIVE_REACTIONS = frozenset({"like", "love", "copy"})
 # Fewer examples of either class than this and no model is trained (3 calibration folds need a few of each).
 MIN_PER_CLASS = 6
 CALIBRATION_FOLDS = 3
+# Inverse regularisation strengths tried (by cross-validation on the training examples only) after standardising.
+REGULARISATION_GRID = (0.003, 0.03, 0.3, 3.0)
 _META_PREFIX = "reaction_model"
 
 
@@ -107,15 +112,75 @@ def collect_examples(logs: Iterable[LogRecord]) -> list[ReactionExample]:
     return [example for log in logs for example in reaction_examples(log)]
 
 
+_LIST_LINE = re.compile(r"\s*(?:[-*\u2022]|\d+[.)])\s")
+# Surface features of the response beside the embeddings: how long, how laid out, how emphatic. Sentence embeddings
+# barely see length or emoji, which users react to.
+SHAPE_FEATURES = ("log_chars", "log_words", "log_lines", "list_lines", "symbols", "exclamations", "questions", "code")
+
+
+def shape_features(texts: Sequence[str]) -> FloatArray:
+    rows = []
+    for text in texts:
+        words = max(1, len(text.split()))
+        lines = text.splitlines() or [""]
+        rows.append(
+            [
+                math.log1p(len(text)),
+                math.log1p(len(text.split())),
+                math.log1p(len(lines)),
+                sum(1 for line in lines if _LIST_LINE.match(line)) / len(lines),
+                100.0 * sum(1 for c in text if ord(c) >= 0x2000) / max(1, len(text)),
+                text.count("!") / words,
+                text.count("?") / words,
+                float("```" in text),
+            ]
+        )
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(SHAPE_FEATURES))
+
+
 def features(embedder: Embedder, queries: Sequence[str], responses: Sequence[str]) -> FloatArray:
-    """``[q, r, q*r]`` of the L2-normalised embeddings: what the answer says, and how it relates to the request."""
+    """``[q, r, q*r, shape(r)]``: the L2-normalised embeddings of request and answer, their product (how the answer
+    relates to the request), and the answer's surface shape (:data:`SHAPE_FEATURES`)."""
     if len(queries) != len(responses):
         raise ValueError(f"features: {len(queries)} queries but {len(responses)} responses")
+    width = 3 * embedder.dimension + len(SHAPE_FEATURES)
     if not queries:
-        return np.zeros((0, 3 * embedder.dimension))
+        return np.zeros((0, width))
     q = np.asarray(embedder.embed(list(queries)), dtype=np.float64)
     r = np.asarray(embedder.embed(list(responses)), dtype=np.float64)
-    return np.hstack([q, r, q * r])
+    return np.hstack([q, r, q * r, shape_features(responses)])
+
+
+def _soft_rows(x: FloatArray, targets: FloatArray, weights: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """A soft label t with weight w as a positive row weighted w*t and a negative row weighted w*(1-t)."""
+    rows = np.vstack([x, x])
+    labels = np.concatenate([np.ones(len(x)), np.zeros(len(x))])
+    row_weights = np.concatenate([weights * targets, weights * (1.0 - targets)])
+    keep = row_weights > 0
+    return rows[keep], labels[keep], row_weights[keep]
+
+
+def _choose_regularisation(z: FloatArray, targets: FloatArray, weights: FloatArray, seed: int) -> float:
+    """The C of :data:`REGULARISATION_GRID` with the lowest weighted log-loss in 3-fold CV over the examples."""
+    from sklearn.linear_model import LogisticRegression
+
+    order = np.random.default_rng(seed).permutation(len(z))
+    folds = np.array_split(order, CALIBRATION_FOLDS)
+    losses = []
+    for c in REGULARISATION_GRID:
+        total, mass = 0.0, 0.0
+        for held in folds:
+            train = np.setdiff1d(order, held)
+            rows, labels, row_weights = _soft_rows(z[train], targets[train], weights[train])
+            if len(set(labels.tolist())) < 2:
+                continue
+            model = LogisticRegression(C=c, max_iter=2000).fit(rows, labels, sample_weight=row_weights)
+            p = np.clip(model.predict_proba(z[held])[:, 1], 1e-6, 1 - 1e-6)
+            t, w = targets[held], weights[held]
+            total += float(np.sum(-w * (t * np.log(p) + (1 - t) * np.log(1 - p))))
+            mass += float(np.sum(w))
+        losses.append(total / mass if mass else math.inf)
+    return REGULARISATION_GRID[int(np.argmin(losses))]
 
 
 class ReactionModelStatus(StrEnum):
@@ -143,6 +208,7 @@ class ReactionModelRecord(BaseModel):
     embedder: str
     dimension: int = Field(ge=1)
     folds: list[CalibratedLinear] = Field(min_length=1)
+    regularisation: float = Field(default=1.0, gt=0)
     examples: int = 0
     positives: float = 0.0
     # Labelled answers in the namespace when it was trained: ``build`` retrains once enough new ones arrived.
@@ -174,10 +240,11 @@ class ReactionModel:
         *,
         namespace: str = DEFAULT_NAMESPACE,
         version: int = 1,
-        regularisation: float = 1.0,
+        regularisation: float | None = None,
         seed: int = 0,
     ) -> ReactionModel:
-        """Train on ``examples``: soft labels become a positive and a negative row weighted by the target."""
+        """Train on ``examples``: soft labels become a positive and a negative row weighted by the target;
+        ``regularisation`` (C) is chosen by cross-validation on ``examples`` when not given."""
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.linear_model import LogisticRegression
 
@@ -193,28 +260,36 @@ class ReactionModel:
         x = features(embedder, [e.query for e in examples], [e.response for e in examples])
         targets = np.array([e.target for e in examples])
         weights = np.array([e.weight for e in examples])
-        rows = np.vstack([x, x])
-        labels = np.concatenate([np.ones(len(x), dtype=int), np.zeros(len(x), dtype=int)])
-        row_weights = np.concatenate([weights * targets, weights * (1.0 - targets)])
-        keep = row_weights > 0
-        estimator = LogisticRegression(C=regularisation, max_iter=2000, random_state=seed)
+        # Standardise, then shrink the embedding block so that its ~1,000 columns weigh as much in the penalty as
+        # the few shape columns; the scaling is folded back into the stored coefficients.
+        mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+        block = np.ones(x.shape[1])
+        embedded = x.shape[1] - len(SHAPE_FEATURES)
+        block[:embedded] = math.sqrt(len(SHAPE_FEATURES) / embedded)
+        z = (x - mean) / std * block
+        c = regularisation if regularisation is not None else _choose_regularisation(z, targets, weights, seed)
+        rows, labels, row_weights = _soft_rows(z, targets, weights)
+        estimator = LogisticRegression(C=c, max_iter=2000, random_state=seed)
         calibrated = CalibratedClassifierCV(estimator, method="sigmoid", cv=CALIBRATION_FOLDS)
-        calibrated.fit(rows[keep], labels[keep], sample_weight=row_weights[keep])
-        folds = [
-            CalibratedLinear(
-                coef=[float(v) for v in fold.estimator.coef_[0]],
-                intercept=float(fold.estimator.intercept_[0]),
-                platt_a=float(fold.calibrators[0].a_),
-                platt_b=float(fold.calibrators[0].b_),
+        calibrated.fit(rows, labels.astype(int), sample_weight=row_weights)
+        folds = []
+        for fold in calibrated.calibrated_classifiers_:
+            coef = fold.estimator.coef_[0] * block / std
+            folds.append(
+                CalibratedLinear(
+                    coef=[float(v) for v in coef],
+                    intercept=float(fold.estimator.intercept_[0] - coef @ mean),
+                    platt_a=float(fold.calibrators[0].a_),
+                    platt_b=float(fold.calibrators[0].b_),
+                )
             )
-            for fold in calibrated.calibrated_classifiers_
-        ]
         record = ReactionModelRecord(
             namespace=namespace,
             version=version,
             embedder=embedder.name,
             dimension=embedder.dimension,
             folds=folds,
+            regularisation=c,
             examples=len(examples),
             positives=round(positive / (positive + negative), 4),
             labelled_at_training=len(examples),

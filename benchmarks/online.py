@@ -247,7 +247,8 @@ def run_method(
                 pulls.append((cluster_id, Strategy(strategy), log))
         if uno is not None and isinstance(uno.chooser, StrategyBandit):
             for cluster_id, strategy_used, log in pulls:
-                reward = observed_reward(log)
+                # The user-edits protocol observes every edit, an empty one included: no edit is a reward of 1.
+                reward = observed_reward(log, accepted=1.0)
                 if reward is not None:
                     uno.chooser.update(cluster_id, strategy_used, reward)
         logs.extend(new_logs)

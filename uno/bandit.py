@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from rule_store.protocol import RuleStore
 
 _META_PREFIX = "strategy_bandit"
-# State for queries that matched no cluster.
+# State for queries that matched no cluster, and the namespace-wide sums every cluster's prior is drawn from.
 NO_CLUSTER = "(none)"
+POOLED = "(all clusters)"
 
 
 class Strategy(StrEnum):
@@ -80,8 +81,17 @@ class StrategyChoice(BaseModel):
 class StrategyBandit:
     """Thompson sampling over :class:`Strategy` per (namespace, cluster); state in ``store``'s meta table."""
 
-    def __init__(self, store: RuleStore, namespace: str, *, explore: bool = True, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        store: RuleStore,
+        namespace: str,
+        *,
+        explore: bool = True,
+        seed: int | None = None,
+        pool_weight: float = 4.0,
+    ) -> None:
         self.store = store
+        self.pool_weight = pool_weight
         self.namespace = namespace
         self.explore = explore
         self._rng = random.Random(seed)
@@ -95,12 +105,26 @@ class StrategyBandit:
             return BanditState(namespace=self.namespace, cluster_id=cluster_id or NO_CLUSTER)
         return BanditState.model_validate_json(body)
 
+    def posterior(self, cluster_id: str | None, strategy: Strategy) -> ArmPosterior:
+        """The cluster's posterior of ``strategy``, starting from a prior pooled over the whole namespace: the
+        namespace's mean reward of that strategy, worth at most ``pool_weight`` observations. A new cluster thus
+        starts where the others ended up instead of re-exploring from scratch (empirical Bayes)."""
+        own = self.state(cluster_id).arms.get(strategy, ArmPosterior())
+        pooled = self.state(POOLED).arms.get(strategy)
+        if pooled is None or pooled.pulls == 0:
+            return own
+        weight = min(self.pool_weight, float(pooled.pulls - own.pulls))
+        mean = (pooled.alpha - own.alpha) / max(pooled.alpha + pooled.beta - own.alpha - own.beta, 1e-9)
+        if weight <= 0:
+            return own
+        mean = min(max(mean, 0.0), 1.0)
+        return ArmPosterior(alpha=own.alpha + weight * mean, beta=own.beta + weight * (1 - mean), pulls=own.pulls)
+
     def choose(self, cluster_id: str | None, available: Sequence[Strategy]) -> StrategyChoice:
         """The strategy for the next query of ``cluster_id`` among ``available`` (never an unavailable one)."""
         if not available:
             raise ValueError("choose: no strategy is available")
-        arms = self.state(cluster_id).arms
-        posteriors = {s: arms.get(s, ArmPosterior()) for s in available}
+        posteriors = {s: self.posterior(cluster_id, s) for s in available}
         if len(available) == 1:
             only = available[0]
             return StrategyChoice(strategy=only, reason="the only strategy available", available=list(available),
@@ -125,13 +149,14 @@ class StrategyBandit:
         if not 0.0 <= reward <= 1.0:
             raise ValueError(f"bandit reward must be in [0, 1], got {reward}")
         with self.store.transaction():
-            state = self.state(cluster_id)
-            arm = state.arms.get(strategy, ArmPosterior())
-            state.arms[strategy] = ArmPosterior(
-                alpha=arm.alpha + reward, beta=arm.beta + 1.0 - reward, pulls=arm.pulls + 1
-            )
-            state.updated_at = utcnow()
-            self.store.set_meta(self._key(cluster_id), state.model_dump_json())
+            for key in (POOLED, cluster_id):
+                state = self.state(key)
+                arm = state.arms.get(strategy, ArmPosterior())
+                state.arms[strategy] = ArmPosterior(
+                    alpha=arm.alpha + reward, beta=arm.beta + 1.0 - reward, pulls=arm.pulls + 1
+                )
+                state.updated_at = utcnow()
+                self.store.set_meta(self._key(key), state.model_dump_json())
         return state
 
 
@@ -167,11 +192,15 @@ def edit_reward(response: str, edited: str) -> float:
     return 1.0 if longest == 0 else 1.0 - edit_distance(response, edited) / longest
 
 
-def observed_reward(log: LogRecord, *, complaint: bool | None = None) -> float | None:
-    """The reward of a log's (first) answer from what the user did: see the module docstring; None without signal.
+def observed_reward(
+    log: LogRecord, *, complaint: bool | None = None, accepted: float | None = None
+) -> float | None:
+    """The reward of a log's (first) answer from what the user did: see the module docstring.
 
     ``complaint``: whether the next turn complained, when the caller classified it (the proxy links it to the
-    answer); by default a follow-up on the answer counts as a complaint.
+    answer); by default a follow-up on the answer counts as a complaint. ``accepted``: the reward of an answer
+    that got no signal at all (None: no reward), e.g. 1.0 where users always could edit, as in the user-edits
+    protocol, so that an untouched answer is a zero-cost edit.
     """
     scores: list[float] = []
     turn = log.response_index
@@ -192,11 +221,12 @@ def observed_reward(log: LogRecord, *, complaint: bool | None = None) -> float |
             followed_up = True
     if complaint if complaint is not None else followed_up:
         scores.append(0.0)
-    return sum(scores) / len(scores) if scores else None
+    return sum(scores) / len(scores) if scores else accepted
 
 
 __all__ = [
     "NO_CLUSTER",
+    "POOLED",
     "ArmPosterior",
     "BanditState",
     "FixedStrategy",

@@ -233,7 +233,8 @@ def run_method(
             else:
                 answer = plain
             events, cost, liked, aspect = feedback_for(config, user, answer, rng)
-            record.turns.append(Turn(round_number, user.user_id, user.topic, cost, liked, strategy, exchange.query, answer))
+            turn = Turn(round_number, user.user_id, user.topic, cost, liked, strategy, exchange.query, answer)
+            record.turns.append(turn)
             log = LogRecord(
                 id=f"online-{key}-{round_number:03d}-{user.user_id}",
                 user_id=user.user_id,
@@ -293,9 +294,7 @@ def summarise(runs: dict[str, MethodRun], config: OnlineConfig) -> dict[str, Any
             "strategies": strategies,
             "seconds": run.seconds,
         }
-    best = {
-        topic: min(FIXED, key=lambda k: (methods[k]["edit_cost_by_topic"][topic], k)) for topic in config.topics
-    }
+    best = {topic: min(FIXED, key=lambda k: (methods[k]["edit_cost_by_topic"][topic], k)) for topic in config.topics}
     hindsight = sum(methods[k]["edit_cost_by_topic"][t] for t, k in best.items())
     bandit = methods["uno-bandit"]["edit_cost_total"]
     return {
@@ -321,9 +320,7 @@ def ab_check(
         return {"skipped": str(error)}
     without = [t for t in runs["no-memory"].turns if t.round >= half]
     with_uno = [t for t in runs["uno-rules"].turns if t.round >= half]
-    estimate = ab_estimate(
-        model, [t.query for t in without], [t.answer for t in without], [t.answer for t in with_uno]
-    )
+    estimate = ab_estimate(model, [t.query for t in without], [t.answer for t in without], [t.answer for t in with_uno])
     return {
         "trained_on_answers": model.record.examples,
         "queries": estimate.queries,
@@ -391,8 +388,8 @@ def render(result: dict[str, Any]) -> str:
         "",
         *rows,
         "",
-        f"Best fixed strategy per topic in hindsight ({best}): total edit cost {result['best_fixed_in_hindsight_cost']};"
-        f" the bandit's is {result['bandit_vs_hindsight']:.0%} of it."
+        f"Best fixed strategy per topic in hindsight ({best}): total edit cost "
+        f"{result['best_fixed_in_hindsight_cost']}; the bandit's is {result['bandit_vs_hindsight']:.0%} of it."
         if result["bandit_vs_hindsight"] is not None
         else "Best fixed strategy in hindsight: no edit cost at all.",
         "",

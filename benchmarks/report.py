@@ -427,9 +427,7 @@ def _reactions_online(reward: dict[str, Any] | None, online: dict[str, Any] | No
     if online is None:
         return [*lines, "Online simulation not measured here: run `python -m benchmarks.online`."]
     methods = online["methods"]
-    rows = [
-        [m["name"], str(m["edit_cost_total"]), _pct(m["positive_reaction_rate"])] for m in methods.values()
-    ]
+    rows = [[m["name"], str(m["edit_cost_total"]), _pct(m["positive_reaction_rate"])] for m in methods.values()]
     ratio = online.get("bandit_vs_hindsight")
     note = (
         f"{online['config']['rounds']} rounds ([online.md](online.md)); the bandit's edit cost is "

@@ -144,7 +144,7 @@ def run(*, logs: int = 2000, seed: int = 7, embedder_kind: EmbedderKind = "minil
     try:
         simulated = simulator_logs(logs, seed)
         oasst = to_logs(load_oasst())
-        result = {
+        result: dict[str, Any] = {
             "config": {"logs": logs, "seed": seed, "embedder": stack.outer.name, "folds": FOLDS},
             "simulator": evaluate(collect_examples(simulated), stack.outer),
             "oasst": evaluate(collect_examples(oasst), stack.outer),
@@ -175,10 +175,7 @@ def render(result: dict[str, Any]) -> str:
         "",
         "| edit | edits | mean feedback weight |",
         "|---|--:|--:|",
-        *(
-            f"| {kind} | {v['edits']} | {v['mean_weight']:.3f} |"
-            for kind, v in result["edit_weights"].items()
-        ),
+        *(f"| {kind} | {v['edits']} | {v['mean_weight']:.3f} |" for kind, v in result["edit_weights"].items()),
         "",
         "`ReactionModel.feedback_weight`: predicted P[positive] of the user's edited answer minus that of the "
         "original (clipped at 0), from the model of the other folds.",

@@ -127,15 +127,15 @@ class StrategyBandit:
         posteriors = {s: self.posterior(cluster_id, s) for s in available}
         if len(available) == 1:
             only = available[0]
-            return StrategyChoice(strategy=only, reason="the only strategy available", available=list(available),
-                                  explored=False)
+            return StrategyChoice(
+                strategy=only, reason="the only strategy available", available=list(available), explored=False
+            )
         if self.explore:
             draws = {s: self._rng.betavariate(p.alpha, p.beta) for s, p in posteriors.items()}
             best = max(available, key=lambda s: draws[s])
             greedy = max(available, key=lambda s: posteriors[s].mean)
-            reason = (
-                f"Thompson sample {draws[best]:.2f} highest; "
-                + ", ".join(f"{s.value}: mean {p.mean:.2f} over {p.pulls}" for s, p in posteriors.items())
+            reason = f"Thompson sample {draws[best]:.2f} highest; " + ", ".join(
+                f"{s.value}: mean {p.mean:.2f} over {p.pulls}" for s, p in posteriors.items()
             )
             return StrategyChoice(strategy=best, reason=reason, available=list(available), explored=best != greedy)
         best = max(available, key=lambda s: (posteriors[s].mean, -list(Strategy).index(s)))
@@ -192,9 +192,7 @@ def edit_reward(response: str, edited: str) -> float:
     return 1.0 if longest == 0 else 1.0 - edit_distance(response, edited) / longest
 
 
-def observed_reward(
-    log: LogRecord, *, complaint: bool | None = None, accepted: float | None = None
-) -> float | None:
+def observed_reward(log: LogRecord, *, complaint: bool | None = None, accepted: float | None = None) -> float | None:
     """The reward of a log's (first) answer from what the user did: see the module docstring.
 
     ``complaint``: whether the next turn complained, when the caller classified it (the proxy links it to the

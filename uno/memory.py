@@ -85,6 +85,7 @@ from uno.inject import (
 from uno.paths import StorePaths
 
 if TYPE_CHECKING:
+    from uno.bandit import FixedStrategy, StrategyBandit, StrategyChoice
     from uno.distill.base import Distillation, Distiller
     from uno.embed import Embedder
     from uno.harm import HarmDetector
@@ -92,7 +93,6 @@ if TYPE_CHECKING:
     from uno.ingest import IngestReport
     from uno.label_llm import LLMClusterLabeller
     from uno.llm import LLM
-    from uno.bandit import FixedStrategy, StrategyBandit, StrategyChoice
     from uno.reward import ReactionModel
     from uno.train.bake import TrainReport
     from uno.train.config import TrainConfig

@@ -43,6 +43,7 @@ from rule_store.records import (
 )
 
 if TYPE_CHECKING:
+    from uno.bandit import Strategy, StrategyBandit, StrategyChoice
     from uno.cluster import ClusteringConfig
     from uno.distill.base import Distillation, Distiller
     from uno.distill.heuristic import HeuristicDistiller
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from uno.llm import LLM, LiteLLM, TransformersLLM
     from uno.memory import BuildReport, ForgetReport, SearchHit, UnoMemory
     from uno.reflect import Response
+    from uno.reward import ReactionModel
     from uno.train.bake import TrainReport
     from uno.train.config import TrainConfig
     from uno.train.serving import PeftLLM
@@ -95,6 +97,10 @@ _LAZY = {
     "TrainConfig": "uno.train.config",
     "TrainReport": "uno.train.bake",
     "PeftLLM": "uno.train.serving",
+    "ReactionModel": "uno.reward",
+    "Strategy": "uno.bandit",
+    "StrategyBandit": "uno.bandit",
+    "StrategyChoice": "uno.bandit",
 }
 
 
@@ -148,6 +154,7 @@ __all__ = [
     "QuarantineRecord",
     "RatingFeedback",
     "ReactionFeedback",
+    "ReactionModel",
     "ReflectivePlan",
     "Response",
     "ResponsePriorScorer",
@@ -158,6 +165,9 @@ __all__ = [
     "Scope",
     "SearchHit",
     "SentenceTransformerEmbedder",
+    "Strategy",
+    "StrategyBandit",
+    "StrategyChoice",
     "TrainConfig",
     "TrainReport",
     "TransformersLLM",

@@ -29,7 +29,7 @@ def test_candidates_are_reranked_by_predicted_reaction(
 ) -> None:
     server.script = alternating()
     llm = make_llm(ledger=None, cache=None)
-    with UnoMemory(tmp_path / "store", embedder=HashingEmbedder(256)) as memory:
+    with UnoMemory(tmp_path / "store", embedder=HashingEmbedder(64)) as memory:
         memory.reaction_retrain_after = 20
         memory.add_many(labelled_logs(60))
         memory.build()
@@ -49,7 +49,7 @@ def test_without_a_reaction_model_the_first_candidate_wins(
     server: ScriptedServer, make_llm: LLMFactory, tmp_path: Path
 ) -> None:
     server.script = alternating()
-    with UnoMemory(tmp_path / "store", embedder=HashingEmbedder(256)) as memory:
+    with UnoMemory(tmp_path / "store", embedder=HashingEmbedder(64)) as memory:
         response = memory.respond("Is the shop open?", llm=make_llm(ledger=None, cache=None), n=2)
         assert response.answer == BAD and response.candidate_scores == []
         assert response.candidates == [BAD, GOOD + " (candidate)"]

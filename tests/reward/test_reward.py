@@ -94,7 +94,7 @@ def test_reaction_labels() -> None:
 
 
 def test_model_learns_calibrated_reactions_and_round_trips_through_the_store(tmp_path: Path) -> None:
-    embedder = HashingEmbedder(256)
+    embedder = HashingEmbedder(64)
     examples = collect_examples(log_of(r) for r in labelled_logs(60))
     model = ReactionModel.fit(examples, embedder, namespace="acme")
     p_good, p_bad = model.predict(["Is the shop open on day 99?"] * 2, [GOOD, BAD])
@@ -108,7 +108,7 @@ def test_model_learns_calibrated_reactions_and_round_trips_through_the_store(tmp
         assert loaded is not None
         np.testing.assert_allclose(loaded.predict(["q"], [GOOD]), model.predict(["q"], [GOOD]))
         assert load_current(store, "other", embedder) is None  # tenants do not share models
-        assert load_current(store, "acme", HashingEmbedder(128)) is None  # another embedder's features
+        assert load_current(store, "acme", HashingEmbedder(32)) is None  # another embedder's features
         second = ReactionModel.fit(examples, embedder, namespace="acme", version=2)
         save_record(store, second.record)
         assert [r.status for r in list_records(store, "acme")] == [
@@ -124,7 +124,7 @@ def test_too_few_of_a_class_is_a_clear_error() -> None:
 
 
 def test_feedback_weight_prefers_an_edit_that_moves_the_prediction() -> None:
-    model = ReactionModel.fit(collect_examples(log_of(r) for r in labelled_logs(60)), HashingEmbedder(256))
+    model = ReactionModel.fit(collect_examples(log_of(r) for r in labelled_logs(60)), HashingEmbedder(64))
     helpful = log_of(plain(1, BAD, [{"kind": "edit", "text": GOOD}]))
     useless = log_of(plain(1, GOOD, [{"kind": "edit", "text": GOOD + " "}]))
     assert model.feedback_weight(helpful) > 0.4 > model.feedback_weight(useless)
@@ -132,7 +132,7 @@ def test_feedback_weight_prefers_an_edit_that_moves_the_prediction() -> None:
 
 
 def test_build_trains_forget_marks_stale_and_stats_report_edit_cost(tmp_path: Path) -> None:
-    with UnoMemory(tmp_path / "store", embedder=HashingEmbedder(256)) as memory:
+    with UnoMemory(tmp_path / "store", embedder=HashingEmbedder(64)) as memory:
         memory.reaction_retrain_after = 40
         memory.add_many(labelled_logs(30))
         memory.build()

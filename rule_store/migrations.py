@@ -212,12 +212,32 @@ _V5_RULE_HISTORY: tuple[MigrationStep, ...] = (
     "CREATE INDEX rule_history_by_namespace ON rule_history (namespace, seq)",
 )
 
+
+def _backfill_edit_cost(conn: sqlite3.Connection) -> None:
+    """Compute the edit cost of every stored log from its body (the same rule as ``LogRecord.edit_cost``)."""
+    from rule_store.records import LogRecord
+
+    rows = conn.execute("SELECT namespace, id, body FROM logs WHERE body LIKE '%\"edit\"%'").fetchall()
+    for namespace, log_id, body in rows:
+        cost = LogRecord.model_validate_json(body).edit_cost()
+        if cost is not None:
+            conn.execute("UPDATE logs SET edit_cost = ? WHERE namespace = ? AND id = ?", (cost, namespace, log_id))
+
+
+# The user's edit cost per log (Levenshtein distance from the answer to the user's edit; NULL without an edit), a
+# column so that ``stats`` sums it in SQL instead of parsing every log.
+_V6_EDIT_COST: tuple[MigrationStep, ...] = (
+    "ALTER TABLE logs ADD COLUMN edit_cost INTEGER",
+    _backfill_edit_cost,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "logs, rules, provenance, derived records, meta", _V1_CORE_SCHEMA),
     Migration(2, "experience_sources: link experiences to their source logs", _V2_EXPERIENCE_SOURCES),
     Migration(3, "adapters, adapter_sources: the LoRA adapter registry", _V3_ADAPTERS),
     Migration(4, "logs, verdicts: ids unique per namespace", _V4_TENANT_SCOPED_LOG_IDS),
     Migration(5, "rule_history: who changed each rule, when, and what", _V5_RULE_HISTORY),
+    Migration(6, "logs.edit_cost: the Levenshtein distance from each answer to the user's edit", _V6_EDIT_COST),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -34,6 +34,13 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+def edit_distance(before: str, after: str) -> int:
+    """Levenshtein distance in characters (insertions, deletions and substitutions cost 1), by rapidfuzz."""
+    from rapidfuzz.distance import Levenshtein
+
+    return int(Levenshtein.distance(before, after))
+
+
 # --- messages
 
 
@@ -231,6 +238,14 @@ class LogRecord(Record):
     @property
     def has_feedback(self) -> bool:
         return bool(self.feedback_events())
+
+    def edit_cost(self) -> int | None:
+        """The user's edit cost: the Levenshtein distance from each edited answer to the user's version, summed
+        over the log's edits (the metric of the user-edits papers); None when the log has no edit."""
+        edits = [f for f in self.feedback if isinstance(f, EditFeedback)]
+        if not edits:
+            return None
+        return sum(edit_distance(self.messages[self.target_turn(e)].content, e.text) for e in edits)
 
 
 def _tenant(namespace: str) -> tuple[str, ...]:

@@ -290,9 +290,17 @@ class SQLiteRuleStore:
                 raise KeyError(f"no log {checked.id!r} in namespace {checked.namespace!r} to update")
             row = _log_row(checked, checked.content_hash())
             self._execute(
-                "UPDATE logs SET user_id = ?, content_hash = ?, timestamp = ?, processed = 0, body = ? "
+                "UPDATE logs SET user_id = ?, content_hash = ?, timestamp = ?, processed = 0, edit_cost = ?, body = ? "
                 "WHERE namespace = ? AND id = ?",
-                [row["user_id"], row["content_hash"], row["timestamp"], row["body"], checked.namespace, checked.id],
+                [
+                    row["user_id"],
+                    row["content_hash"],
+                    row["timestamp"],
+                    row["edit_cost"],
+                    row["body"],
+                    checked.namespace,
+                    checked.id,
+                ],
             )
 
     def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]:
@@ -641,6 +649,9 @@ class SQLiteRuleStore:
                 "logs": self.count_logs(scope),
                 "logs_processed": self.count_logs(scope, processed=True),
             }
+            where = self._logs_where(scope, None).copy().add("edit_cost IS NOT NULL")
+            edited, total = self._fetch(f"SELECT COUNT(*), SUM(edit_cost) FROM logs{where.sql}", where.params)[0]
+            counts["logs_edited"], counts["edit_cost_total"] = int(edited), int(total or 0)
             counts.update(self._count_by("rules", "status", scope, [s.value for s in RuleStatus]))
             for table in ("clusters", "experiences", "preference_pairs", "hindsight", "quarantine"):
                 where = self._scoped(table, scope)
@@ -837,7 +848,7 @@ def _utc_iso(moment: datetime) -> str:
     return aware.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-_LOG_COLUMNS = ("id", "namespace", "user_id", "content_hash", "timestamp", "processed", "body")
+_LOG_COLUMNS = ("id", "namespace", "user_id", "content_hash", "timestamp", "processed", "edit_cost", "body")
 _INSERT_LOG = f"INSERT INTO logs ({', '.join(_LOG_COLUMNS)}) VALUES ({', '.join('?' * len(_LOG_COLUMNS))})"
 
 
@@ -849,6 +860,7 @@ def _log_row(log: LogRecord, content_hash: str) -> dict[str, Any]:
         "content_hash": content_hash,
         "timestamp": _utc_iso(log.timestamp),
         "processed": 0,
+        "edit_cost": log.edit_cost(),
         "body": log.model_dump_json(),
     }
 

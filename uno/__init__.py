@@ -45,6 +45,7 @@ from rule_store.records import (
 )
 
 if TYPE_CHECKING:
+    from uno.bandit import Strategy, StrategyBandit, StrategyChoice
     from uno.cluster import ClusteringConfig
     from uno.distill.base import Distillation, Distiller
     from uno.distill.heuristic import HeuristicDistiller
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
         UnoMemory,
     )
     from uno.reflect import Response
+    from uno.reward import ReactionModel
     from uno.train.bake import TrainReport
     from uno.train.config import TrainConfig
     from uno.train.serving import PeftLLM
@@ -110,6 +112,10 @@ _LAZY = {
     "TrainReport": "uno.train.bake",
     "PeftLLM": "uno.train.serving",
     "InputLimits": "uno.ingest.limits",
+    "ReactionModel": "uno.reward",
+    "Strategy": "uno.bandit",
+    "StrategyBandit": "uno.bandit",
+    "StrategyChoice": "uno.bandit",
 }
 
 
@@ -166,6 +172,7 @@ __all__ = [
     "QuarantineRecord",
     "RatingFeedback",
     "ReactionFeedback",
+    "ReactionModel",
     "ReflectivePlan",
     "Response",
     "ResponsePriorScorer",
@@ -179,6 +186,9 @@ __all__ = [
     "Scope",
     "SearchHit",
     "SentenceTransformerEmbedder",
+    "Strategy",
+    "StrategyBandit",
+    "StrategyChoice",
     "TrainConfig",
     "TrainReport",
     "TransformersLLM",

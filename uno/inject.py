@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from rule_store.records import Route
+from uno.bandit import StrategyChoice
 
 DEFAULT_BUDGET_TOKENS = 300
 BLOCK_OPEN = "<uno_learned_feedback>"
@@ -110,6 +111,8 @@ class Augmentation(BaseModel):
     plan: ReflectivePlan | None = None
     adapter: AdapterRoute | None = None
     explanation: list[str] | None = None
+    # Set when a strategy bandit (uno.bandit) chose how to use what was learnt: the arm and why.
+    strategy: StrategyChoice | None = None
 
     @property
     def system_block(self) -> str | None:

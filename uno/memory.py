@@ -100,6 +100,7 @@ from uno.paths import StorePaths
 from uno.read_model import RuleSummary, full_provenance, slim_rules, summarise_rules, without_members
 
 if TYPE_CHECKING:
+    from uno.bandit import FixedStrategy, StrategyBandit, StrategyChoice
     from uno.distill.base import Distillation, Distiller
     from uno.embed import Embedder
     from uno.harm import HarmDetector
@@ -107,6 +108,7 @@ if TYPE_CHECKING:
     from uno.ingest import IngestReport
     from uno.label_llm import LLMClusterLabeller
     from uno.llm import LLM
+    from uno.reward import ReactionModel
     from uno.train.bake import TrainReport
     from uno.train.config import TrainConfig
     from uno.train.lora import Trainer
@@ -137,6 +139,7 @@ class ForgetReport(BaseModel):
     preference_pairs_deleted: int = 0
     hindsight_deleted: int = 0
     adapters_staled: int = 0
+    reaction_model_staled: bool = False
 
 
 class SearchHit(BaseModel):
@@ -278,6 +281,8 @@ class UnoMemory:
         # One build at a time; it takes ``_write_lock`` only once its logs are distilled.
         self._build_lock = threading.Lock()
         self._views: dict[str, _NamespaceView] = {}
+        # ``build`` retrains the reaction model (uno.reward) once this many new reactions or ratings arrived.
+        self.reaction_retrain_after = 50
 
     # --- components
 
@@ -497,6 +502,7 @@ class UnoMemory:
                 # pending and the next build retries them. Nothing is lost because a call failed.
                 done = {d.log_id for d in distillations}
                 self.store.mark_processed([log.id for log in pending if log.id in done], namespace=ns)
+            self._retrain_reaction_model(ns, pending)
         report.distilled_logs = len(done)
         report.pending_logs = len(pending) - len(done)
         report.new_rules = new_rules
@@ -511,6 +517,14 @@ class UnoMemory:
         now = {log.id: log.content_hash() for log in stored}
         unchanged = {log.id for log in distilled if now.get(log.id) == log.content_hash()}
         return [d for d in distillations if d.log_id in unchanged]
+
+    def _retrain_reaction_model(self, ns: str, pending: Sequence[LogRecord]) -> None:
+        """Retrain the reaction model (uno.reward) once ``reaction_retrain_after`` new reactions or ratings arrived."""
+        from uno.reward import reaction_examples, retrain_if_due
+
+        if any(reaction_examples(log) for log in pending):
+            logs = self.store.iter_logs(Scope(namespace=ns))
+            retrain_if_due(self.store, ns, self.embedder, min_new=self.reaction_retrain_after, logs=logs)
 
     def _distill(self, logs: Sequence[LogRecord]) -> list[Distillation]:
         if not logs:
@@ -969,6 +983,7 @@ class UnoMemory:
         budget_tokens: int | None = None,
         max_rules: int = 8,
         base_model: str | None = None,
+        bandit: StrategyBandit | FixedStrategy | None = None,
     ) -> Augmentation:
         """Messages for ``query`` with what was learnt from similar conversations, quoted as data.
 
@@ -976,6 +991,8 @@ class UnoMemory:
         With ``user_id``, rules learnt from a single other user's feedback are not shown (their personal taste),
         and provenance lists only that user's own logs. When the query's cluster has an accepted LoRA adapter
         (see :meth:`train`), ``Augmentation.adapter`` names it; ``base_model`` limits that to adapters of one base.
+        With a ``bandit`` (:meth:`strategy_bandit`), it picks how the cluster's material is used (none / rules /
+        reflective / adapter) and ``Augmentation.strategy`` says which and why.
         """
         view = self._view(self._ns(namespace))
         vector = self._embed_map([query])[0]
@@ -993,7 +1010,10 @@ class UnoMemory:
         elif chosen:
             route = Route.PRIMARY
         adapter = _adapter_route(view, matched[0][0], base_model, notes) if matched else None
-        plan = self._plan(view, cluster_id) if route is Route.REFLECTIVE and cluster_id else None
+        plan = self._plan(view, cluster_id) if cluster_id and (route is Route.REFLECTIVE or bandit) else None
+        strategy = None
+        if bandit is not None:
+            strategy, chosen, plan, route, adapter = _choose_strategy(bandit, cluster_id, chosen, plan, route, adapter)
         injected, block = fit_budget(chosen, budget_tokens or self.budget_tokens, plan)
         if len(injected) < len(chosen):
             notes.append(f"token budget kept {len(injected)} of {len(chosen)} rules")
@@ -1015,6 +1035,7 @@ class UnoMemory:
             plan=plan,
             adapter=adapter,
             explanation=notes if explain else None,
+            strategy=strategy,
         )
 
     def _match_clusters(self, view: _NamespaceView, vector: Vectors, notes: list[str]) -> list[tuple[Cluster, float]]:
@@ -1158,6 +1179,8 @@ class UnoMemory:
         counts: dict[str, Any] = dict(self.store.stats(Scope(namespace=ns)))
         clusters = self.store.list_clusters(Scope(namespace=ns))
         counts["clusters_by_route"] = _count(c.route.value for c in clusters)
+        edited = counts.get("logs_edited", 0)
+        counts["edit_cost_mean"] = round(counts.get("edit_cost_total", 0) / edited, 2) if edited else None
         counts["namespace"] = ns
         return counts
 
@@ -1451,6 +1474,7 @@ class UnoMemory:
             forgotten_texts = [log.query for log in self.store.get_logs(sorted(targets), scope)]
             with self.store.transaction():
                 self._forget_derived(ns, targets, report)
+                report.reaction_model_staled = _stale_reaction_model(self.store, ns, targets)
                 report.logs_deleted = len(self.store.delete_logs(sorted(targets), scope))
             self._forget_embeddings(forgotten_texts)
             self._forget_llm_cache(sorted(targets))
@@ -1585,6 +1609,21 @@ class UnoMemory:
     ) -> list[Adapter]:
         """The adapter registry: every version trained in this namespace, with its status and reason."""
         return self.store.list_adapters(Scope(namespace=self._ns(namespace)), status=status, cluster_id=cluster_id)
+
+    def strategy_bandit(
+        self, *, namespace: str | None = None, explore: bool = True, seed: int | None = None
+    ) -> StrategyBandit:
+        """The namespace's per-cluster bandit over strategies (uno.bandit), for ``augment(bandit=...)``; feed it
+        rewards with ``bandit.update(aug.cluster_id, aug.strategy.strategy, observed_reward(log))``."""
+        from uno.bandit import StrategyBandit
+
+        return StrategyBandit(self.store, self._ns(namespace), explore=explore, seed=seed)
+
+    def reaction_model(self, *, namespace: str | None = None) -> ReactionModel | None:
+        """The namespace's current reaction model (uno.reward), trained by ``build``; None until there is one."""
+        from uno.reward import load_current
+
+        return load_current(self.store, self._ns(namespace), self.embedder)
 
     # --- generation helpers (they call an LLM; augment never does)
 
@@ -1857,6 +1896,34 @@ def _retire_harmful(rules: Sequence[Rule], clusters: Sequence[Cluster], harmful_
             continue
         out.append(rule.model_copy(update={"status": RuleStatus.RETIRED, "status_reason": reason}))
     return out
+
+
+def _choose_strategy(
+    bandit: StrategyBandit | FixedStrategy,
+    cluster_id: str | None,
+    chosen: list[InjectedRule],
+    plan: ReflectivePlan | None,
+    route: Route,
+    adapter: AdapterRoute | None,
+) -> tuple[StrategyChoice, list[InjectedRule], ReflectivePlan | None, Route, AdapterRoute | None]:
+    """Let the bandit pick among what the cluster offers, and keep only what that strategy uses."""
+    from uno.bandit import Strategy, available_strategies
+
+    has_plan = plan is not None and bool(plan.failure_modes)
+    choice = bandit.choose(cluster_id, available_strategies(bool(chosen), has_plan, adapter is not None))
+    if choice.strategy is Strategy.NONE:
+        return choice, [], None, Route.NONE, None
+    if choice.strategy is Strategy.RULES:
+        return choice, chosen, None, Route.PRIMARY, None
+    if choice.strategy is Strategy.REFLECTIVE:
+        return choice, chosen, plan, Route.REFLECTIVE, None
+    return choice, chosen, plan if route is Route.REFLECTIVE else None, route, adapter
+
+
+def _stale_reaction_model(store: RuleStore, ns: str, targets: set[str]) -> bool:
+    from uno.reward import mark_stale
+
+    return mark_stale(store, ns, targets)
 
 
 def _generation_key(ns: str) -> str:

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from uno.memory import UnoMemory
 
 NO_CHANGES = "NO CHANGES"
+# respond(n=...) asks for at most this many candidate answers.
+MAX_CANDIDATES = 16
 _EXPERIENCE_CHARS = 600
 MAX_EXPERIENCES = 5
 
@@ -63,6 +65,12 @@ class Response(BaseModel):
     experience_ids: list[str] = Field(default_factory=list, description="experiences the critic was given")
     adapter: str | None = Field(default=None, description="the LoRA adapter that answered or critiqued, if any")
     llm_calls: int = Field(description="LLM calls made for this answer")
+    candidates: list[str] = Field(
+        default_factory=list, description="with n > 1: every candidate answer, best first by predicted reaction"
+    )
+    candidate_scores: list[float] = Field(
+        default_factory=list, description="P[positive reaction] of each candidate (uno.reward), when a model exists"
+    )
     augmentation: Augmentation
 
 
@@ -119,6 +127,7 @@ def respond(
     max_tokens: int | None = None,
     temperature: float | None = None,
     cache: bool = False,
+    n: int = 1,
     **augment_kwargs: Any,
 ) -> Response:
     """Answer ``query`` with ``llm`` and what ``memory`` learnt: one call on the primary route, three (draft,
@@ -127,7 +136,13 @@ def respond(
     ``augment_kwargs`` go to :meth:`UnoMemory.augment` (``budget_tokens``, ``max_rules``, ``explain``). Calls are
     recorded in the store's ledger under "respond.answer", "respond.draft", "respond.critique", "respond.revise".
     Answers are not cached unless ``cache=True``.
+
+    ``n > 1`` (primary route): ``n`` candidate answers, the one with the highest predicted positive reaction first
+    (the namespace's reaction model, :mod:`uno.reward`; without one, the first). Reranking only chooses among
+    answers to the same gated prompt: it never brings back a rule the harm or poisoning gate refused.
     """
+    if not 1 <= n <= MAX_CANDIDATES:
+        raise ValueError(f"respond: n must be between 1 and {MAX_CANDIDATES}, got {n}")
     llm.bind_store(memory.paths.root)
     augmentation = memory.augment(
         query, user_id=user_id, namespace=namespace, system_prompt=system_prompt, **augment_kwargs
@@ -141,18 +156,31 @@ def respond(
     if critic is not None and reflective:
         return _reflect(llm, augmentation, [], plan, system_prompt, options, critic=critic)
     if not experiences:
-        answer = (expert or llm).complete(augmentation.messages, purpose="respond.answer", **options)
+        model = expert or llm
+        texts = [model.complete(augmentation.messages, purpose="respond.answer", **options).text for _ in range(n)]
+        ranked = _ranked(memory, query, texts, namespace) if n > 1 else [(texts[0], None)]
         return Response(
             query=query,
-            answer=answer.text,
+            answer=ranked[0][0],
             route=augmentation.route,
             cluster_id=augmentation.cluster_id,
             rules=augmentation.rules,
-            llm_calls=1,
+            llm_calls=n,
+            candidates=[text for text, _ in ranked] if n > 1 else [],
+            candidate_scores=[score for _, score in ranked if score is not None],
             adapter=augmentation.adapter.name if expert is not None and augmentation.adapter else None,
             augmentation=augmentation,
         )
     return _reflect(llm, augmentation, experiences, plan, system_prompt, options)
+
+
+def _ranked(memory: UnoMemory, query: str, texts: list[str], namespace: str | None) -> list[tuple[str, float | None]]:
+    from uno.reward import rerank
+
+    model = memory.reaction_model(namespace=namespace)
+    if model is None:
+        return [(text, None) for text in texts]
+    return [(text, score) for text, score in rerank(model, query, texts)]
 
 
 def _adapters(llm: LLM, augmentation: Augmentation) -> tuple[LLM | None, LLM | None]:

@@ -82,6 +82,7 @@ from uno.inject import (
     fit_budget,
     render_block,
 )
+from uno.ledger import calls_for_namespace
 from uno.paths import StorePaths
 
 if TYPE_CHECKING:
@@ -371,7 +372,7 @@ class UnoMemory:
         """Distil, embed, cluster, gate and index what is new. ``full=True`` re-distils and re-clusters everything."""
         started = datetime.now(UTC)
         ns = self._ns(namespace)
-        with self._write_lock:
+        with self._write_lock, calls_for_namespace(ns):
             pending = list(self.store.iter_logs(Scope(namespace=ns), processed=None if full else False))
             distillations = self._distill(pending)
             new_rules = self._merge_distillations(ns, distillations, replace=full)
@@ -1123,7 +1124,7 @@ class UnoMemory:
             trainer=trainer,
             progress=self.progress,
         )
-        with self._write_lock:
+        with self._write_lock, calls_for_namespace(ns):
             report = baker.run(clusters, kinds=kinds, force=force)
             self.store.set_meta(_generation_key(ns), f"{datetime.now(UTC).isoformat()}/{os.getpid()}/{id(self)}/train")
             view = self._views.get(ns)
@@ -1148,7 +1149,8 @@ class UnoMemory:
         chosen = llm or self.llm
         if chosen is None:
             raise ValueError("respond needs an LLM: pass llm=... here or to UnoMemory(llm=...)")
-        return respond(self, query, chosen, **kwargs)
+        with calls_for_namespace(self._ns(kwargs.get("namespace"))):
+            return respond(self, query, chosen, **kwargs)
 
     def as_runnable(self, chat_model: Any, **kwargs: Any) -> Any:
         """A LangChain ``Runnable`` that augments the input, calls ``chat_model`` and logs the exchange."""

@@ -35,6 +35,7 @@ DEFAULT_SHOWN_ERRORS = 10
 FORMATS = ("plain", "openai", "memorybench")
 EXPORT_KINDS = ("logs", "rules", "quarantine", "pairs")
 RULE_STATUSES = ("candidate", "active", "superseded", "retired")
+QUIET_HELP = "No progress bars (they are drawn only when stderr is a terminal anyway)."
 
 MAIN_EPILOG = f"""\b
 Examples:
@@ -403,14 +404,16 @@ def _write_jsonl_file(records: Iterable[BaseModel], out: Path) -> int:
 @main.command(epilog="\b\nExamples:\n  uno build\n  uno build --full\n  uno --namespace acme build --json")
 @click.option("--full", is_flag=True, help="Re-distil and re-cluster everything, not just what is new.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @pass_state
-def build(state: CliState, full: bool, as_json: bool) -> None:
+def build(state: CliState, full: bool, as_json: bool, quiet: bool) -> None:
     """Distil, embed, cluster, gate and index the logs added since the last build."""
     if not state.paths.database.exists():
         raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` first)")
     from uno.memory import UnoMemory
 
-    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=True) as memory:
+    progress = _progress(quiet)
+    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=progress) as memory:
         report = memory.build(full=full)
     click.echo(report.model_dump_json(indent=2 if not as_json else None))
 
@@ -480,6 +483,7 @@ rate against the base model, judged by --judge, reaches the threshold (0.53, BLE
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=None, help="Answer length when validating.")
 @click.option("--force", is_flag=True, help="Retrain clusters whose adapter is up to date.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @pass_state
 def train(
     state: CliState,
@@ -495,6 +499,7 @@ def train(
     max_new_tokens: int | None,
     force: bool,
     as_json: bool,
+    quiet: bool,
 ) -> None:
     """Bake mature clusters into LoRA adapters and keep the ones that beat the base model."""
     if not state.paths.database.exists():
@@ -508,6 +513,7 @@ def train(
     from uno.memory import UnoMemory
     from uno.train.config import LoRAShape, TrainConfig
 
+    progress = _progress(quiet)
     judge = _judge(judge_model, judge_base, judge_local)
     overrides: dict[str, Any] = {}
     if epochs is not None:
@@ -518,7 +524,7 @@ def train(
         overrides["min_examples"] = min_examples
     if max_new_tokens is not None:
         overrides["max_new_tokens"] = max_new_tokens
-    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=True) as memory:
+    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=progress) as memory:
         try:
             report = memory.train(
                 base_model,
@@ -673,7 +679,10 @@ def serve(
     import uvicorn
 
     from uno.memory import UnoMemory
+    from uno.progress import silence_library_bars
     from uno.server import Upstream, create_app
+
+    silence_library_bars()  # the embedding model's loading bar would land in the server's log
 
     namespace = state.namespace or DEFAULT_NAMESPACE
     model = None
@@ -695,6 +704,14 @@ def serve(
 
 
 # ------------------------------------------------------------------------------------------ rendering
+
+
+def _progress(quiet: bool) -> bool:
+    """Whether a long command draws its progress bars (on a terminal, unless --quiet); library bars never."""
+    from uno.progress import progress_wanted, silence_library_bars
+
+    silence_library_bars()
+    return progress_wanted(quiet=quiet)
 
 
 def _in_namespace(state: CliState) -> str:

@@ -724,20 +724,24 @@ def _clip(text: str, width: int) -> str:
 
 
 def _table(rows: Sequence[Sequence[str]], align_right: set[int] | None = None) -> str:
-    """Rows as aligned columns (the last column is never padded)."""
+    """Rows as aligned columns, two spaces apart, measured in terminal cells by rich: a CJK character or an emoji
+    takes two cells, which padding by ``len`` got wrong. Cells are plain text (no rich markup or ``:emoji:`` codes:
+    they quote users); nothing is wrapped or cut, and no line ends in spaces."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     right = align_right or set()
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
+    table = Table(box=None, show_header=False, show_edge=False, pad_edge=False, padding=(0, 1))
+    for i in range(len(rows[0])):
+        table.add_column(justify="right" if i in right else "left", no_wrap=True)
     for row in rows:
-        cells = []
-        for i, cell in enumerate(row):
-            last = i == len(row) - 1
-            if i in right:
-                cells.append(cell.rjust(widths[i]))
-            else:
-                cells.append(cell if last else cell.ljust(widths[i]))
-        lines.append("  ".join(cells))
-    return "\n".join(lines)
+        table.add_row(*(Text(cell) for cell in row))
+    out = io.StringIO()
+    Console(file=out, width=1_000_000, color_system=None, emoji=False, markup=False, highlight=False).print(table)
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
 
 
 def _describe_log(log: LogRecord) -> str:

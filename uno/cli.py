@@ -45,6 +45,7 @@ RULE_STATUSES = ("candidate", "active", "superseded", "retired")
 LLM_MODEL_ENV = "UNO_LLM_MODEL"
 BUSY_TIMEOUT_ENV = "UNO_BUSY_TIMEOUT_S"
 LLM_HELP = "litellm model that distils the logs (e.g. openai/gpt-4o-mini); default: the offline distiller."
+QUIET_HELP = "No progress bars (they are drawn only when stderr is a terminal anyway)."
 
 MAIN_EPILOG = f"""\b
 Examples:
@@ -498,15 +499,19 @@ def _write_jsonl_file(records: Iterable[BaseModel | _JsonLine], out: Path) -> in
     "--llm", "llm_model", default=None, envvar=LLM_MODEL_ENV, metavar="MODEL", help=LLM_HELP, show_envvar=True
 )
 @click.option("--llm-base", default=None, type=URL(), metavar="URL", help="API base URL of the --llm model.")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @pass_state
-def build(state: CliState, full: bool, as_json: bool, llm_model: str | None, llm_base: str | None) -> None:
+def build(state: CliState, full: bool, as_json: bool, llm_model: str | None, llm_base: str | None, quiet: bool) -> None:
     """Distil, embed, cluster, gate and index the logs added since the last build."""
     if not state.paths.database.exists():
         raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` first)")
     from uno.memory import UnoMemory
 
     llm = _llm(llm_model, llm_base)
-    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=True, llm=llm) as memory:
+    progress = _progress(quiet)
+    with UnoMemory(
+        state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=progress, llm=llm
+    ) as memory:
         report = memory.build(full=full)
     click.echo(report.model_dump_json(indent=2 if not as_json else None))
 
@@ -577,6 +582,7 @@ rate against the base model, judged by --judge, reaches the threshold (0.53, BLE
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=None, help="Answer length when validating.")
 @click.option("--force", is_flag=True, help="Retrain clusters whose adapter is up to date.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @pass_state
 def train(
     state: CliState,
@@ -592,6 +598,7 @@ def train(
     max_new_tokens: int | None,
     force: bool,
     as_json: bool,
+    quiet: bool,
 ) -> None:
     """Bake mature clusters into LoRA adapters and keep the ones that beat the base model."""
     if not state.paths.database.exists():
@@ -602,6 +609,7 @@ def train(
     from uno.memory import UnoMemory
     from uno.train.config import LoRAShape, TrainConfig
 
+    progress = _progress(quiet)
     judge = _judge(judge_model, judge_base, judge_local)
     overrides: dict[str, Any] = {}
     if epochs is not None:
@@ -612,7 +620,7 @@ def train(
         overrides["min_examples"] = min_examples
     if max_new_tokens is not None:
         overrides["max_new_tokens"] = max_new_tokens
-    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=True) as memory:
+    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=progress) as memory:
         try:
             report = memory.train(
                 base_model,
@@ -781,7 +789,10 @@ def serve(
     import uvicorn
 
     from uno.memory import UnoMemory
+    from uno.progress import silence_library_bars
     from uno.server import Upstream, create_app
+
+    silence_library_bars()  # the embedding model's loading bar would land in the server's log
 
     namespace = state.namespace or DEFAULT_NAMESPACE
     model = None
@@ -1387,6 +1398,14 @@ def mcp(state: CliState, transport: str, host: str, port: int) -> None:
 # ------------------------------------------------------------------------------------------ rendering
 
 
+def _progress(quiet: bool) -> bool:
+    """Whether a long command draws its progress bars (on a terminal, unless --quiet); library bars never."""
+    from uno.progress import progress_wanted, silence_library_bars
+
+    silence_library_bars()
+    return progress_wanted(quiet=quiet)
+
+
 def _in_namespace(state: CliState) -> str:
     return f" in namespace {state.namespace!r}" if state.namespace else ""
 
@@ -1397,20 +1416,24 @@ def _clip(text: str, width: int) -> str:
 
 
 def _table(rows: Sequence[Sequence[str]], align_right: set[int] | None = None) -> str:
-    """Rows as aligned columns (the last column is never padded)."""
+    """Rows as aligned columns, two spaces apart, measured in terminal cells by rich: a CJK character or an emoji
+    takes two cells, which padding by ``len`` got wrong. Cells are plain text (no rich markup or ``:emoji:`` codes:
+    they quote users); nothing is wrapped or cut, and no line ends in spaces."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     right = align_right or set()
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
+    table = Table(box=None, show_header=False, show_edge=False, pad_edge=False, padding=(0, 1))
+    for i in range(len(rows[0])):
+        table.add_column(justify="right" if i in right else "left", no_wrap=True)
     for row in rows:
-        cells = []
-        for i, cell in enumerate(row):
-            last = i == len(row) - 1
-            if i in right:
-                cells.append(cell.rjust(widths[i]))
-            else:
-                cells.append(cell if last else cell.ljust(widths[i]))
-        lines.append("  ".join(cells))
-    return "\n".join(lines)
+        table.add_row(*(Text(cell) for cell in row))
+    out = io.StringIO()
+    Console(file=out, width=1_000_000, color_system=None, emoji=False, markup=False, highlight=False).print(table)
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
 
 
 def _describe_log(log: LogRecord) -> str:

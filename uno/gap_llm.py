@@ -14,6 +14,7 @@ A call that fails leaves the rule's novelty unknown (None), which the gate reads
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import math
@@ -191,7 +192,9 @@ class LLMNoveltyScorer:
             pending = pending[1:]
         if self.logprobs_available and pending:
             with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(pending)))) as pool:
-                found = list(pool.map(lambda i: self._yes_no(rules[i], prior), pending))
+                # Each call runs in a copy of this context: the ledger records it for the namespace being built.
+                context = contextvars.copy_context()
+                found = list(pool.map(lambda i: context.copy().run(self._yes_no, rules[i], prior), pending))
             for i, probability in zip(pending, found, strict=True):
                 probabilities[i] = probability
         missing = [i for i, p in enumerate(probabilities) if p is None]

@@ -13,6 +13,7 @@ nothing of LLMs:
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import sqlite3
@@ -27,6 +28,7 @@ from typing import Any, Literal
 LLM_DB_NAME = "llm.sqlite"
 
 Outcome = Literal["ok", "invalid", "error"]
+Bucket = Literal["hour", "day"]
 
 _LEDGER_SCHEMA = """
 CREATE TABLE IF NOT EXISTS llm_calls (
@@ -42,10 +44,19 @@ CREATE TABLE IF NOT EXISTS llm_calls (
     tokens_out INTEGER NOT NULL,
     cost_usd REAL,
     latency_s REAL NOT NULL,
-    error TEXT
+    error TEXT,
+    namespace TEXT
 );
 CREATE INDEX IF NOT EXISTS llm_calls_purpose ON llm_calls (purpose);
 """
+# Ledgers written before calls were recorded per namespace lack the column: added on open (older rows stay NULL,
+# which no tenant sees).
+_LEDGER_UPGRADES = {"namespace": "ALTER TABLE llm_calls ADD COLUMN namespace TEXT"}
+_LEDGER_INDEXES = "CREATE INDEX IF NOT EXISTS llm_calls_namespace ON llm_calls (namespace, created_at);"
+
+# The namespace whose work is calling the LLM (set by ``UnoMemory`` around build, train and respond), so the ledger
+# can answer per tenant. A context variable, because the LLM object is shared by every namespace of a memory.
+_CALLING_NAMESPACE: contextvars.ContextVar[str | None] = contextvars.ContextVar("uno_ledger_namespace", default=None)
 
 _CACHE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS llm_cache (
@@ -122,6 +133,18 @@ class CallRecord:
     latency_s: float = 0.0
     error: str | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The tenant the call was made for; None takes the one of :func:`calls_for_namespace` in force, if any.
+    namespace: str | None = None
+
+
+@contextmanager
+def calls_for_namespace(namespace: str) -> Iterator[None]:
+    """Record the LLM calls made inside this block (in this context) as made for ``namespace``."""
+    token = _CALLING_NAMESPACE.set(namespace)
+    try:
+        yield
+    finally:
+        _CALLING_NAMESPACE.reset(token)
 
 
 _USAGE_KEYS = ("calls", "ok", "invalid", "errors", "cache_hits", "attempts", "tokens_in", "tokens_out")
@@ -132,6 +155,12 @@ class Ledger:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self._db = _Database(path, _LEDGER_SCHEMA)
+        with self._db.cursor() as cur:
+            columns = {row[1] for row in cur.execute("PRAGMA table_info(llm_calls)")}
+            for column, statement in _LEDGER_UPGRADES.items():
+                if column not in columns:
+                    _add_column(cur, statement)
+            cur.execute(_LEDGER_INDEXES)
 
     @classmethod
     def for_store(cls, root: str | os.PathLike[str]) -> Ledger:
@@ -146,7 +175,8 @@ class Ledger:
         with self._db.cursor() as cur:
             cur.execute(
                 "INSERT INTO llm_calls (created_at, model, purpose, prompt_hash, outcome, cached, attempts, "
-                "tokens_in, tokens_out, cost_usd, latency_s, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "tokens_in, tokens_out, cost_usd, latency_s, error, namespace) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     call.created_at.isoformat(),
                     call.model,
@@ -160,17 +190,19 @@ class Ledger:
                     call.cost_usd,
                     round(call.latency_s, 6),
                     call.error,
+                    call.namespace if call.namespace is not None else _CALLING_NAMESPACE.get(),
                 ),
             )
 
-    def usage(self, purpose: str | None = None, *, exact: bool = False) -> dict[str, Any]:
+    def usage(self, purpose: str | None = None, *, exact: bool = False, namespace: str | None = None) -> dict[str, Any]:
         """Totals over the calls recorded for ``purpose`` (and its sub-purposes: "gap" covers "gap.prior").
 
         ``calls`` counts requests that reached the model (whatever came back); ``cache_hits`` those answered from
         the cache. ``attempts`` includes retries. Tokens, cost and latency are summed over real calls only;
         ``cost_usd`` is None when no call had a known price. ``exact=True`` leaves sub-purposes out.
+        ``namespace``: only the calls made for that tenant.
         """
-        where, args = _purpose_filter(purpose, exact=exact)
+        where, args = _filter(purpose, exact=exact, namespace=namespace)
         with self._db.cursor() as cur:
             row = cur.execute(
                 "SELECT "
@@ -192,19 +224,56 @@ class Ledger:
         out["latency_s"] = round(float(row[9]), 6)
         return out
 
-    def usage_by_purpose(self) -> dict[str, dict[str, Any]]:
+    def usage_by_purpose(self, *, namespace: str | None = None) -> dict[str, dict[str, Any]]:
         """``usage()`` for each purpose recorded (exact purposes, sub-purposes apart)."""
+        where, args = _filter(None, namespace=namespace)
         with self._db.cursor() as cur:
-            purposes = [row[0] for row in cur.execute("SELECT DISTINCT purpose FROM llm_calls ORDER BY purpose")]
-        return {purpose: self.usage(purpose, exact=True) for purpose in purposes}
+            purposes = [
+                row[0] for row in cur.execute(f"SELECT DISTINCT purpose FROM llm_calls {where} ORDER BY purpose", args)
+            ]
+        return {purpose: self.usage(purpose, exact=True, namespace=namespace) for purpose in purposes}
 
-    def calls(self, purpose: str | None = None) -> list[CallRecord]:
+    def timeline(
+        self, *, namespace: str | None = None, bucket: Bucket = "day", limit: int = 366
+    ) -> list[dict[str, Any]]:
+        """Calls, tokens and cost per hour or day (UTC), oldest first: the latest ``limit`` periods with calls.
+
+        Each entry: ``start`` (ISO time of the period), ``calls``, ``cache_hits``, ``tokens_in``, ``tokens_out``,
+        ``cost_usd`` (None when no call in it had a known price). Real calls only, as in :meth:`usage`.
+        """
+        # created_at is ISO 8601 in UTC, so a prefix of it is the period: 13 characters an hour, 10 a day.
+        width = {"hour": 13, "day": 10}[bucket]
+        where, args = _filter(None, namespace=namespace)
+        with self._db.cursor() as cur:
+            rows = cur.execute(
+                f"SELECT substr(created_at, 1, {width}) AS period, "
+                "COALESCE(SUM(cached = 0), 0), COALESCE(SUM(cached = 1), 0), "
+                "COALESCE(SUM(CASE WHEN cached = 0 THEN tokens_in ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN cached = 0 THEN tokens_out ELSE 0 END), 0), "
+                "SUM(CASE WHEN cached = 0 THEN cost_usd END) "
+                f"FROM llm_calls {where} GROUP BY period ORDER BY period DESC LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+        suffix = ":00:00+00:00" if bucket == "hour" else "T00:00:00+00:00"
+        return [
+            {
+                "start": period + suffix,
+                "calls": int(calls),
+                "cache_hits": int(hits),
+                "tokens_in": int(tokens_in),
+                "tokens_out": int(tokens_out),
+                "cost_usd": None if cost is None else round(float(cost), 8),
+            }
+            for period, calls, hits, tokens_in, tokens_out, cost in reversed(rows)
+        ]
+
+    def calls(self, purpose: str | None = None, *, namespace: str | None = None) -> list[CallRecord]:
         """The recorded calls, oldest first."""
-        where, args = _purpose_filter(purpose)
+        where, args = _filter(purpose, namespace=namespace)
         with self._db.cursor() as cur:
             rows = cur.execute(
                 "SELECT model, purpose, prompt_hash, outcome, cached, attempts, tokens_in, tokens_out, cost_usd, "
-                f"latency_s, error, created_at FROM llm_calls {where} ORDER BY id",
+                f"latency_s, error, created_at, namespace FROM llm_calls {where} ORDER BY id",
                 args,
             ).fetchall()
         return [
@@ -221,6 +290,7 @@ class Ledger:
                 latency_s=r[9],
                 error=r[10],
                 created_at=datetime.fromisoformat(r[11]),
+                namespace=r[12],
             )
             for r in rows
         ]
@@ -229,13 +299,28 @@ class Ledger:
         self._db.close()
 
 
-def _purpose_filter(purpose: str | None, *, exact: bool = False) -> tuple[str, tuple[str, ...]]:
-    if purpose is None:
-        return "", ()
-    if exact:
-        return "WHERE purpose = ?", (purpose,)
-    escaped = purpose.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return "WHERE purpose = ? OR purpose LIKE ? ESCAPE '\\'", (purpose, escaped + ".%")
+def _add_column(cur: sqlite3.Cursor, statement: str) -> None:
+    try:
+        cur.execute(statement)
+    except sqlite3.OperationalError as error:
+        if "duplicate column" not in str(error):  # another process upgraded the file first: nothing to do
+            raise
+
+
+def _filter(purpose: str | None, *, exact: bool = False, namespace: str | None = None) -> tuple[str, tuple[str, ...]]:
+    clauses: list[str] = []
+    args: list[str] = []
+    if purpose is not None and exact:
+        clauses.append("purpose = ?")
+        args.append(purpose)
+    elif purpose is not None:
+        escaped = purpose.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append("(purpose = ? OR purpose LIKE ? ESCAPE '\\')")
+        args += [purpose, escaped + ".%"]
+    if namespace is not None:
+        clauses.append("namespace = ?")
+        args.append(namespace)
+    return ("WHERE " + " AND ".join(clauses), tuple(args)) if clauses else ("", ())
 
 
 class ResponseCache:
@@ -300,4 +385,13 @@ class ResponseCache:
         self._db.close()
 
 
-__all__ = ["LLM_DB_NAME", "CallRecord", "Ledger", "Outcome", "ResponseCache", "llm_db_path"]
+__all__ = [
+    "LLM_DB_NAME",
+    "Bucket",
+    "CallRecord",
+    "Ledger",
+    "Outcome",
+    "ResponseCache",
+    "calls_for_namespace",
+    "llm_db_path",
+]

@@ -96,7 +96,9 @@ from uno.inject import (
     fit_budget,
     render_block,
 )
+from uno.ledger import calls_for_namespace
 from uno.paths import StorePaths
+from uno.progress import Advance, stage
 from uno.read_model import RuleSummary, full_provenance, slim_rules, summarise_rules, without_members
 
 if TYPE_CHECKING:
@@ -115,6 +117,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("uno")
 Vectors = npt.NDArray[np.float32]
+# With progress bars on, distillation and embedding run in batches this big (each batch advances the bar).
+_PROGRESS_BATCH = 500
 
 
 class BuildReport(BaseModel):
@@ -488,7 +492,7 @@ class UnoMemory:
         """Distil, embed, cluster, gate and index what is new. ``full=True`` re-distils and re-clusters everything."""
         started = datetime.now(UTC)
         ns = self._ns(namespace)
-        with self._build_lock:
+        with self._build_lock, calls_for_namespace(ns):
             pending = list(self.store.iter_logs(Scope(namespace=ns), processed=None if full else False))
             # Distilling is the long part (one LLM call per log): it runs before the write lock is taken, so the
             # adds, exchanges and feedback of this process go on meanwhile. No store transaction is open either.
@@ -527,16 +531,15 @@ class UnoMemory:
             retrain_if_due(self.store, ns, self.embedder, min_new=self.reaction_retrain_after, logs=logs)
 
     def _distill(self, logs: Sequence[LogRecord]) -> list[Distillation]:
-        if not logs:
-            return []
-        if self.progress and len(logs) > 200:
-            from tqdm import tqdm
-
-            out: list[Distillation] = []
-            for start in tqdm(range(0, len(logs), 500), desc="distil", unit="batch"):
-                out.extend(self.distiller.distill_many(logs[start : start + 500]))
-            return out
-        return self.distiller.distill_many(logs)
+        if not self.progress:
+            return self.distiller.distill_many(logs) if logs else []
+        out: list[Distillation] = []
+        with stage("distil", len(logs), enabled=True, unit="log") as advance:
+            for start in range(0, len(logs), _PROGRESS_BATCH):
+                batch = logs[start : start + _PROGRESS_BATCH]
+                out.extend(self.distiller.distill_many(batch))
+                advance(len(batch))
+        return out
 
     def _merge_distillations(self, ns: str, distillations: Sequence[Distillation], *, replace: bool) -> int:
         """Fold new candidate rules into stored ones (same id = same instruction: evidence is merged)."""
@@ -602,33 +605,45 @@ class UnoMemory:
         # Rules already retired as attacks do not shape the clusters.
         facts = self._log_facts(ns, [r for r in rules if not r.status_reason.startswith("adversarial")])
         log_ids = sorted(facts)
-        query_vectors = self._embed_map([facts[i].log.query for i in log_ids])
-        qvec = {log_id: query_vectors[n] for n, log_id in enumerate(log_ids)}
-        rule_vec = self._rule_vectors(rules)
-        old_clusters = self.store.list_clusters(Scope(namespace=ns))
-        clusters, reclustered = self._cluster(ns, facts, qvec, rule_vec, old_clusters, force=recluster)
-        clusters = _labelled(clusters, facts, qvec, self._cluster_labeller())
-        harmful_logs = self._harmful_logs(clusters, rules, facts, qvec)
-        clusters = [_blocked_if_harmful(c, harmful_logs, self.gate) for c in clusters]
-        home = _home_clusters(clusters, rules)
-        gated = _generalised(self._gate(rules, clusters, facts, qvec, home), clusters, self.gate)
-        gated = _retire_harmful(gated, clusters, harmful_logs)
-        cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
-        # An experience of anonymous (or, when vouching is required, unvouched) logs joins no cluster: a cluster's
-        # plan is shown to all its users, and anyone can send anonymous logs.
-        experiences = [
-            e.model_copy(
-                update={"cluster_id": _majority(cluster_of_log, e.source_log_ids) if self._teaches(e, facts) else None}
-            )
-            for e in self.store.list_experiences(Scope(namespace=ns))
-        ]
-        routed = self._route(clusters, gated, facts, experiences)
-        self._write_results(ns, gated, routed, old_clusters, experiences, cluster_of_log, before=rules)
-        view = self._make_view(routed, gated, qvec, rule_vec, experiences)
-        view.adapters_by_cluster = self._accepted_adapters(ns)
-        view.generation = self.store.get_meta(_generation_key(ns))
-        self._views[ns] = view
-        self._save_view(ns)
+        with stage("embed", len(log_ids) + len(rules), enabled=self.progress, unit="text") as advance:
+            query_vectors = self._embed_map([facts[i].log.query for i in log_ids], advance)
+            qvec = {log_id: query_vectors[n] for n, log_id in enumerate(log_ids)}
+            rule_vec = self._rule_vectors(rules, advance)
+        with stage("cluster", 3, enabled=self.progress, unit="step") as advance:
+            old_clusters = self.store.list_clusters(Scope(namespace=ns))
+            clusters, reclustered = self._cluster(ns, facts, qvec, rule_vec, old_clusters, force=recluster)
+            advance(1)
+            clusters = _labelled(clusters, facts, qvec, self._cluster_labeller())
+            advance(1)
+            harmful_logs = self._harmful_logs(clusters, rules, facts, qvec)
+            clusters = [_blocked_if_harmful(c, harmful_logs, self.gate) for c in clusters]
+            advance(1)
+        with stage("gate", len(rules), enabled=self.progress, unit="rule") as advance:
+            home = _home_clusters(clusters, rules)
+            gated = _generalised(self._gate(rules, clusters, facts, qvec, home, advance), clusters, self.gate)
+            gated = _retire_harmful(gated, clusters, harmful_logs)
+        with stage("index", 3, enabled=self.progress, unit="step") as advance:
+            cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
+            # An experience of anonymous (or, when vouching is required, unvouched) logs joins no cluster: a
+            # cluster's plan is shown to all its users, and anyone can send anonymous logs.
+            experiences = [
+                e.model_copy(
+                    update={
+                        "cluster_id": _majority(cluster_of_log, e.source_log_ids) if self._teaches(e, facts) else None
+                    }
+                )
+                for e in self.store.list_experiences(Scope(namespace=ns))
+            ]
+            routed = self._route(clusters, gated, facts, experiences)
+            self._write_results(ns, gated, routed, old_clusters, experiences, cluster_of_log, before=rules)
+            advance(1)
+            view = self._make_view(routed, gated, qvec, rule_vec, experiences)
+            view.adapters_by_cluster = self._accepted_adapters(ns)
+            view.generation = self.store.get_meta(_generation_key(ns))
+            self._views[ns] = view
+            advance(1)
+            self._save_view(ns)
+            advance(1)
         return BuildReport(
             namespace=ns,
             rules_by_status=_count(r.status.value for r in gated),
@@ -663,13 +678,21 @@ class UnoMemory:
             verdicts = detector.assess(texts)
         return {log_id: v.reason for log_id, v in zip(wanted, verdicts, strict=True) if v.harmful}
 
-    def _embed_map(self, texts: Sequence[str]) -> Vectors:
+    def _embed_map(self, texts: Sequence[str], advance: Advance | None = None) -> Vectors:
         if not texts:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        return normalize(self.embedder.embed(list(texts)))
+        if advance is None or not self.progress:
+            return normalize(self.embedder.embed(list(texts)))
+        # In chunks only when a bar shows it: one call batches best, and is what runs without a terminal.
+        parts: list[Vectors] = []
+        for start in range(0, len(texts), _PROGRESS_BATCH):
+            chunk = list(texts[start : start + _PROGRESS_BATCH])
+            parts.append(normalize(self.embedder.embed(chunk)))
+            advance(len(chunk))
+        return np.concatenate(parts)
 
-    def _rule_vectors(self, rules: Sequence[Rule]) -> dict[str, Vectors]:
-        vectors = self._embed_map([r.do for r in rules])
+    def _rule_vectors(self, rules: Sequence[Rule], advance: Advance | None = None) -> dict[str, Vectors]:
+        vectors = self._embed_map([r.do for r in rules], advance)
         return {rule.id: vectors[n] for n, rule in enumerate(rules)}
 
     def _cluster(
@@ -756,6 +779,7 @@ class UnoMemory:
         facts: dict[str, _LogFacts],
         qvec: dict[str, Vectors],
         home: dict[str, str | None],
+        advance: Advance | None = None,
     ) -> list[Rule]:
         contexts = {c.id: _gap_context(c.member_log_ids, facts) for c in clusters}
         by_context: dict[str | None, list[Rule]] = {}
@@ -774,6 +798,8 @@ class UnoMemory:
                 gate_rule(r, s, self.gate).model_copy(update={"cluster_id": cluster_id})
                 for r, s in zip(group, scores, strict=True)
             )
+            if advance is not None:
+                advance(len(group))
         where = {r.id: _mean_query(r, qvec) for r in gated}
         cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
         homes = {r.id: {cluster_of_log[i] for i in r.source_log_ids if i in cluster_of_log} for r in gated}
@@ -1595,7 +1621,7 @@ class UnoMemory:
             trainer=trainer,
             progress=self.progress,
         )
-        with self._write_lock:
+        with self._write_lock, calls_for_namespace(ns):
             report = baker.run(clusters, kinds=kinds, force=force)
             self.store.set_meta(_generation_key(ns), f"{datetime.now(UTC).isoformat()}/{os.getpid()}/{id(self)}/train")
             view = self._views.get(ns)
@@ -1635,7 +1661,8 @@ class UnoMemory:
         chosen = llm or self.llm
         if chosen is None:
             raise ValueError("respond needs an LLM: pass llm=... here or to UnoMemory(llm=...)")
-        return respond(self, query, chosen, **kwargs)
+        with calls_for_namespace(self._ns(kwargs.get("namespace"))):
+            return respond(self, query, chosen, **kwargs)
 
     def as_runnable(self, chat_model: Any, **kwargs: Any) -> Any:
         """A LangChain chat model that augments the input, calls ``chat_model`` and logs the exchange.

@@ -22,13 +22,13 @@ from uno.aspects import CURRENCIES, casual_markers, currency_amounts, detect_lan
 from uno.distill.catalog import CATALOG, LANGUAGES, Instruction, language_instruction, word_limit
 from uno.distill.noise import NoiseLabel, classify_noise, pushed_name
 from uno.distill.text import sentence_texts
+from uno.emojis import count_emoji
 
 _LIST_LINE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+\S", re.MULTILINE)
 _NUMBERED_LINE = re.compile(r"^\s*\d+[.)]\s+\S", re.MULTILINE)
 _HEADING = re.compile(r"^\s*#{1,6}\s+\S|\*\*[^*\n]{1,80}\*\*|__[^_\n]{1,80}__", re.MULTILINE)
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$", re.MULTILINE)
 _FENCE = re.compile(r"^\s*```", re.MULTILINE)
-_EMOJI = re.compile("[\U0001f300-\U0001faff\U00002600-\U000027bf\U0001f000-\U0001f2ff]")
 _HYPE = re.compile(
     r"\b(?:amazing|awesome|fantastic|incredible|super|exciting|absolutely|wonderful|thrilled|delighted|love)\b", re.I
 )
@@ -231,7 +231,7 @@ def _layout(diff: _Diff) -> None:
     elif lists_before == 0 and lists_after >= 2:
         numbered = len(_NUMBERED_LINE.findall(edit)) >= 2
         diff.add("numbered" if numbered else "lists", f"prose rewritten as a list of {lists_after} items")
-    emoji_before, emoji_after = len(_EMOJI.findall(response)), len(_EMOJI.findall(edit))
+    emoji_before, emoji_after = count_emoji(response), count_emoji(edit)
     if emoji_before and not emoji_after:
         diff.add("no_emoji", f"{emoji_before} emoji(s) removed")
     elif emoji_after and not emoji_before:

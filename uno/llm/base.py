@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import json
 import logging
 import os
@@ -669,8 +670,17 @@ class _LoopThread:
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("run_sync was called from uno's own LLM loop thread; await the coroutine instead")
-        future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(coro, loop)
+        # The caller's context variables (the namespace the ledger records calls for) go with the coroutine.
+        future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(
+            _in_context(coro, contextvars.copy_context()), loop
+        )
         return future.result()
+
+
+async def _in_context(coro: Coroutine[Any, Any, T], context: contextvars.Context) -> T:
+    for variable, value in context.items():
+        variable.set(value)
+    return await coro
 
 
 _LOOP = _LoopThread()

@@ -14,6 +14,7 @@ from uno import __version__
 from uno.integrations.conversation import ConversationRecorder
 from uno.memory import UnoMemory
 from uno.server.auth import ApiKeys
+from uno.server.dashboard import mount_dashboard
 from uno.server.errors import install_error_handlers
 from uno.server.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 from uno.server.proxy import proxy_router
@@ -25,7 +26,9 @@ from uno.server.upstream import Upstream
 DESCRIPTION = """\
 uno learns from your LLM app's user logs and injects what it learnt into new prompts.
 
-* **REST**: send logs and feedback, build, read rules (with provenance), retire them, augment prompts, forget.
+* **REST**: send logs and feedback, build, read rules (with provenance), retire them, augment prompts, forget;
+  read clusters, the quarantine, adapters and the LLM ledger.
+* **Dashboard** at `/ui`: the same API in a browser page (it asks for the API key).
 * **Memory proxy** (when started with an upstream model): `POST /v1/chat/completions`, OpenAI-compatible. Point
   your OpenAI client's `base_url` here: every conversation is augmented with uno's memory and logged, and the
   user's next turn becomes feedback on the answer before it.
@@ -102,6 +105,7 @@ def create_app(
         return Health(version=__version__, proxy_model=model.model if model else None)
 
     app.include_router(rest_router)
+    mount_dashboard(app)
     if model is not None:
         app.include_router(proxy_router(model))
     return app

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -20,13 +20,14 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 
 from rule_store.protocol import Scope
-from rule_store.records import Feedback, LogRecord, Message, Rule, RuleStatus
+from rule_store.records import AdapterStatus, Cluster, Feedback, LogRecord, Message, Rule, RuleStatus
 from rule_store.sqlite import NamespaceConflictError
 from uno.gap import MANUAL_PREFIX
 from uno.ingest import FormatDetectionError, InvalidRecord, check_log, parse_record
 from uno.ingest.errors import render_loc
 from uno.ingest.limits import check_messages, check_metadata, check_raw_record
 from uno.inject import Augmentation
+from uno.ledger import Ledger, llm_db_path
 from uno.memory import BuildReport, ForgetReport, ImportReport, InvalidImport, RuleExistsError, UnoMemory
 from uno.server.auth import Caller, Identity, State, Tenant, bearer
 from uno.server.errors import (
@@ -41,9 +42,12 @@ from uno.server.errors import (
 from uno.server.schemas import (
     MAX_ID_CHARS,
     MAX_REASON_CHARS,
+    AdapterList,
     AddRuleRequest,
     AugmentRequest,
     BuildRequest,
+    ClusterList,
+    ClusterSummary,
     EditRuleRequest,
     ExchangeRequest,
     ExchangeResponse,
@@ -54,7 +58,10 @@ from uno.server.schemas import (
     ImportRequest,
     IngestRequest,
     IngestResponse,
+    LedgerPeriod,
+    LedgerReport,
     LogList,
+    QuarantineList,
     RetireRequest,
     RuleDetail,
     RuleHistory,
@@ -241,10 +248,23 @@ def get_rule(rule_id: RuleId, namespace: Tenant, state: State) -> RuleDetail:
     """One rule with its provenance: its evidence and the logs it was learnt from."""
     rule = _rule_or_404(state.memory, namespace, rule_id)
     sources = state.memory.store.get_logs(rule.source_log_ids, Scope(namespace=namespace))
+    verdicts = {
+        v.log_id: v for v in state.memory.store.get_verdicts([s.id for s in sources]) if v.namespace == namespace
+    }
     return RuleDetail(
         rule=rule,
         source_log_ids=rule.source_log_ids,
-        sources=[SourceLog(log_id=s.id, user_id=s.user_id, timestamp=s.timestamp, query=s.query) for s in sources],
+        sources=[
+            SourceLog(
+                log_id=s.id,
+                user_id=s.user_id,
+                timestamp=s.timestamp,
+                query=s.query,
+                verdict=verdicts[s.id].verdict.value if s.id in verdicts else None,
+                verdict_reasons=verdicts[s.id].reasons if s.id in verdicts else [],
+            )
+            for s in sources
+        ],
     )
 
 
@@ -352,6 +372,101 @@ def rule_history(rule_id: RuleId, namespace: Tenant, state: State) -> RuleHistor
     except KeyError:
         raise ApiError(404, f"no rule {rule_id!r} in this tenant") from None
     return RuleHistory(rule_id=rule_id, changes=changes)
+
+
+# --- what the store holds (read by the dashboard at /ui)
+
+REPRESENTATIVE_QUERIES = 3
+
+
+@router.get("/clusters", response_model=ClusterList, tags=["store"])
+def list_clusters(
+    namespace: Tenant,
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ClusterList:
+    """The tenant's clusters, largest first: route, gap, maturity, rules and a few of their requests."""
+    clusters = state.memory.store.list_clusters(Scope(namespace=namespace))
+    clusters.sort(key=lambda c: (-len(c.member_log_ids), c.id))
+    page = clusters[offset : offset + limit]
+    return ClusterList(total=len(clusters), clusters=[_cluster_summary(state.memory, namespace, c) for c in page])
+
+
+@router.get("/quarantine", response_model=QuarantineList, tags=["store"])
+def list_quarantine(
+    namespace: Tenant,
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> QuarantineList:
+    """Input that could not be imported into this tenant, with the line and the reason; newest first."""
+    records = state.memory.store.list_quarantine(Scope(namespace=namespace))
+    records.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+    return QuarantineList(total=len(records), records=records[offset : offset + limit])
+
+
+@router.get("/adapters", response_model=AdapterList, tags=["store"])
+def list_adapters(
+    namespace: Tenant,
+    state: State,
+    status: Annotated[AdapterStatus | None, Query(description="Only adapters with this status.")] = None,
+) -> AdapterList:
+    """The tenant's LoRA adapters (every version), with the validation gate's metrics and the reason."""
+    adapters = state.memory.adapters(namespace=namespace, status=status)
+    return AdapterList(total=len(adapters), adapters=adapters)
+
+
+@router.get("/ledger", response_model=LedgerReport, tags=["store"])
+def ledger(
+    namespace: Tenant,
+    state: State,
+    bucket: Annotated[Literal["hour", "day"], Query(description="Sum calls per hour or per day (UTC).")] = "day",
+    periods: Annotated[int, Query(ge=1, le=1000, description="The latest periods with calls.")] = 60,
+) -> LedgerReport:
+    """LLM calls made for this tenant (building, training, respond): calls, tokens and cost, in all and over
+    time. ``augment`` makes none."""
+    path = llm_db_path(state.memory.paths.root)
+    if not path.exists():
+        return LedgerReport(bucket=bucket, totals=_EMPTY_USAGE, by_purpose={}, periods=[])
+    book = Ledger(path)
+    try:
+        return LedgerReport(
+            bucket=bucket,
+            totals=book.usage(namespace=namespace),
+            by_purpose=book.usage_by_purpose(namespace=namespace),
+            periods=[
+                LedgerPeriod.model_validate(p) for p in book.timeline(namespace=namespace, bucket=bucket, limit=periods)
+            ],
+        )
+    finally:
+        book.close()
+
+
+_EMPTY_USAGE: dict[str, Any] = {
+    **dict.fromkeys(("calls", "ok", "invalid", "errors", "cache_hits", "attempts", "tokens_in", "tokens_out"), 0),
+    "cost_usd": None,
+    "latency_s": 0.0,
+}
+
+
+def _cluster_summary(memory: UnoMemory, namespace: str, cluster: Cluster) -> ClusterSummary:
+    # The first members' requests, one per distinct text: cheap (a few rows), and the label already quotes the
+    # most typical requests.
+    logs = memory.store.get_logs(cluster.member_log_ids[: REPRESENTATIVE_QUERIES * 4], Scope(namespace=namespace))
+    queries = list(dict.fromkeys(log.query for log in logs))[:REPRESENTATIVE_QUERIES]
+    return ClusterSummary(
+        id=cluster.id,
+        label=cluster.label,
+        route=cluster.route,
+        gap_score=cluster.gap_score,
+        maturity=cluster.maturity,
+        blocked=cluster.blocked,
+        size=len(cluster.member_log_ids),
+        rule_ids=cluster.rule_ids,
+        representative_queries=queries,
+        updated_at=cluster.updated_at,
+    )
 
 
 # --- memory operations

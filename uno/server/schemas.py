@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from rule_store.records import LogRecord, Message, Polarity, Rule, RuleChange
+from rule_store.records import Adapter, LogRecord, Message, Polarity, QuarantineRecord, Route, Rule, RuleChange
 
 # Bounds on what one request may carry (the byte limit on the body applies too).
 MAX_LOGS_PER_REQUEST = 1000
@@ -82,6 +82,10 @@ class SourceLog(BaseModel):
     user_id: str | None
     timestamp: datetime
     query: str
+    verdict: str | None = Field(
+        default=None, description="What the log's feedback amounted to when it was distilled (null: not yet)."
+    )
+    verdict_reasons: list[str] = Field(default_factory=list)
 
 
 class RuleDetail(BaseModel):
@@ -191,6 +195,55 @@ class ImportRequest(RequestBody):
     )
 
 
+# --- what the store holds: clusters, quarantine, adapters, LLM usage
+
+
+class ClusterSummary(BaseModel):
+    id: str
+    label: str
+    route: Route
+    gap_score: float | None = Field(description="How much the model lacks what the cluster's rules say (0..1).")
+    maturity: float
+    blocked: str = Field(description="Why nothing learnt here is served; empty when it is served.")
+    size: int = Field(description="Logs in the cluster.")
+    rule_ids: list[str]
+    representative_queries: list[str] = Field(description="Requests from the cluster's logs, as users wrote them.")
+    updated_at: datetime
+
+
+class ClusterList(BaseModel):
+    total: int
+    clusters: list[ClusterSummary]
+
+
+class QuarantineList(BaseModel):
+    total: int
+    records: list[QuarantineRecord] = Field(description="Input that could not be imported, and why; newest first.")
+
+
+class AdapterList(BaseModel):
+    total: int
+    adapters: list[Adapter] = Field(description="Every adapter version, with its gate metrics and status reason.")
+
+
+class LedgerPeriod(BaseModel):
+    start: datetime
+    calls: int
+    cache_hits: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None
+
+
+class LedgerReport(BaseModel):
+    bucket: Literal["hour", "day"]
+    totals: dict[str, Any] = Field(description="Calls, cache hits, attempts, tokens, cost and latency in all.")
+    by_purpose: dict[str, dict[str, Any]] = Field(description="The same totals per purpose (distill, judge, ...).")
+    periods: list[LedgerPeriod] = Field(
+        description="Per hour or day (UTC), oldest first; periods without calls are left out."
+    )
+
+
 # --- memory operations
 
 
@@ -225,9 +278,12 @@ class Health(BaseModel):
 
 
 __all__ = [
+    "AdapterList",
     "AddRuleRequest",
     "AugmentRequest",
     "BuildRequest",
+    "ClusterList",
+    "ClusterSummary",
     "EditRuleRequest",
     "ExchangeRequest",
     "ExchangeResponse",
@@ -239,8 +295,11 @@ __all__ = [
     "ImportRequest",
     "IngestRequest",
     "IngestResponse",
+    "LedgerPeriod",
+    "LedgerReport",
     "LogList",
     "LogRecord",
+    "QuarantineList",
     "RetireRequest",
     "RuleDetail",
     "RuleHistory",

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 
 from rule_store.protocol import RuleStore, Scope
 from rule_store.records import Adapter, AdapterKind, AdapterStatus, Cluster, Route, stable_hash
+from uno.progress import stage
 from uno.train.config import TrainConfig
 from uno.train.datasets import ClusterData, ValidationItem, as_chat, cluster_data, critic_messages
 from uno.train.lora import LoRATrainer, Trainer, TrainingRun
@@ -141,8 +142,10 @@ class Baker:
             if missing:
                 raise KeyError(f"no cluster {', '.join(missing)} in namespace {self.namespace!r}")
             clusters = [c for c in clusters if c.id in set(cluster_ids)]
-        for cluster in clusters:
-            report.outcomes.append(self._one(cluster, {AdapterKind(k) for k in kinds}, force))
+        with stage("train", len(clusters), enabled=self.progress, unit="cluster") as advance:
+            for cluster in clusters:
+                report.outcomes.append(self._one(cluster, {AdapterKind(k) for k in kinds}, force))
+                advance(1)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

@@ -1,0 +1,78 @@
+"""Progress bars for long work (the stages of ``build``, ``train``): tqdm on a terminal, nothing elsewhere.
+
+A bar is drawn only when the caller asked for progress; the CLI asks when standard error is a terminal and
+``--quiet`` was not given (see :func:`progress_wanted`), so logs and pipes stay clean. The bars that libraries draw
+while loading models or mapping data sets (huggingface_hub, transformers, datasets) are switched off by
+:func:`silence_library_bars`: they would interleave with ours and say nothing about uno's work.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+# The order a build runs its stages in (each gets its own bar).
+BUILD_STAGES = ("distil", "embed", "cluster", "gate", "index")
+_LIBRARY_SWITCHES = {"HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
+# (module, function) that turns a library's bars off once it is imported.
+_LIBRARY_OFF_SWITCHES = (
+    ("huggingface_hub.utils", "disable_progress_bars"),
+    ("transformers.utils.logging", "disable_progress_bar"),
+    ("datasets.utils.logging", "disable_progress_bar"),
+)
+
+Advance = Callable[[int], object]
+
+
+def is_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is an interactive terminal (a closed or odd stream is not)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def progress_wanted(*, quiet: bool = False, stream: TextIO | None = None) -> bool:
+    """Draw bars? Only on a terminal (standard error by default), and never when asked to be quiet."""
+    return not quiet and is_terminal(sys.stderr if stream is None else stream)
+
+
+def silence_library_bars() -> None:
+    """Switch off the loading and mapping bars of huggingface_hub, transformers and datasets.
+
+    The environment variables reach modules imported later (a variable the user set already is kept); modules
+    already imported read them at import time, so they are told directly.
+    """
+    for name, value in _LIBRARY_SWITCHES.items():
+        os.environ.setdefault(name, value)
+    if os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] != "1":
+        return
+    for module, switch in _LIBRARY_OFF_SWITCHES:
+        if module.partition(".")[0] in sys.modules:
+            getattr(importlib.import_module(module), switch)()
+
+
+def _ignore(n: int) -> None:
+    return None
+
+
+@contextmanager
+def stage(name: str, total: int, *, enabled: bool, unit: str = "item") -> Iterator[Advance]:
+    """A bar for one stage of ``total`` units; yields the function that advances it (a no-op when disabled)."""
+    if not enabled:
+        yield _ignore
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=f"{name:<7}", unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.2)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+__all__ = ["BUILD_STAGES", "is_terminal", "progress_wanted", "silence_library_bars", "stage"]

@@ -85,7 +85,8 @@ def dashboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveS
     root = tmp_path_factory.mktemp("dashboard")
     _seed_store(root)
     command = [str(Path(sys.executable).with_name("uno")), "--store", str(root / "store"), "serve"]
-    command += ["--port", "{port}", "--api-key", f"{KEY}={NAMESPACE}", "--log-level", "warning"]
+    # The key vouches for its users' ids (docs/threat-model.md), so the rules its users agree on are shared.
+    command += ["--port", "{port}", "--api-key", f"{KEY}={NAMESPACE}", "--vouch-users", "--log-level", "warning"]
     server = LiveServer(command, {}, root / "serve.log", root / "store")
     try:
         server.wait_ready(timeout_s=180)

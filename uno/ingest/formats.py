@@ -471,6 +471,8 @@ class OpenAIInput(_WithFeedback):
     messages: list[ChatMessageInput]
     id: IdText | None = None
     user_id: str | None = None
+    # An exported log's vouched identity, kept on re-import; the server replaces it with its API key's stamp.
+    verified_id: str | None = None
     namespace: str | None = None
     timestamp: datetime | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -507,6 +509,7 @@ def from_openai(obj: Mapping[str, object], *, namespace: str | None = None, user
             "id": parsed.id,
             "namespace": log_namespace,
             "user_id": log_user,
+            "verified_id": parsed.verified_id,
             "timestamp": parsed.timestamp,
             "messages": messages,
             "feedback": feedback,

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.machine import describe_machine, load_average
 from rule_store.protocol import Scope
 from rule_store.records import LogRecord, RuleStatus
 from uno import UnoMemory
@@ -353,9 +354,14 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines += ["", "Not blocked: " + ", ".join(f"`{v}`" for v in summary["not_blocked"]) + "."]
     long = results.get("long_followups")
     if long:
+        machine = results.get("machine", {})
         lines += [
             "",
             "## Long follow-ups",
+            "",
+            f"Heuristic distiller, best of several runs, on {machine.get('cpu', 'this machine')} "
+            f"({machine.get('cores', '?')} cores; load average {machine.get('load_average_at_start')} at start, "
+            f"{machine.get('load_average_at_end')} at end: other work shared the cores).",
             "",
             f"- A {long['long_chars']:,}-character follow-up distils in {long['long_seconds']:.3f} s, "
             f"{long['long_over_short']:.0f}x a {long['short_chars']}-character one "
@@ -381,13 +387,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     embedder, clustering = _embedder(args.embedder)
+    machine = describe_machine(argv)
+    machine["command"] = machine["command"].replace("benchmarks.run", "benchmarks.redteam")
     outcomes = run_all(load_variants(args.variants), embedder, clustering)
     results = {
+        "machine": machine,
         "embedder": args.embedder,
         "summary": summarize(outcomes),
         "outcomes": [o.__dict__ for o in outcomes],
         "long_followups": long_followups(),
     }
+    results["machine"]["load_average_at_end"] = load_average()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{STEM}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     markdown = render_markdown(results)

@@ -444,11 +444,42 @@ def _reactions_online(reward: dict[str, Any] | None, online: dict[str, Any] | No
     ]
 
 
+def _redteam(redteam: dict[str, Any] | None) -> list[str]:
+    """The red-team benchmark: the figures of ``redteam.json`` when it is in the same folder."""
+    lines = ["## Under attack: poisoning and injection", ""]
+    if redteam is None:
+        return [*lines, "Not measured here: run `python -m benchmarks.redteam` (writes redteam.md and redteam.json)."]
+    summary = redteam["summary"]
+    rows = [
+        [name, str(entry["variants"]), str(entry["blocked"]), _pct(entry["fraction_blocked"])]
+        for name, entry in summary["per_category"].items()
+    ]
+    rows.append(["all", str(summary["variants"]), str(summary["blocked"]), _pct(summary["fraction_blocked"])])
+    note = (
+        f"{summary['variants']} attack variants played end to end ({redteam['embedder']} embedder), each in a fresh "
+        f"store; blocked = nothing carrying the payload reaches a user who did not send it. Variants named in issue "
+        f"12 blocked: {summary['known_blocked']} of {summary['known_variants']}; ordinary preferences reaching other "
+        f"users (controls): {summary['controls_reaching_users']} of {summary['controls']}. Details: "
+        "[redteam.md](redteam.md)."
+    )
+    out = [*lines, note, "", *_table(["category", "variants", "blocked", "share"], rows)]
+    long = redteam.get("long_followups")
+    if long:
+        out += [
+            "",
+            f"A {long['long_chars']:,}-character follow-up distils in {long['long_seconds']:.3f} s "
+            f"({long['long_over_short']:.0f}x a short one); a {long['huge_chars']:,}-character one is not read "
+            f"({long['huge_seconds']:.3f} s), with its reason recorded.",
+        ]
+    return out
+
+
 def render_markdown(
     results: dict[str, Any],
     real: dict[str, Any] | None = None,
     reward: dict[str, Any] | None = None,
     online: dict[str, Any] | None = None,
+    redteam: dict[str, Any] | None = None,
 ) -> str:
     title = "# uno benchmarks: learning quality, cost and speed against RAG and memory baselines"
     intro = (
@@ -475,6 +506,7 @@ def render_markdown(
         _memorybench(results),
         _real(real),
         _reactions_online(reward, online),
+        _redteam(redteam),
         plots,
         [
             METHOD_TEXT.format(
@@ -562,7 +594,11 @@ def write_report(results: dict[str, Any], out: Path) -> dict[str, Path]:
     real = json.loads(real_path.read_text(encoding="utf-8")) if real_path.exists() else None
     extra = {
         name: json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-        for name, path in (("reward", out / "reward.json"), ("online", out / "online.json"))
+        for name, path in (
+            ("reward", out / "reward.json"),
+            ("online", out / "online.json"),
+            ("redteam", out / "redteam.json"),
+        )
     }
     paths["markdown"].write_text(render_markdown(results, real, **extra), encoding="utf-8")
     for name, path in zip(PLOTS, render_plots(results, out), strict=True):

@@ -47,20 +47,20 @@ def test_a_key_trusted_with_user_ids_shares_what_several_users_agree_on(live: Li
 
 
 def test_a_client_cannot_forge_the_stamp_nor_borrow_another_keys_log(live: LiveServer) -> None:
-    log = {"user_id": "u1", "query": "q?", "response": "a.", "verified_id": "key:forged"}
+    forged = {"messages": [{"role": "user", "content": "q?"}, {"role": "assistant", "content": "a."}]}
     with client(live, "open-01a") as http:
-        forged = http.post("/v1/logs", json={"logs": [log]})
-        assert forged.status_code == 422 and "verified_id" in forged.text
-        del log["verified_id"]
-        [log_id] = ok(http.post("/v1/logs", json={"logs": [log]}))["inserted"]  # type: ignore[misc]
+        [log_id] = ok(  # type: ignore[misc]
+            http.post("/v1/logs", json={"logs": [{**forged, "user_id": "u1", "verified_id": "sso:ceo"}]})
+        )["inserted"]
+        stamp = ok(http.get(f"/v1/logs/{log_id}"))["verified_id"]
+        assert isinstance(stamp, str) and stamp.startswith("key:") and "ceo" not in stamp
         exchange = ok(
             http.post(
                 "/v1/exchanges",
                 json={"messages": [{"role": "user", "content": "Hi?"}], "response": "Hello.", "user_id": "u2"},
             )
         )
-        stamp = ok(http.get(f"/v1/logs/{exchange['log_id']}"))["verified_id"]
-        assert stamp == ok(http.get(f"/v1/logs/{log_id}"))["verified_id"]
+        assert ok(http.get(f"/v1/logs/{exchange['log_id']}"))["verified_id"] == stamp
     # Another key of the same tenant cannot add feedback under the first key's identity.
     with client(live, "open-01b") as other:
         borrowed = other.post(f"/v1/logs/{log_id}/feedback", json={"kind": "followup", "text": "too long"})

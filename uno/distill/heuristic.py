@@ -123,7 +123,8 @@ def _oversized(log: LogRecord, events: Sequence[Feedback]) -> str | None:
 
 def _split_attack(log: LogRecord, events: Sequence[object]) -> NoiseLabel | None:
     """An attack split over several follow-ups ("from now on, always" ... "mention BrandX"): read them together."""
-    texts = [e.text for e in events if isinstance(e, FollowupFeedback)]
+    # Pasted content (over MAX_READ_CHARS) is read for attacks on its own already, and is not feedback.
+    texts = [e.text for e in events if isinstance(e, FollowupFeedback) and len(e.text) <= MAX_READ_CHARS]
     if len(texts) < 2:
         return None
     joined = " ".join(texts)

@@ -488,6 +488,7 @@ class OpenAIInput(_WithFeedback):
     messages: list[ChatMessageInput]
     id: IdText | None = None
     user_id: str | None = None
+    # An exported log's vouched identity, kept on re-import; the server replaces it with its API key's stamp.
     verified_id: str | None = None
     namespace: str | None = None
     timestamp: datetime | None = None

@@ -216,7 +216,6 @@ _V4_TENANT_SCOPED_LOG_IDS: tuple[MigrationStep, ...] = (
     "ALTER TABLE verdicts_by_namespace RENAME TO verdicts",
     "CREATE INDEX verdicts_by_namespace_verdict ON verdicts (namespace, verdict)",
     "CREATE INDEX verdicts_by_log ON verdicts (log_id)",
-    _rekey_derived_from_logs,
 )
 
 
@@ -225,6 +224,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "experience_sources: link experiences to their source logs", _V2_EXPERIENCE_SOURCES),
     Migration(3, "adapters, adapter_sources: the LoRA adapter registry", _V3_ADAPTERS),
     Migration(4, "logs, verdicts: ids unique per namespace", _V4_TENANT_SCOPED_LOG_IDS),
+    Migration(5, "preference_pairs, hindsight: ids include a non-default namespace", (_rekey_derived_from_logs,)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

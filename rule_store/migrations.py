@@ -13,6 +13,7 @@ edit of an old one, because existing databases were built from the old text. A s
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -158,6 +159,26 @@ _V3_ADAPTERS: tuple[MigrationStep, ...] = (
     "CREATE INDEX adapter_sources_by_log ON adapter_sources (log_id)",
 )
 
+
+def _rekey_derived_from_logs(conn: sqlite3.Connection) -> None:
+    """Give preference pairs and hindsight examples of non-default namespaces the ids they now derive (their
+    namespace joined the hash with per-namespace log ids), so a later build updates them instead of adding twins."""
+    from rule_store.records import HindsightExample, PreferencePair
+
+    kinds: tuple[tuple[str, type[PreferencePair] | type[HindsightExample]], ...] = (
+        ("preference_pairs", PreferencePair),
+        ("hindsight", HindsightExample),
+    )
+    for table, model in kinds:
+        rows = conn.execute(f"SELECT id, body FROM {table} WHERE namespace != 'default'").fetchall()
+        for old_id, body in rows:
+            record = model.model_validate({**json.loads(body), "id": ""})
+            if record.id != old_id:
+                conn.execute(
+                    f"UPDATE {table} SET id = ?, body = ? WHERE id = ?", (record.id, record.model_dump_json(), old_id)
+                )
+
+
 # Log ids are unique per namespace, not globally: one tenant's ids can neither reveal nor block another's. SQLite
 # cannot change a primary key in place, so ``logs`` and ``verdicts`` (one verdict per log) are rebuilt with
 # (namespace, id) keys and every row copied; a plain index on the id keeps reads by id alone fast. Existing ids
@@ -238,6 +259,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "logs, verdicts: ids unique per namespace", _V4_TENANT_SCOPED_LOG_IDS),
     Migration(5, "rule_history: who changed each rule, when, and what", _V5_RULE_HISTORY),
     Migration(6, "logs.edit_cost: the Levenshtein distance from each answer to the user's edit", _V6_EDIT_COST),
+    Migration(7, "preference_pairs, hindsight: ids include a non-default namespace", (_rekey_derived_from_logs,)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -263,4 +263,6 @@ def test_oversized_or_malformed_input_gets_a_4xx_with_the_reason(http: httpx.Cli
     assert lone["details"][0]["loc"] == "body.messages[0].content" and "lone surrogate" in lone["details"][0]["message"]
     deep_exchange = {"messages": [{"role": "user", "content": "hi"}], "response": "ok", "metadata": deep}
     assert "nested more than 16" in error(http.post("/v1/exchanges", json=deep_exchange), 422)["message"]
+    long_id = error(http.post("/v1/forget", json={"log_ids": ["x" * 5_000]}), 422)
+    assert long_id["details"][0]["loc"] == "body.log_ids[0]"
     assert ok(http.get("/v1/stats"))["logs"] == 1

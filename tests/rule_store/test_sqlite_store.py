@@ -25,9 +25,9 @@ from rule_store.migrations import (
     current_version,
 )
 from rule_store.protocol import Scope
-from rule_store.records import AdapterStatus, Evidence, FeedbackKind, LogRecord, Message, Rule
+from rule_store.records import AdapterStatus, Evidence, FeedbackKind, LogRecord, Message, Rule, stable_hash
 from rule_store.sqlite import NamespaceConflictError, SQLiteRuleStore, StoreClosedError
-from rule_store.testing import make_adapter, make_experience, make_log, make_rule, make_verdict
+from rule_store.testing import make_adapter, make_experience, make_log, make_preference_pair, make_rule, make_verdict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -183,6 +183,14 @@ def test_upgrades_a_version_3_database_to_log_ids_per_namespace(db_path: Path) -
             "INSERT INTO verdicts (log_id, namespace, verdict, body) VALUES (?, ?, ?, ?)",
             (log.id, log.namespace, verdict.verdict.value, verdict.model_dump_json()),
         )
+    # A pair written before its id included the namespace.
+    pair = make_preference_pair(1, logs[0], cluster_id=None)
+    old_pair_id = "pair-" + stable_hash(pair.source_log_id, pair.chosen, pair.rejected)
+    old_body = pair.model_copy(update={"id": old_pair_id}).model_dump_json()
+    raw.execute(
+        "INSERT INTO preference_pairs (id, namespace, cluster_id, source_log_id, body) VALUES (?, ?, ?, ?, ?)",
+        (old_pair_id, pair.namespace, None, pair.source_log_id, old_body),
+    )
     raw.close()
 
     with SQLiteRuleStore(db_path) as store:
@@ -190,6 +198,7 @@ def test_upgrades_a_version_3_database_to_log_ids_per_namespace(db_path: Path) -
         assert store.get_logs([log.id for log in logs]) == logs
         assert [log.id for log in store.iter_logs(processed=True)] == [logs[1].id]
         assert [v.log_id for v in store.get_verdicts([log.id for log in logs])] == [log.id for log in logs]
+        assert [p.id for p in store.list_preference_pairs()] == [pair.id] != [old_pair_id]
         reused = logs[0].model_copy(update={"namespace": "tenant-b"})
         assert store.add_logs([reused]).inserted == [reused.id]
         assert store.get_logs([reused.id], Scope(namespace="tenant-a")) == [logs[0]]

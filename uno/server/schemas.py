@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -262,7 +262,9 @@ class BuildRequest(RequestBody):
 
 class ForgetRequest(RequestBody):
     user_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID_CHARS)
-    log_ids: list[str] = Field(default_factory=list, max_length=MAX_IDS)
+    log_ids: list[Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_IDS
+    )
 
     @model_validator(mode="after")
     def _says_what(self) -> ForgetRequest:

@@ -10,8 +10,8 @@ serving a namespace shares it, and tenants never see each other's.
 
 The reward the app observes afterwards (:func:`observed_reward`): a like / love / copy is 1 and a dislike 0, a rating
 its place on its scale, an edit ``1 - edit cost / length`` (an untouched answer scores 1), a complaint in the next
-turn 0 and praise 1; several signals on one answer are averaged. The bandit only chooses *how* learnt material is used: rules
-the harm or poisoning gate refused are never among the choices.
+turn 0 and praise 1; several signals on one answer are averaged. The bandit only chooses *how* learnt material is
+used: rules the harm or poisoning gate refused are never among the choices.
 """
 
 from __future__ import annotations
@@ -206,9 +206,9 @@ def observed_reward(log: LogRecord, *, complaint: bool | None = None, accepted: 
 
     ``complaint``: whether the next turn complained, when the caller classified it (the proxy links it to the
     answer); by default each follow-up on the answer is read by :func:`uno.distill.turns.classify_turn`: a stated
-    preference, a correction, a complaint or abuse is 0, praise is 1, anything else (a new question) no signal. ``accepted``: the reward of an answer
-    that got no signal at all (None: no reward), e.g. 1.0 where users always could edit, as in the user-edits
-    protocol, so that an untouched answer is a zero-cost edit.
+    preference, a correction, a complaint or abuse is 0, praise is 1, anything else (a new question) no signal.
+    ``accepted``: the reward of an answer that got no signal at all (None: no reward), e.g. 1.0 where users
+    always could edit, as in the user-edits protocol, so that an untouched answer is a zero-cost edit.
     """
     scores: list[float] = []
     turn = log.response_index

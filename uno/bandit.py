@@ -9,9 +9,9 @@ per namespace and cluster, a Beta posterior of each strategy's reward in [0, 1] 
 serving a namespace shares it, and tenants never see each other's.
 
 The reward the app observes afterwards (:func:`observed_reward`): a like / love / copy is 1 and a dislike 0, a rating
-its place on its scale, an edit ``1 - edit cost / length`` (an untouched answer scores 1), and a complaint in the next
-turn 0; several signals on one answer are averaged. The bandit only chooses *how* learnt material is used: rules
-the harm or poisoning gate refused are never among the choices.
+its place on its scale, an edit ``1 - edit cost / length`` (an untouched answer scores 1), a complaint in the next
+turn 0 and praise 1; several signals on one answer are averaged. The bandit only chooses *how* learnt material is
+used: rules the harm or poisoning gate refused are never among the choices.
 """
 
 from __future__ import annotations
@@ -192,17 +192,26 @@ def edit_reward(response: str, edited: str) -> float:
     return 1.0 if longest == 0 else 1.0 - edit_distance(response, edited) / longest
 
 
+def _followup_reward(text: str, query: str, response: str) -> float | None:
+    from uno.distill.turns import TurnKind, classify_turn
+
+    kind = classify_turn(text, query=query, response=response).kind
+    if kind in (TurnKind.PREFERENCE, TurnKind.CORRECTION, TurnKind.COMPLAINT, TurnKind.ABUSE):
+        return 0.0
+    return 1.0 if kind is TurnKind.PRAISE else None
+
+
 def observed_reward(log: LogRecord, *, complaint: bool | None = None, accepted: float | None = None) -> float | None:
     """The reward of a log's (first) answer from what the user did: see the module docstring.
 
     ``complaint``: whether the next turn complained, when the caller classified it (the proxy links it to the
-    answer); by default a follow-up on the answer counts as a complaint. ``accepted``: the reward of an answer
-    that got no signal at all (None: no reward), e.g. 1.0 where users always could edit, as in the user-edits
-    protocol, so that an untouched answer is a zero-cost edit.
+    answer); by default each follow-up on the answer is read by :func:`uno.distill.turns.classify_turn`: a stated
+    preference, a correction, a complaint or abuse is 0, praise is 1, anything else (a new question) no signal.
+    ``accepted``: the reward of an answer that got no signal at all (None: no reward), e.g. 1.0 where users
+    always could edit, as in the user-edits protocol, so that an untouched answer is a zero-cost edit.
     """
     scores: list[float] = []
     turn = log.response_index
-    followed_up = False
     for event in log.feedback_events():
         if log.target_turn(event) != turn:
             continue
@@ -215,9 +224,11 @@ def observed_reward(log: LogRecord, *, complaint: bool | None = None, accepted: 
             scores.append((event.value - event.scale_min) / (event.scale_max - event.scale_min))
         elif isinstance(event, EditFeedback):
             scores.append(edit_reward(log.response, event.text))
-        elif isinstance(event, FollowupFeedback):
-            followed_up = True
-    if complaint if complaint is not None else followed_up:
+        elif isinstance(event, FollowupFeedback) and complaint is None:
+            reading = _followup_reward(event.text, log.query, log.response)
+            if reading is not None:
+                scores.append(reading)
+    if complaint:
         scores.append(0.0)
     return sum(scores) / len(scores) if scores else accepted
 

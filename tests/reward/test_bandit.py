@@ -42,6 +42,8 @@ def test_observed_reward_combines_the_signals() -> None:
     complaint = log_with([{"kind": "reaction", "value": "like"}, {"kind": "followup", "text": "too long"}])
     assert observed_reward(complaint) == 0.5
     assert observed_reward(complaint, complaint=False) == 1.0
+    assert observed_reward(log_with([{"kind": "followup", "text": "thank you, that's perfect!"}])) == 1.0
+    assert observed_reward(log_with([{"kind": "followup", "text": "What about Sunday?"}])) is None
     assert observed_reward(log_with([])) is None
     assert observed_reward(log_with([]), accepted=1.0) == 1.0
     assert edit_reward("", "") == 1.0 and edit_reward("abc", "xyz") == 0.0

@@ -1621,8 +1621,11 @@ def _parse_export(lines: Iterable[dict[str, Any]], namespace: str) -> _ParsedExp
         if model is None or not isinstance(body, dict):
             problems.append((number, f"expected {{'type': one of {sorted(_EXPORT_TYPES)}, 'record': {{...}}}}"))
             continue
+        moved = {**body, "namespace": namespace}
+        if model is RuleChange:
+            moved["id"] = ""  # derived again: a history entry's id includes its namespace
         try:
-            record = model.model_validate({**body, "namespace": namespace})
+            record = model.model_validate(moved)
         except ValueError as error:
             problems.append((number, f"invalid {kind}: {' '.join(str(error).split())[:300]}"))
             continue

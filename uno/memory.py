@@ -660,6 +660,10 @@ class UnoMemory:
                 for r, s in zip(group, scores, strict=True)
             )
         where = {r.id: _mean_query(r, qvec) for r in gated}
+        # A rule added by hand cites no log: its own 'when' says which requests it is about.
+        unplaced = [r for r in gated if r.manual and where[r.id] is None]
+        for rule, vector in zip(unplaced, self._embed_map([r.when for r in unplaced]), strict=True):
+            where[rule.id] = vector
         cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
         homes = {r.id: {cluster_of_log[i] for i in r.source_log_ids if i in cluster_of_log} for r in gated}
 

@@ -385,7 +385,15 @@ class RuleChange(Record):
     @model_validator(mode="after")
     def _fill_id(self) -> RuleChange:
         if not self.id:
-            payload = (self.rule_id, self.action.value, self.actor, self.at.isoformat(), self.before, self.after)
+            payload = (
+                self.namespace,
+                self.rule_id,
+                self.action.value,
+                self.actor,
+                self.at.isoformat(),
+                self.before,
+                self.after,
+            )
             object.__setattr__(self, "id", "chg-" + stable_hash(*payload, length=20))
         return self
 

@@ -801,6 +801,10 @@ class UnoMemory:
             if advance is not None:
                 advance(len(group))
         where = {r.id: _mean_query(r, qvec) for r in gated}
+        # A rule added by hand cites no log: its own 'when' says which requests it is about.
+        unplaced = [r for r in gated if r.manual and where[r.id] is None]
+        for rule, vector in zip(unplaced, self._embed_map([r.when for r in unplaced]), strict=True):
+            where[rule.id] = vector
         cluster_of_log = {m: c.id for c in clusters for m in c.member_log_ids}
         homes = {r.id: {cluster_of_log[i] for i in r.source_log_ids if i in cluster_of_log} for r in gated}
 
@@ -1821,8 +1825,11 @@ def _parse_export(lines: Iterable[dict[str, Any]], namespace: str) -> _ParsedExp
         if model is None or not isinstance(body, dict):
             problems.append((number, f"expected {{'type': one of {sorted(_EXPORT_TYPES)}, 'record': {{...}}}}"))
             continue
+        moved = {**body, "namespace": namespace}
+        if model is RuleChange:
+            moved["id"] = ""  # derived again: a history entry's id includes its namespace
         try:
-            record = model.model_validate({**body, "namespace": namespace})
+            record = model.model_validate(moved)
         except ValueError as error:
             problems.append((number, f"invalid {kind}: {' '.join(str(error).split())[:300]}"))
             continue

@@ -213,3 +213,19 @@ def test_forget_keeps_manual_rules_and_drops_history_quoting_the_forgotten(memor
     assert all(c.actor in {"forget", "gate"} and c.action is not RuleChangeAction.CREATED for c in history)
     assert memory.get_rule(packing.id).support == 2
     assert memory.get_rule(manual.id).status is RuleStatus.ACTIVE
+
+
+def test_a_manual_rule_supersedes_the_learnt_rule_it_contradicts(memory: UnoMemory) -> None:
+    short = next(r for r in memory.rules(status=RuleStatus.ACTIVE) if r.aspect == "length:short")
+    long = memory.add_rule(
+        "How long should I roast a chicken in the oven?", "Explain every step in detail.", aspect="length:long"
+    )
+    superseded = memory.get_rule(short.id)
+    assert (superseded.status, superseded.superseded_by) == (RuleStatus.SUPERSEDED, long.id)
+    memory.build(full=True)
+    assert memory.get_rule(long.id).status is RuleStatus.ACTIVE
+    assert memory.get_rule(short.id).status is RuleStatus.SUPERSEDED
+    assert [rule.rule_id for rule in memory.augment(ROAST_QUERY).rules] == [long.id]
+    memory.retire_rule(long.id)
+    assert memory.get_rule(short.id).status is RuleStatus.ACTIVE  # the gate decides again without it
+    assert RuleChangeAction.STATUS in actions(memory, short.id)

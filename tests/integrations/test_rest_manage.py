@@ -30,6 +30,12 @@ def test_the_openapi_document_lists_the_management_routes(live: LiveServer) -> N
     assert "post" in paths["/v1/search"] and "get" in paths["/v1/export"] and "post" in paths["/v1/import"]
     assert {"get", "post"} <= set(paths["/v1/logs"])
 
+    # A path served by several routes answers 405 naming all of them, not only the first route's method.
+    headers = {"Authorization": "Bearer key-00"}
+    refused = httpx.put(f"{live.base_url}/v1/rules/rule-x", headers=headers, json={})
+    assert refused.status_code == 405 and refused.headers["allow"] == "DELETE, GET, PATCH"
+    assert httpx.options(f"{live.base_url}/v1/logs", headers=headers).headers["allow"] == "GET, POST"
+
 
 def test_every_rule_operation_over_http_is_recorded_under_the_keys_fingerprint(
     http: httpx.Client, tenant: Tenant

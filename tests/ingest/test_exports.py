@@ -107,6 +107,17 @@ def test_openwebui_reads_a_snapshot_whose_chat_holds_the_history_directly() -> N
     assert parse_record(flat, "openwebui").messages == parse_record(good, "openwebui").messages
 
 
+def test_openwebui_creation_time_past_the_datetime_range_is_refused_with_a_reason() -> None:
+    """Found by the fuzz: a ``created_at`` past year 9999 escaped as an OverflowError/ValueError, which stopped a
+    whole file ingest instead of quarantining the one record."""
+    good = records(OPENWEBUI)[0]
+    for seconds in (2**63, 10**12 * 300):
+        assert "`created_at`: Input should be less than or equal to" in reason(
+            {**good, "created_at": seconds}, "openwebui"
+        )
+    assert parse_record({**good, "created_at": 253_402_300_799}, "openwebui").timestamp.year == 9999
+
+
 # ----------------------------------------------------------------------------------------------------- langfuse
 
 
@@ -169,6 +180,29 @@ def test_langfuse_score_without_a_known_meaning_is_kept_not_guessed() -> None:
         "a value with no known meaning (not a thumbs or boolean score)",
         "a score id without its value",
     ]
+
+
+@pytest.mark.parametrize(
+    "output",
+    [{"content": [1]}, {"content": [{"type": "text", "text": 3}]}, {"choices": [{"message": {"content": [None]}}]}],
+    ids=["number part", "text part without text", "completion of a null part"],
+)
+def test_langfuse_output_of_parts_that_are_not_text_is_refused_with_a_reason(
+    output: dict[str, Any], tmp_path: Path, store: SQLiteRuleStore
+) -> None:
+    """Found by the fuzz: content parts that are not text escaped as a ValueError, which stopped a whole file ingest
+    instead of quarantining the one trace. The trace is read from its generation instead when that has text."""
+    trace = {"id": "tr-x", "input": "Hello?", "output": output, "observations": [], "scores": []}
+    assert "`input`: no conversation to read" in reason(trace, "langfuse")
+
+    generation = {"type": "GENERATION", "input": "Hello?", "output": [{"type": "text", "text": "Hi!"}]}
+    log = parse_record({**trace, "observations": [generation]}, "langfuse")
+    assert [m.content for m in log.messages] == ["Hello?", "Hi!"]
+
+    path = tmp_path / "traces.jsonl"
+    path.write_text(json.dumps(trace) + "\n" + LANGFUSE.read_text().splitlines()[0] + "\n")
+    report = ingest_file(path, store, progress=False)
+    assert (report.inserted, [line for line, _ in report.errors]) == (1, [1])
 
 
 def test_langfuse_api_page_reads_as_one_record_per_trace(tmp_path: Path, store: SQLiteRuleStore) -> None:

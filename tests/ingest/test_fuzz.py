@@ -36,6 +36,8 @@ LIMITS = InputLimits(max_text_chars=300, max_metadata_depth=6, max_metadata_byte
 # Text of every kind (hypothesis leaves out lone surrogates: they are added as a mutation below).
 text = st.text(min_size=1, max_size=40).filter(str.strip)
 json_leaf = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+# Numbers at the edges of what parsers convert (32/64-bit ints, dates' range, floats' range), rarely drawn otherwise.
+boundary_number = st.sampled_from([-1, 2**31, 2**53 + 1, 2**63, 10**20, 1e308, -1e308, 5e-324])
 json_value = st.recursive(
     json_leaf,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
@@ -75,14 +77,92 @@ def valid_memorybench(n: int, draw: st.DrawFn) -> dict[str, Any]:
     return {"test_idx": n, "dataset_name": "fuzz", "dialog": json.dumps(dialog), "implicit_feedback": []}
 
 
+def valid_openwebui(n: int, draw: st.DrawFn) -> dict[str, Any]:
+    """A rated answer with the chat snapshot: a message tree, maybe a regenerated sibling and a continuation."""
+    tree = {
+        "q1": {"id": "q1", "parentId": None, "role": "user", "content": f"{n}: {draw(text)}"},
+        "a1": {"id": "a1", "parentId": "q1", "role": "assistant", "content": draw(text)},
+    }
+    if draw(st.booleans()):
+        tree["a1b"] = {"id": "a1b", "parentId": "q1", "role": "assistant", "content": draw(text)}
+    if draw(st.booleans()):
+        tree["q2"] = {"id": "q2", "parentId": "a1", "role": "user", "content": draw(text)}
+        tree["a2"] = {"id": "a2", "parentId": "q2", "role": "assistant", "content": draw(text)}
+    body = {"title": draw(text), "history": {"messages": tree, "currentId": draw(st.sampled_from(sorted(tree)))}}
+    # Open WebUI's snapshot nests the chat row's ``chat`` under ``chat``; the flat shape is read too.
+    chat = {"id": f"chat-{n}", "chat": body} if draw(st.booleans()) else body
+    data: dict[str, Any] = {"rating": draw(st.sampled_from([1, -1, 0, "1", "-1"]))}
+    if draw(st.booleans()):
+        data["details"] = {"rating": draw(st.integers(1, 10))}
+    if draw(st.booleans()):
+        data["comment"] = draw(text | st.just(""))
+    if draw(st.booleans()):
+        data |= {"reason": draw(text), "tags": draw(st.lists(text, max_size=2))}
+    return {
+        "id": f"fb-{n}",
+        "user_id": draw(st.none() | st.sampled_from(["u-anna", "u-ben"])),
+        "type": "rating",
+        "data": data,
+        "meta": {"message_id": "a1", "chat_id": f"chat-{n}"},
+        "snapshot": {"chat": chat},
+        "created_at": draw(st.integers(0, 2_000_000_000)),
+    }
+
+
+_langfuse_score = st.one_of(
+    st.sampled_from([0, 1]).map(
+        lambda v: {"name": "user-feedback", "source": "API", "dataType": "NUMERIC", "value": v}
+    ),
+    st.sampled_from(["thumbs_up", "thumbs_down", "love", "meh"]).map(
+        lambda v: {"name": "thumbs", "source": "API", "dataType": "CATEGORICAL", "stringValue": v}
+    ),
+    st.floats(allow_nan=False).map(lambda v: {"name": "quality", "source": "EVAL", "dataType": "NUMERIC", "value": v}),
+    st.just("sc-id-only"),
+)
+
+
+def valid_langfuse(n: int, draw: st.DrawFn) -> dict[str, Any]:
+    """A trace whose prompt is a string, chat messages or an object holding them, or only in a generation."""
+    query, answer = f"{n}: {draw(text)}", draw(text)
+    question: list[dict[str, Any]] = [{"role": "user", "content": query}]
+    if draw(st.booleans()):
+        question.insert(0, {"role": "system", "content": draw(text)})
+    prompt = draw(st.sampled_from([query, question, {"messages": question}, {"query": query}]))
+    reply = draw(
+        st.sampled_from(
+            [answer, {"role": "assistant", "content": answer}, {"choices": [{"message": {"content": answer}}]}]
+        )
+    )
+    trace: dict[str, Any] = {"id": f"tr-{n}", "input": prompt, "output": reply, "observations": []}
+    if draw(st.booleans()):  # no text on the trace itself: the generation observation has the conversation
+        generation = {"id": f"ob-{n}", "type": "GENERATION", "input": prompt, "output": reply}
+        trace |= {"input": None, "output": None, "observations": [generation]}
+    scores: list[Any] = draw(st.lists(_langfuse_score, max_size=3))
+    if scores and isinstance(scores[0], dict) and draw(st.booleans()):
+        scores[0] = {**scores[0], "comment": draw(text)}
+    if draw(st.booleans()):
+        trace |= {"userId": "u-dora", "timestamp": "2025-02-03T10:00:00.000Z", "tags": draw(st.lists(text, max_size=2))}
+    return trace | {"scores": scores}
+
+
 VALID: dict[Format, Callable[[int, st.DrawFn], dict[str, Any]]] = {
     Format.PLAIN: valid_plain,
     Format.OPENAI: valid_openai,
     Format.MEMORYBENCH: valid_memorybench,
+    Format.OPENWEBUI: valid_openwebui,
+    Format.LANGFUSE: valid_langfuse,
 }
 
 # --------------------------------------------------------------------------------------------- invalid records
 # Mutations that make a valid record invalid in every format (so the property does not depend on detection).
+
+
+def _is_openwebui(record: dict[str, Any]) -> bool:
+    return "snapshot" in record
+
+
+def _is_langfuse(record: dict[str, Any]) -> bool:
+    return "observations" in record
 
 
 def _drop_answer(record: dict[str, Any]) -> object:
@@ -90,6 +170,10 @@ def _drop_answer(record: dict[str, Any]) -> object:
         return {k: v for k, v in record.items() if k != "response"}
     if "messages" in record:
         return {**record, "messages": [m for m in record["messages"] if m["role"] != "assistant"]}
+    if _is_openwebui(record):  # the rated answer is gone from the snapshot
+        return {**record, "snapshot": {"chat": {"history": {"messages": {}}}}}
+    if _is_langfuse(record):
+        return {**record, "output": None, "observations": []}
     return {**record, "dialog": "[]"}
 
 
@@ -97,6 +181,11 @@ def _with_followup(record: dict[str, Any], followup: str) -> object:
     if "test_idx" in record:  # MemoryBench keeps unknown columns as metadata: the follow-up goes in the dialog
         dialog = [*json.loads(record["dialog"]), {"role": "user", "content": followup}]
         return {**record, "dialog": json.dumps(dialog)}
+    if _is_openwebui(record):  # the rating's comment is the follow-up
+        return {**record, "data": {**record["data"], "comment": followup}}
+    if _is_langfuse(record):  # a user feedback score's comment is the follow-up
+        score = {"name": "user-feedback", "source": "API", "value": 1, "comment": followup}
+        return {**record, "scores": [*record["scores"], score]}
     return {**record, "feedback": [{"kind": "followup", "text": followup}]}
 
 
@@ -108,7 +197,9 @@ def _deep_metadata(record: dict[str, Any]) -> object:
     deep: dict[str, Any] = {"leaf": 1}
     for _ in range(40):
         deep = {"k": deep}
-    key = "info" if "test_idx" in record else "metadata"
+    if _is_openwebui(record):  # Open WebUI has no free metadata: the annotation's details are the nearest
+        return {**record, "data": {**record["data"], "details": deep}}
+    key = "info" if "test_idx" in record else "metadata"  # Langfuse traces carry `metadata` too
     return {**record, key: deep}
 
 
@@ -119,6 +210,11 @@ def _lone_surrogate(record: dict[str, Any]) -> object:
 def _bad_feedback(record: dict[str, Any]) -> object:
     if "test_idx" in record:
         return {**record, "implicit_feedback": [{"round": 7, "implicit_action": "like"}]}
+    if _is_openwebui(record):  # thumbs are 1 or -1, the slider 1-10
+        bad = {"details": {"rating": 11}} if "details" in record["data"] else {"rating": "5"}
+        return {**record, "data": {**record["data"], **bad}}
+    if _is_langfuse(record):
+        return {**record, "scores": [{"name": "user-feedback", "source": "API", "value": "high"}]}
     return {**record, "feedback": [{"kind": "applause"}]}
 
 
@@ -217,7 +313,10 @@ def test_add_many_keeps_every_valid_record_and_names_every_rejected_one(memory: 
             assert memory.add(record, namespace=namespace) == outcome.ids[0], "adding a stored log is idempotent"
 
 
-FIELDS = ["query", "response", "feedback", "messages", "metadata", "id", "test_idx", "dialog", "dataset_name"]
+FIELDS = [
+    *("query", "response", "feedback", "messages", "metadata", "id", "test_idx", "dialog", "dataset_name"),
+    *("data", "meta", "snapshot", "created_at", "input", "output", "observations", "scores", "timestamp"),
+]
 
 
 @FUZZ
@@ -227,6 +326,43 @@ def test_every_importer_answers_any_json_with_a_log_or_a_reason(value: object) -
         try:
             log = parse_record(value, fmt)
         except (InvalidRecord, FormatDetectionError) as error:
+            assert str(error).strip()
+        else:
+            assert isinstance(log, LogRecord)
+
+
+def _places(value: object, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every place in a JSON value: each key of its objects and each item of its arrays, outermost first."""
+    children: list[tuple[str | int, object]] = []
+    if isinstance(value, dict):
+        children = list(value.items())
+    elif isinstance(value, list):
+        children = list(enumerate(value))
+    return [place for key, child in children for place in [(*prefix, key), *_places(child, (*prefix, key))]]
+
+
+def _replaced(value: Any, place: tuple[str | int, ...], new: object) -> Any:
+    if not place:
+        return new
+    copied = dict(value) if isinstance(value, dict) else list(value)
+    copied[place[0]] = _replaced(value[place[0]], place[1:], new)  # type: ignore[index]
+    return copied
+
+
+@pytest.mark.parametrize("fmt", list(Format), ids=str)
+@FUZZ
+@given(data=st.data())
+def test_every_importer_answers_a_record_with_any_field_replaced_with_a_log_or_a_reason(
+    fmt: Format, data: st.DataObject
+) -> None:
+    """A valid record with one place in it (a field, a nested one, an item) replaced by any JSON value: each
+    place in turn, so the few examples reach every field of every format."""
+    record = data.draw(st.composite(lambda draw: VALID[fmt](0, draw))())
+    for place in _places(record):
+        value = data.draw(boundary_number | json_value, label=".".join(map(str, place)))
+        try:
+            log = parse_record(_replaced(record, place, value), fmt)
+        except InvalidRecord as error:
             assert str(error).strip()
         else:
             assert isinstance(log, LogRecord)

@@ -707,6 +707,7 @@ def _bench_to_messages(items: Sequence[_BenchMessage], field: str) -> list[Messa
 # Open WebUI's thumbs: 1 up, -1 down (0 or none: not rated). Its 1-10 slider goes to ``details.rating``.
 _OPENWEBUI_THUMBS: dict[int, ReactionValue] = {1: "like", -1: "dislike", 0: "none"}
 _OPENWEBUI_SCALE = (1.0, 10.0)
+_LAST_TIMESTAMP = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 
 
 class _OpenWebUIDetails(BaseModel):
@@ -759,7 +760,8 @@ class OpenWebUIFeedbackInput(BaseModel):
     data: _OpenWebUIData = Field(default_factory=_OpenWebUIData)
     meta: _OpenWebUIMeta
     snapshot: dict[str, Any]
-    created_at: int | None = Field(default=None, ge=0)
+    # Seconds since the epoch; bounded by the last second a datetime can hold (9999-12-31T23:59:59Z).
+    created_at: int | None = Field(default=None, ge=0, le=_LAST_TIMESTAMP)
 
 
 def from_openwebui(obj: Mapping[str, object], *, namespace: str | None = None, user_id: str | None = None) -> LogRecord:
@@ -1033,10 +1035,19 @@ def _langfuse_answer(value: object) -> str | None:
             return _langfuse_answer(choices[0].get("message") or choices[0].get("text"))
         for key in _ANSWER_KEYS:
             if key in value:
-                content = value[key]
-                text = _content_text(content) if isinstance(content, list) else content
-                return _langfuse_answer(text)
+                return _langfuse_answer(_langfuse_parts_text(value[key]))
     return None
+
+
+def _langfuse_parts_text(content: object) -> object:
+    """Content parts as their text; parts that are not text parts (``[1]``, a part whose ``text`` is not a string)
+    make no answer, so that the other candidates are tried and the trace is refused with a reason if none fits."""
+    if not isinstance(content, list):
+        return content
+    try:
+        return _content_text(content)
+    except ValueError:
+        return None
 
 
 def _langfuse_scores(items: Sequence[object]) -> list[_LangfuseScore | str]:

@@ -142,6 +142,8 @@ async def browse_logs(client: Client, ids: list[str]) -> None:
     log = await call(client, "get_log", log_id=ids[0])
     assert log["id"] == ids[0] and log["messages"][0]["content"] == training_logs()[0]["query"]
     assert "no log 'nope'" in await refused(client, "get_log", log_id="nope")
+    over = [{"kind": "followup", "text": "x" * 70_000}]  # over InputLimits.max_text_chars
+    assert "the log is refused" in await refused(client, "add_log", query="q", response="a", feedback=over)
     assert "1000" in await refused(client, "list_logs", limit=1001)  # the REST API's page bound
 
 

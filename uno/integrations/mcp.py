@@ -41,6 +41,7 @@ from rule_store.records import Message, Polarity, Rule, RuleStatus
 from rule_store.sqlite import NamespaceConflictError
 from uno.gap import MANUAL_PREFIX
 from uno.ingest import InvalidRecord, parse_feedback
+from uno.ingest.limits import DEFAULT_LIMITS
 from uno.integrations.conversation import ConversationRecorder
 from uno.memory import InvalidImport, UnoMemory
 
@@ -50,6 +51,7 @@ MAX_QUERY_CHARS = 20_000
 MAX_ID_CHARS = 200
 MAX_MESSAGES = 500
 MAX_IDS = 1000
+MAX_FEEDBACK_ITEMS = DEFAULT_LIMITS.max_feedback_events
 MAX_RESULTS = 100
 MAX_PAGE = 1000
 MAX_OFFSET = 10_000_000
@@ -169,17 +171,18 @@ class _MemoryTools:
         user_id: UserId = None,
         feedback: Annotated[
             list[dict[str, Any]],
-            Field(max_length=MAX_MESSAGES, description='Feedback items, e.g. {"kind": "followup", "text": "..."}.'),
+            Field(
+                max_length=MAX_FEEDBACK_ITEMS, description='Feedback items, e.g. {"kind": "followup", "text": "..."}.'
+            ),
         ] = [],  # noqa: B006 - the SDK reads the default into the schema; never mutated
     ) -> dict[str, Any]:
         """Store one past exchange (request, answer, optional feedback) as a log; returns its id."""
         record = {"query": query, "response": response, "feedback": feedback, "metadata": {"source": self.source}}
         if user_id is not None:
             record["user_id"] = user_id
-        try:
-            outcome = self.memory.add_many([record], namespace=self.namespace)
-        except InvalidRecord as error:
-            raise ToolError(f"the log is invalid: {error}") from None
+        outcome = self.memory.add_many([record], namespace=self.namespace)
+        if outcome.rejected:  # invalid, over the memory's input limits, or an id holding another log
+            raise ToolError(f"the log is refused: {outcome.rejected[0].reason}")
         return {"log_id": outcome.ids[0], "inserted": bool(outcome.inserted)}
 
     def add_exchange(

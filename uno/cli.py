@@ -1369,9 +1369,15 @@ Examples:
                                                     streamable HTTP on http://127.0.0.1:8765/mcp
 
 \b
-Tools: augment, search, add_log, add_exchange, feedback, build, list_rules, retire_rule, forget,
-stats; all inside --namespace. The HTTP transport has no authentication: keep it on a loopback
-address, or put it behind a proxy that checks who calls."""
+Tools, all inside --namespace, with the REST API's input limits:
+  augment, search, build, forget, stats
+  add_log, add_exchange, feedback, list_logs, get_log
+  list_rules, get_rule, add_rule, edit_rule, delete_rule, retire_rule, restore_rule,
+  pin_rule, unpin_rule, rule_history
+  export (a page at a time), import
+No backup/restore tool: a backup holds every namespace (run uno backup as the store's operator).
+The HTTP transport has no authentication: keep it on a loopback address, or put it behind a
+proxy that checks who calls."""
 
 
 @main.command(epilog=MCP_EPILOG)

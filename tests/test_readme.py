@@ -17,7 +17,6 @@ what an earlier block of its section defined ("Use it" builds a memory that its 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import subprocess

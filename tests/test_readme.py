@@ -7,9 +7,10 @@ what an earlier block of its section defined ("Use it" builds a memory that its 
 
 - ``python`` blocks are exec'd. The ``openai/gpt-4o-mini`` model they name is answered by tests/llm's scripted
   server (``OPENAI_BASE_URL``), the one fake allowed: a remote LLM. The LoRA block is compiled and its imports run.
-- ``bash`` blocks, line by line: ``uno ...`` through click's runner against ``uno.cli.main`` (``[...]`` marks an
-  optional part: dropped), exit code 0; ``python -c ...`` in a subprocess; ``make X``: the Makefile has target X.
-  Commands that are not run are in ``NOT_RUN`` with the reason; their arguments are still parsed by the real command.
+- ``bash`` and ``sh`` blocks, line by line: ``uno ...`` through click's runner against ``uno.cli.main`` (``[...]``
+  marks an optional part: dropped), exit code 0; ``python -c ...`` in a subprocess; ``make X``: the Makefile has
+  target X. Commands not run are in ``NOT_RUN`` with the reason; their arguments are still parsed by the real command.
+  Any other command, or a block of another language, fails the test until it is given a rule here.
 - ``json`` blocks parse (a log record with ``uno.ingest.parse_record``), and every ``pip install 'NAME[extras]'`` of
   the README names pyproject's distribution and its extras.
 """
@@ -165,7 +166,7 @@ def scripted_openai(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedServer]
 
 def test_the_readme_has_the_blocks_this_test_knows() -> None:
     languages = {block.language for blocks in GROUPS.values() for block in blocks}
-    assert languages <= {"python", "bash", "json"}, languages
+    assert languages <= {"python", "bash", "sh", "json"}, languages
     assert sum(len(blocks) for blocks in GROUPS.values()) == len(readme_blocks()) >= 10
 
 
@@ -178,10 +179,12 @@ def run_blocks(blocks: list[Block], namespace: dict[str, object]) -> dict[str, o
     for block in blocks:
         if block.language == "python":
             run_python(block, namespace)
-        elif block.language == "bash":
+        elif block.language in ("bash", "sh"):
             run_shell(block)
-        else:
+        elif block.language == "json":
             check_json(block)
+        else:
+            raise AssertionError(f"README.md:{block.line}: no rule for ```{block.language} blocks in this test")
     return namespace
 
 
@@ -235,7 +238,7 @@ def test_every_pip_install_names_this_distribution_and_its_extras() -> None:
         if name.startswith("-") or name == "torch":
             continue
         assert name == project["name"], name
-        if wanted != "...":  # the prose's "pip install 'uno-memory[...]'" stands for any extra
+        if wanted not in ("", "..."):  # the prose's "pip install 'uno-memory[...]'" stands for any extra
             assert {extra.strip() for extra in wanted.split(",")} <= extras, wanted
 
 

@@ -13,6 +13,8 @@ what an earlier block of its section defined ("Use it" builds a memory that its 
   Any other command, or a block of another language, fails the test until it is given a rule here.
 - ``json`` blocks parse (a log record with ``uno.ingest.parse_record``), and every ``pip install 'NAME[extras]'`` of
   the README names pyproject's distribution and its extras.
+- ``uno serve`` is not started (it binds port 8080 until stopped); instead every REST route the README names, with
+  its method where given, must be in the OpenAPI document of the app it would serve (``create_app(...).openapi()``).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ OWN_GROUP = {"### Managing memory by hand"}
 NOT_RUN = {
     "uno train": "trains LoRA adapters on a base model with a remote judge (minutes, a model download)",
     "uno mcp": "serves MCP over stdio until stopped (tests/integrations/ drive it with the SDK's client)",
-    "uno serve": "serves until stopped on port 8080 (tests/integrations/ start real servers on free ports)",
+    "uno serve": "serves on port 8080 until stopped; the README's routes are checked against its OpenAPI below",
     "uno demo": "the same run as `make demo`: ingest and build of the 200 sample logs, which 'Use it' already runs",
 }
 # python block marker -> why the block is only compiled and its imports run
@@ -253,3 +255,30 @@ def test_commands_not_run_are_still_valid_commands() -> None:
     with pytest.raises(click.UsageError):
         parse_only(["uno", "serve", "--no-such-option"])
     parse_only(["uno", "serve", "--api-key", "sk-acme=acme"])
+
+
+def readme_routes() -> list[tuple[str | None, str]]:
+    """(method or None, path) of every ``/v1/...`` route the README's prose names; ``a|b`` alternatives expanded."""
+    text = README.read_text(encoding="utf-8")
+    named = re.findall(r"`(?:(GET|POST|PATCH|DELETE|PUT) )?(/v1/[^`\s]*)`", text)
+    routes: list[tuple[str | None, str]] = []
+    for method, path in named:
+        head, _, last = path.rpartition("/")
+        for option in last.split("|"):
+            routes.append((method or None, f"{head}/{option}"))
+    return routes
+
+
+def test_every_rest_route_the_readme_names_is_served(tmp_path: Path) -> None:
+    from uno.server.app import create_app
+
+    served: dict[str, set[str]] = {}
+    app = create_app(tmp_path / "store", api_keys={"sk-acme": "acme"}, upstream="openai/gpt-4o-mini")
+    for path, operations in app.openapi()["paths"].items():
+        served[re.sub(r"\{[^}]*\}", "{}", path)] = {method.upper() for method in operations}
+    routes = readme_routes()
+    assert len(routes) >= 15
+    for method, path in routes:
+        generic = re.sub(r"\{[^}]*\}", "{}", path)
+        assert generic in served, path
+        assert method is None or method in served[generic], f"{method} {path}"

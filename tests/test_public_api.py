@@ -76,6 +76,7 @@ def test_uno_all_is_pinned() -> None:
         "VectorIndex",
         "Verdict",
         "__version__",
+        "sample_logs_path",
     ]
 
 

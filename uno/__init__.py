@@ -47,6 +47,7 @@ from rule_store.records import (
 if TYPE_CHECKING:
     from uno.bandit import Strategy, StrategyBandit, StrategyChoice
     from uno.cluster import ClusteringConfig
+    from uno.demo import sample_logs_path
     from uno.distill.base import Distillation, Distiller
     from uno.distill.heuristic import HeuristicDistiller
     from uno.distill.llm import LLMDistiller
@@ -116,6 +117,7 @@ _LAZY = {
     "Strategy": "uno.bandit",
     "StrategyBandit": "uno.bandit",
     "StrategyChoice": "uno.bandit",
+    "sample_logs_path": "uno.demo",
 }
 
 
@@ -196,4 +198,5 @@ __all__ = [
     "VectorIndex",
     "Verdict",
     "__version__",
+    "sample_logs_path",
 ]

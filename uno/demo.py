@@ -20,6 +20,7 @@ from uno.inject import Augmentation
 
 
 def sample_logs_path() -> Path:
+    """The 200 realistic logs shipped with uno (plain JSONL): what `uno demo` and the README's examples ingest."""
     return Path(str(resources.files("uno") / "data" / "sample_logs.jsonl"))
 
 

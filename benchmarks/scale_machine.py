@@ -19,6 +19,7 @@ Writes ``scale_machine.json`` and ``scale_machine.md`` into ``--out`` (default `
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sqlite3
 import tempfile
@@ -104,13 +105,13 @@ def _bytes_under(path: Path) -> int:
 
 def measure_build(logs: int, stack: EmbedderStack, workdir: Path, *, seed: int, exact: bool) -> dict[str, Any]:
     """First build of 90% of ``logs`` simulator logs, then an incremental build of the rest."""
-    import uno.memory
-
+    # Patched where build looks it up: uno.memory imported it by name.
+    module: Any = importlib.import_module("uno.memory")
     _, records = simulate(QualityConfig(logs=logs, held_out=0, seed=seed, methods=()))
     cut = int(len(records) * (1 - INCREMENT_SHARE))
     clock = ClusterClock()
-    original = uno.memory.fit_clusters
-    uno.memory.fit_clusters = clock.wrap(original)  # type: ignore[assignment]
+    original = module.fit_clusters
+    module.fit_clusters = clock.wrap(original)
     try:
         memory = UnoMemory(workdir / f"build-{logs}", embedder=stack.outer)
         memory.add_many(records[:cut])
@@ -127,7 +128,7 @@ def measure_build(logs: int, stack: EmbedderStack, workdir: Path, *, seed: int, 
         incremental_seconds = time.perf_counter() - started
         rss_after = resident_bytes() or 0
     finally:
-        uno.memory.fit_clusters = original
+        module.fit_clusters = original
     out: dict[str, Any] = {
         "logs": len(records),
         "first_logs": cut,
@@ -179,8 +180,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         queries = [record.query for record in held]
         sweep = run_evidence_sweep(memory, stack, queries, args.factors)
         results["evidence"] = [asdict(point) for point in sweep]
-        for point in sweep:
-            print(f"evidence x{point.factor}: augment p50 {point.uno.rest_p50_ms:.3f} ms", flush=True)
+        for step in sweep:
+            print(f"evidence x{step.factor}: augment p50 {step.uno.rest_p50_ms:.3f} ms", flush=True)
         scale = run_scale(memory, stack, queries, args.sizes, seed=args.seed) if args.sizes else []
         results["synthetic"] = [{**asdict(point), "rest_ratio": point.rest_ratio} for point in scale]
         memory.close()

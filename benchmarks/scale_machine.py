@@ -34,7 +34,7 @@ from benchmarks.machine import describe_machine, load_average
 from benchmarks.quality import QualityConfig, simulate
 from benchmarks.rss import release_free_memory, resident_bytes
 from benchmarks.run import parse_sizes
-from benchmarks.scale import run_evidence_sweep, run_scale
+from benchmarks.scale import DEFAULT_MAX_LOG_VECTORS, run_evidence_sweep, run_scale
 from rule_store.records import LogRecord
 from rule_store.sqlite import _INSERT_LOG, _LOG_COLUMNS, SQLiteRuleStore, _log_row
 from uno.cluster import ClusteringConfig, fit_clusters
@@ -182,7 +182,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["evidence"] = [asdict(point) for point in sweep]
         for step in sweep:
             print(f"evidence x{step.factor}: augment p50 {step.uno.rest_p50_ms:.3f} ms", flush=True)
-        scale = run_scale(memory, stack, queries, args.sizes, seed=args.seed) if args.sizes else []
+        scale = (
+            run_scale(memory, stack, queries, args.sizes, seed=args.seed, max_log_vectors=args.max_log_vectors)
+            if args.sizes
+            else []
+        )
         results["synthetic"] = [{**asdict(point), "rest_ratio": point.rest_ratio} for point in scale]
         memory.close()
     stack.close()
@@ -241,7 +245,7 @@ def render(results: dict[str, Any]) -> str:
             "",
             "**Synthetic stores** (replicated from the first store; ms beyond the query embedding):",
             "",
-            "| active rules | log vectors | augment p50 | augment p95 | FAISS floor p50 | Emb-RAG p50 | "
+            "| active rules | log vectors (uncapped) | augment p50 | augment p95 | FAISS floor p50 | Emb-RAG p50 | "
             "RSS increase per rule | saved index bytes per rule | per log vector |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
@@ -250,7 +254,8 @@ def render(results: dict[str, Any]) -> str:
             per_rule = f"{rss * 2**20 / point['rules']:,.0f} B" if rss is not None else "-"
             index_bytes = point.get("index_bytes") or 0
             lines.append(
-                f"| {point['rules']:,} | {point['log_vectors']:,} | {point['uno']['rest_p50_ms']:.3f} | "
+                f"| {point['rules']:,} | {point['log_vectors']:,} ({point['log_vectors_uncapped']:,}) | "
+                f"{point['uno']['rest_p50_ms']:.3f} | "
                 f"{point['uno']['rest_p95_ms']:.3f} | {point['floor']['p50_ms']:.3f} | "
                 f"{point['rag']['rest_p50_ms']:.3f} | {per_rule} | {index_bytes / point['rules']:,.0f} B | "
                 f"{index_bytes / max(1, point['log_vectors'] + point['clusters']):,.0f} B |"
@@ -265,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--factors", type=parse_sizes, default=[1, 3, 10], help="evidence multipliers")
     parser.add_argument("--sizes", type=parse_sizes, default=[10_000, 100_000], help="synthetic store sizes")
     parser.add_argument("--queries", type=int, default=200, help="queries timed per point")
+    parser.add_argument(
+        "--max-log-vectors",
+        type=int,
+        default=DEFAULT_MAX_LOG_VECTORS,
+        help="cap on a synthetic store's learnt-log vectors (see benchmarks.scale)",
+    )
     parser.add_argument("--no-exact", dest="exact", action="store_false", help="skip sklearn's exact HDBSCAN")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)

@@ -201,8 +201,8 @@ def render(results: dict[str, Any]) -> str:
     machine = results.get("machine", {})
     lines.append(
         f"`python -m benchmarks.scale_machine` on {machine.get('cores', '?')} cores ({machine.get('cpu', '?')}), "
-        f"hashing embedder, simulator logs; ratios are from this one run (load average at the end: {results.get('load_average_at_end')}), "
-        "absolute times are noisy on a shared machine."
+        "hashing embedder, simulator logs; ratios are from this one run "
+        f"(load average at the end: {results.get('load_average_at_end')}), absolute times are noisy on a shared machine."
     )
     add = results["add_many"]
     lines += [

@@ -202,7 +202,7 @@ def render(results: dict[str, Any]) -> str:
     lines.append(
         f"`python -m benchmarks.scale_machine` on {machine.get('cores', '?')} cores ({machine.get('cpu', '?')}), "
         "hashing embedder, simulator logs; ratios are from this one run "
-        f"(load average at the end: {results.get('load_average_at_end')}), absolute times are noisy on a shared machine."
+        f"(load average at the end: {results.get('load_average_at_end')}), absolute times noisy on a shared machine."
     )
     add = results["add_many"]
     lines += [

@@ -474,12 +474,22 @@ def _redteam(redteam: dict[str, Any] | None) -> list[str]:
     return out
 
 
+def _one_machine(results: dict[str, Any] | None) -> list[str]:
+    """The section written by ``python -m benchmarks.scale_machine`` (scale_machine.json), when it was run."""
+    if results is None:
+        return []
+    from benchmarks.scale_machine import render
+
+    return render(results).rstrip().splitlines()
+
+
 def render_markdown(
     results: dict[str, Any],
     real: dict[str, Any] | None = None,
     reward: dict[str, Any] | None = None,
     online: dict[str, Any] | None = None,
     redteam: dict[str, Any] | None = None,
+    one_machine: dict[str, Any] | None = None,
 ) -> str:
     title = "# uno benchmarks: learning quality, cost and speed against RAG and memory baselines"
     intro = (
@@ -507,6 +517,7 @@ def render_markdown(
         _real(real),
         _reactions_online(reward, online),
         _redteam(redteam),
+        _one_machine(one_machine),
         plots,
         [
             METHOD_TEXT.format(
@@ -598,6 +609,7 @@ def write_report(results: dict[str, Any], out: Path) -> dict[str, Path]:
             ("reward", out / "reward.json"),
             ("online", out / "online.json"),
             ("redteam", out / "redteam.json"),
+            ("one_machine", out / "scale_machine.json"),
         )
     }
     paths["markdown"].write_text(render_markdown(results, real, **extra), encoding="utf-8")

@@ -19,6 +19,7 @@ Writes ``scale_machine.json`` and ``scale_machine.md`` into ``--out`` (default `
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sqlite3
 import tempfile
@@ -33,7 +34,7 @@ from benchmarks.machine import describe_machine, load_average
 from benchmarks.quality import QualityConfig, simulate
 from benchmarks.rss import release_free_memory, resident_bytes
 from benchmarks.run import parse_sizes
-from benchmarks.scale import run_evidence_sweep, run_scale
+from benchmarks.scale import DEFAULT_MAX_LOG_VECTORS, run_evidence_sweep, run_scale
 from rule_store.records import LogRecord
 from rule_store.sqlite import _INSERT_LOG, _LOG_COLUMNS, SQLiteRuleStore, _log_row
 from uno.cluster import ClusteringConfig, fit_clusters
@@ -104,13 +105,13 @@ def _bytes_under(path: Path) -> int:
 
 def measure_build(logs: int, stack: EmbedderStack, workdir: Path, *, seed: int, exact: bool) -> dict[str, Any]:
     """First build of 90% of ``logs`` simulator logs, then an incremental build of the rest."""
-    import uno.memory
-
+    # Patched where build looks it up: uno.memory imported it by name.
+    module: Any = importlib.import_module("uno.memory")
     _, records = simulate(QualityConfig(logs=logs, held_out=0, seed=seed, methods=()))
     cut = int(len(records) * (1 - INCREMENT_SHARE))
     clock = ClusterClock()
-    original = uno.memory.fit_clusters
-    uno.memory.fit_clusters = clock.wrap(original)  # type: ignore[assignment]
+    original = module.fit_clusters
+    module.fit_clusters = clock.wrap(original)
     try:
         memory = UnoMemory(workdir / f"build-{logs}", embedder=stack.outer)
         memory.add_many(records[:cut])
@@ -127,7 +128,7 @@ def measure_build(logs: int, stack: EmbedderStack, workdir: Path, *, seed: int, 
         incremental_seconds = time.perf_counter() - started
         rss_after = resident_bytes() or 0
     finally:
-        uno.memory.fit_clusters = original
+        module.fit_clusters = original
     out: dict[str, Any] = {
         "logs": len(records),
         "first_logs": cut,
@@ -179,9 +180,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         queries = [record.query for record in held]
         sweep = run_evidence_sweep(memory, stack, queries, args.factors)
         results["evidence"] = [asdict(point) for point in sweep]
-        for point in sweep:
-            print(f"evidence x{point.factor}: augment p50 {point.uno.rest_p50_ms:.3f} ms", flush=True)
-        scale = run_scale(memory, stack, queries, args.sizes, seed=args.seed) if args.sizes else []
+        for step in sweep:
+            print(f"evidence x{step.factor}: augment p50 {step.uno.rest_p50_ms:.3f} ms", flush=True)
+        scale = (
+            run_scale(memory, stack, queries, args.sizes, seed=args.seed, max_log_vectors=args.max_log_vectors)
+            if args.sizes
+            else []
+        )
         results["synthetic"] = [{**asdict(point), "rest_ratio": point.rest_ratio} for point in scale]
         memory.close()
     stack.close()
@@ -195,9 +200,9 @@ def render(results: dict[str, Any]) -> str:
     lines = ["## Scale on one machine (issue 13)", ""]
     machine = results.get("machine", {})
     lines.append(
-        f"`python -m benchmarks.scale_machine` on {machine.get('cpu_count', '?')} CPUs, hashing embedder, simulator "
-        f"logs; ratios are from this one run (load average at the end: {results.get('load_average_at_end')}), "
-        "absolute times are noisy on a shared machine."
+        f"`python -m benchmarks.scale_machine` on {machine.get('cores', '?')} cores ({machine.get('cpu', '?')}), "
+        "hashing embedder, simulator logs; ratios are from this one run "
+        f"(load average at the end: {results.get('load_average_at_end')}), absolute times noisy on a shared machine."
     )
     add = results["add_many"]
     lines += [
@@ -240,7 +245,7 @@ def render(results: dict[str, Any]) -> str:
             "",
             "**Synthetic stores** (replicated from the first store; ms beyond the query embedding):",
             "",
-            "| active rules | log vectors | augment p50 | augment p95 | FAISS floor p50 | Emb-RAG p50 | "
+            "| active rules | log vectors (uncapped) | augment p50 | augment p95 | FAISS floor p50 | Emb-RAG p50 | "
             "RSS increase per rule | saved index bytes per rule | per log vector |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
@@ -249,7 +254,8 @@ def render(results: dict[str, Any]) -> str:
             per_rule = f"{rss * 2**20 / point['rules']:,.0f} B" if rss is not None else "-"
             index_bytes = point.get("index_bytes") or 0
             lines.append(
-                f"| {point['rules']:,} | {point['log_vectors']:,} | {point['uno']['rest_p50_ms']:.3f} | "
+                f"| {point['rules']:,} | {point['log_vectors']:,} ({point['log_vectors_uncapped']:,}) | "
+                f"{point['uno']['rest_p50_ms']:.3f} | "
                 f"{point['uno']['rest_p95_ms']:.3f} | {point['floor']['p50_ms']:.3f} | "
                 f"{point['rag']['rest_p50_ms']:.3f} | {per_rule} | {index_bytes / point['rules']:,.0f} B | "
                 f"{index_bytes / max(1, point['log_vectors'] + point['clusters']):,.0f} B |"
@@ -264,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--factors", type=parse_sizes, default=[1, 3, 10], help="evidence multipliers")
     parser.add_argument("--sizes", type=parse_sizes, default=[10_000, 100_000], help="synthetic store sizes")
     parser.add_argument("--queries", type=int, default=200, help="queries timed per point")
+    parser.add_argument(
+        "--max-log-vectors",
+        type=int,
+        default=DEFAULT_MAX_LOG_VECTORS,
+        help="cap on a synthetic store's learnt-log vectors (see benchmarks.scale)",
+    )
     parser.add_argument("--no-exact", dest="exact", action="store_false", help="skip sklearn's exact HDBSCAN")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)

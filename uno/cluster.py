@@ -50,12 +50,18 @@ class ClusteringConfig:
     cutoff_margin: float = 0.05
     # HDBSCAN outliers join their nearest cluster when their query is at least this close to its centroid.
     attach_outliers: bool = True
-    # From this many logs on, HDBSCAN runs on a FAISS k-nearest-neighbour graph of the vectors reduced by PCA
-    # (see :func:`graph_hdbscan_labels`) instead of sklearn's exact O(n^2) minimum spanning tree.
+    # From this many logs on, HDBSCAN runs on a FAISS k-nearest-neighbour graph (see :func:`graph_hdbscan_labels`)
+    # instead of sklearn's exact minimum spanning tree over all n^2 pairs.
     graph_above: int = 5000
-    # PCA width for the graph path, and neighbours per log in its graph (at least min_samples).
-    graph_dimensions: int = 64
+    # Neighbours per log in that graph (at least min_samples).
     graph_neighbours: int = 24
+    # From this many logs on, the neighbours are found by an inverted-file index (IVF, ``graph_probes`` of
+    # 2 sqrt(n) lists searched) instead of exactly: sub-quadratic, at a small loss of recall.
+    graph_ivf_above: int = 20_000
+    graph_probes: int = 16
+    # PCA width before the neighbour search; None keeps every dimension. Measured on 6,256 real MiniLM dual vectors:
+    # full width agreed with exact HDBSCAN at ARI 0.99; 256 and 64 principal components only at ~0.86 and ~0.43.
+    graph_dimensions: int | None = None
 
 
 def normalize(vectors: npt.ArrayLike) -> Vectors:
@@ -127,23 +133,22 @@ def graph_hdbscan_labels(
     """HDBSCAN over a k-nearest-neighbour graph instead of all n^2 pairs.
 
     The mutual-reachability minimum spanning tree is taken over each log's ``graph_neighbours`` nearest neighbours
-    (exact FAISS search on the PCA-reduced vectors), which holds the exact tree's edges whenever no cluster needs a
-    link to a point outside its members' neighbourhoods. Parts of the graph that are not connected are joined by
-    edges heavier than any other, so they separate at the top of the hierarchy. The tree is then condensed and
-    clusters selected by sklearn's own routines, as :class:`sklearn.cluster.HDBSCAN` does.
+    (found by FAISS: exactly, or by an IVF index from ``graph_ivf_above`` logs), which holds the exact tree's edges
+    whenever no cluster needs a link to a point outside its members' neighbourhoods. Parts of the graph that are
+    not connected are joined by edges heavier than any other, so they separate at the top of the hierarchy. The
+    tree is then condensed and clusters selected by sklearn's own routines, as :class:`sklearn.cluster.HDBSCAN`.
     """
-    import faiss
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
     from sklearn.cluster._hdbscan._linkage import MST_edge_dtype, make_single_linkage
     from sklearn.cluster._hdbscan._tree import tree_to_labels
 
     n = len(vectors)
-    reduced = reduce_dimensions(np.asarray(vectors, dtype=np.float32), config.graph_dimensions)
+    reduced = np.ascontiguousarray(vectors, dtype=np.float32)
+    if config.graph_dimensions is not None:
+        reduced = reduce_dimensions(reduced, config.graph_dimensions)
     k = min(n, max(config.graph_neighbours, min_samples) + 1)
-    index = faiss.IndexFlatL2(reduced.shape[1])
-    index.add(reduced)
-    squared, neighbours = index.search(reduced, k)
+    squared, neighbours = _nearest(reduced, k, config)
     distances = np.sqrt(np.maximum(squared, 0.0)).astype(np.float64)
     # As sklearn: the distance to the min_samples-th neighbour, the point itself counting as the first.
     core = distances[:, min_samples - 1]
@@ -168,6 +173,27 @@ def graph_hdbscan_labels(
     mst = mst[np.argsort(mst["distance"], kind="stable")]
     labels, _ = tree_to_labels(make_single_linkage(mst), min_cluster_size, config.selection, False, 0.0, None)
     return np.asarray(labels, dtype=np.int64)
+
+
+def _nearest(vectors: Vectors, k: int, config: ClusteringConfig) -> tuple[Vectors, npt.NDArray[np.int64]]:
+    """Each row's ``k`` nearest rows (itself first) by squared Euclidean distance: exact, or IVF when large."""
+    import faiss
+
+    width = vectors.shape[1]
+    n = len(vectors)
+    if n < config.graph_ivf_above:
+        index: faiss.Index = faiss.IndexFlatL2(width)
+    else:
+        lists = int(2 * np.sqrt(n))
+        quantiser = faiss.IndexFlatL2(width)
+        index = faiss.IndexIVFFlat(quantiser, width, lists)
+        index.cp.niter = 10
+        # A fixed, spread sample of ~20 rows per list trains them: deterministic for the same vectors.
+        index.train(vectors[:: max(1, n // (lists * 20))])
+        index.nprobe = config.graph_probes
+    index.add(vectors)
+    squared, neighbours = index.search(vectors, k)
+    return squared, neighbours.astype(np.int64, copy=False)
 
 
 def centroid(query_vectors: Vectors) -> Vectors:

@@ -281,7 +281,7 @@ class FaissIndex:
         count = len(self._ids) if count is None else count
         if self._structure is None or count == 0:
             return np.zeros((0, self._dimension), dtype=np.float32)
-        flat = self._structure
+        flat: Any = self._structure
         if isinstance(flat, faiss.IndexHNSW):
             flat = faiss.downcast_index(flat.storage)
         view: FloatMatrix = faiss.rev_swig_ptr(flat.get_xb(), count * self._dimension).reshape(count, -1)

@@ -66,7 +66,9 @@ class InjectedRule(BaseModel):
     support: int
     confidence: float
     novelty: float | None = None
-    provenance: list[str] = Field(default_factory=list, description="ids of the logs this rule came from")
+    provenance: list[str] = Field(
+        default_factory=list, description="ids of the logs this rule came from: the first 8, or all with explain=True"
+    )
     why: str | None = None
 
 

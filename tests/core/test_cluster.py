@@ -86,8 +86,10 @@ def test_the_neighbour_graph_path_finds_the_clusters_exact_hdbscan_finds() -> No
     vectors = _blobs(12, 40, 96, seed=3)
     exact = cluster_labels(vectors, ClusteringConfig(graph_above=10**9))
     graph = cluster_labels(vectors, ClusteringConfig(graph_above=0, graph_dimensions=32, graph_neighbours=12))
+    inverted = cluster_labels(vectors, ClusteringConfig(graph_above=0, graph_ivf_above=0, graph_neighbours=12))
     assert exact.max() + 1 == 12
     assert adjusted_rand_score(exact, graph) >= 0.95
+    assert adjusted_rand_score(exact, inverted) >= 0.95
 
 
 def test_the_neighbour_graph_path_separates_parts_it_cannot_connect() -> None:

@@ -194,6 +194,20 @@ def test_async_retries_and_reask(server: ScriptedServer, make_llm: LLMFactory) -
     assert [(c.outcome, c.attempts) for c in llm.ledger.calls()] == [("invalid", 2), ("ok", 1)]
 
 
+def test_async_retries_run_out_and_each_wait_is_logged(
+    server: ScriptedServer, make_llm: LLMFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The retry loop is tenacity's (sync and async alike): the same stop, wait and attempt count as the old loop.
+    server.script = lambda body: SERVER_ERROR
+    llm = make_llm(max_retries=2, backoff_base=0.01)
+    with caplog.at_level("INFO", logger="uno.llm"), pytest.raises(LLMCallError, match="after 3 attempts") as raised:
+        run_sync(llm.acomplete(HELLO, purpose="distill"))
+    assert raised.value.attempts == 3 and server.count == 3
+    assert [(c.outcome, c.attempts) for c in llm.ledger.calls()] == [("error", 3)]
+    waits = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert len(waits) == 2 and "(attempt 1)" in waits[0] and "(attempt 2)" in waits[1]
+
+
 def test_logprobs_are_read(server: ScriptedServer, make_llm: LLMFactory) -> None:
     server.queue(Reply(content="yes", logprobs=[{"yes": -0.1, "no": -2.5}]))
     completion = make_llm().complete(HELLO, logprobs=5, max_tokens=1)

@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+import tenacity
 from pydantic import BaseModel, ValidationError
 
 from rule_store.records import stable_hash
@@ -450,37 +451,51 @@ class BaseLLM(ABC):
 
     def _send(self, request: Request, purpose: str) -> Completion:
         started = time.perf_counter()
-        attempt = 0
+        attempts = 0
         with self._slot():
-            while True:
-                attempt += 1
-                try:
-                    completion = self._request(request)
-                except Exception as exc:
-                    if attempt > self.max_retries or not self._retryable(exc):
-                        raise self._failed(request, purpose, exc, attempt, started) from exc
-                    delay = self._delay(attempt, exc)
-                    log.info("%s: %s (attempt %d), retrying in %.2fs", self.model, _describe(exc), attempt, delay)
-                    time.sleep(delay)
-                    continue
-                return _finished(completion, attempt, started)
+            try:
+                for attempt in tenacity.Retrying(**self._retry_policy()):
+                    attempts = attempt.retry_state.attempt_number
+                    with attempt:
+                        completion = self._request(request)
+            except Exception as exc:
+                raise self._failed(request, purpose, exc, attempts, started) from exc
+            return _finished(completion, attempts, started)
 
     async def _asend(self, request: Request, purpose: str) -> Completion:
         started = time.perf_counter()
-        attempt = 0
+        attempts = 0
         async with self._aslot():
-            while True:
-                attempt += 1
-                try:
-                    completion = await self._arequest(request)
-                except Exception as exc:
-                    if attempt > self.max_retries or not self._retryable(exc):
-                        raise self._failed(request, purpose, exc, attempt, started) from exc
-                    delay = self._delay(attempt, exc)
-                    log.info("%s: %s (attempt %d), retrying in %.2fs", self.model, _describe(exc), attempt, delay)
-                    await asyncio.sleep(delay)
-                    continue
-                return _finished(completion, attempt, started)
+            try:
+                async for attempt in tenacity.AsyncRetrying(**self._retry_policy()):
+                    attempts = attempt.retry_state.attempt_number
+                    with attempt:
+                        completion = await self._arequest(request)
+            except Exception as exc:
+                raise self._failed(request, purpose, exc, attempts, started) from exc
+            return _finished(completion, attempts, started)
+
+    def _retry_policy(self) -> dict[str, Any]:
+        """tenacity's loop, our policy: ``max_retries`` retries of what the provider calls transient, waiting
+        :meth:`_delay` (which honours the provider's Retry-After); the last error is re-raised as it came."""
+        return {
+            "stop": tenacity.stop_after_attempt(self.max_retries + 1),
+            # only errors: a KeyboardInterrupt or a cancelled task is never retried
+            "retry": tenacity.retry_if_exception(lambda exc: isinstance(exc, Exception) and self._retryable(exc)),
+            "wait": self._wait,
+            "before_sleep": self._log_retry,
+            "reraise": True,
+        }
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        return self._delay(state.attempt_number, error) if error is not None else 0.0
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        reason = _describe(error) if error is not None else "no result"
+        log.info("%s: %s (attempt %d), retrying in %.2fs", self.model, reason, state.attempt_number, delay)
 
     def _delay(self, attempt: int, error: BaseException) -> float:
         backoff = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1)) * random.uniform(0.5, 1.0)

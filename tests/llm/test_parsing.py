@@ -36,12 +36,33 @@ def test_parse_json_object(reply: str, expected: dict[str, object]) -> None:
         ("I cannot help with that.", "contains no JSON object"),
         ('{"a": [1, 2', "not closed"),
         ("[1, 2, 3]", "no JSON object"),
-        ('{"a": nope}', "could not parse"),
+        ("{broken}", "could not parse"),
     ],
 )
 def test_parse_errors_say_what_is_wrong(reply: str, message: str) -> None:
     with pytest.raises(JSONParseError, match=message):
         parse_json_object(reply)
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        # Slips the hand-written repair (trailing commas, smart quotes, literal_eval) did not mend; json-repair does.
+        ('{verdict: "good", score: 9}', {"verdict": "good", "score": 9}),
+        ('{"a": 1 "b": 2}', {"a": 1, "b": 2}),
+        ('{"a": 1, // the second one\n "b": 2}', {"a": 1, "b": 2}),
+        ("{'a': True, \"b\": null}", {"a": True, "b": None}),
+    ],
+)
+def test_json_repair_mends_what_the_old_parser_rejected(reply: str, expected: dict[str, object]) -> None:
+    assert parse_json_object(reply) == expected
+
+
+def test_a_repaired_bare_word_is_still_validated() -> None:
+    # json-repair reads a bare word as a string; the schema on top still rejects it where a number is due.
+    assert parse_json_object('{"left": one, "right": 2}') == {"left": "one", "right": 2}
+    with pytest.raises(ValidationError, match="left"):
+        validate_reply('{"left": one, "right": 2}', Pair)
 
 
 class Pair(BaseModel):

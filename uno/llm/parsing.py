@@ -1,24 +1,24 @@
 """Getting one JSON object out of what a model wrote, and saying why not when it cannot.
 
 Models asked for JSON still wrap it in code fences, think aloud first (``<think>...</think>``), add a sentence
-after it, leave trailing commas or answer with Python literals. :func:`parse_json_object` undoes those; it never
-guesses at content (a truncated object stays an error, and the caller re-asks).
+after it, leave trailing commas or answer with Python literals. :func:`parse_json_object` finds the object and lets
+the ``json-repair`` package mend its syntax; it never guesses at missing content (a truncated object stays an
+error, and the caller re-asks).
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from typing import Any, TypeVar
 
+import json_repair
 from pydantic import BaseModel, ValidationError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)
-_SMART_QUOTES = str.maketrans({"“": '"', "”": '"'})
 
 
 class JSONParseError(ValueError):
@@ -86,53 +86,23 @@ def _matching_brace(text: str, start: int) -> int | None:
 
 
 def _load(snippet: str) -> dict[str, Any]:
-    attempts = [snippet, _drop_trailing_commas(snippet), _drop_trailing_commas(snippet.translate(_SMART_QUOTES))]
-    first_error: json.JSONDecodeError | None = None
-    for attempt in attempts:
-        try:
-            value = json.loads(attempt, strict=False)
-        except json.JSONDecodeError as exc:
-            first_error = first_error or exc
-            continue
-        return _as_object(value)
     try:
-        # {'rules': [], 'ok': True}: small models answer in Python literals. literal_eval evaluates nothing else.
-        value = ast.literal_eval(_drop_trailing_commas(snippet))
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        assert first_error is not None
-        raise ValueError(f"{first_error.msg} at line {first_error.lineno} column {first_error.colno}") from None
-    return _as_object(value)
+        return _as_object(json.loads(snippet, strict=False))  # most replies are valid JSON: the fast path
+    except json.JSONDecodeError as exc:
+        first_error = exc
+    # json-repair mends what models get wrong: trailing commas, Python literals ({'ok': True, 'x': None}), smart
+    # quotes, unquoted keys, missing commas, comments. The snippet is already a balanced {...}: json-repair would
+    # also close a truncated object, which we refuse (the caller re-asks instead of guessing the rest).
+    repaired = json_repair.loads(snippet, skip_json_loads=True)
+    if not isinstance(repaired, dict):
+        raise ValueError(f"{first_error.msg} at line {first_error.lineno} column {first_error.colno}")
+    return _as_object(repaired)
 
 
 def _as_object(value: object) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"expected a JSON object, got {type(value).__name__}")
     return {str(key): item for key, item in value.items()}
-
-
-def _drop_trailing_commas(text: str) -> str:
-    """Remove commas directly before a closing bracket, outside strings."""
-    out: list[str] = []
-    quote: str | None = None
-    escaped = False
-    for index, char in enumerate(text):
-        if quote is not None:
-            out.append(char)
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote:
-                quote = None
-            continue
-        if char in "\"'":
-            quote = char
-        elif char == ",":
-            rest = text[index + 1 :].lstrip()
-            if rest[:1] in ("}", "]"):
-                continue
-        out.append(char)
-    return "".join(out)
 
 
 def describe_validation_error(error: ValidationError | JSONParseError, limit: int = 6) -> str:

@@ -401,6 +401,37 @@ def test_concurrent_writers_leave_one_complete_index(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("rules.v*"))) == 3
 
 
+def test_a_save_waits_for_the_writer_lock_held_by_another_process(tmp_path: Path) -> None:
+    # The lock is the filelock package's (flock here, msvcrt on Windows, where the old fcntl lock did nothing).
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import filelock, sys; lock = filelock.FileLock(sys.argv[1]); lock.acquire(); "
+            "print('held', flush=True); sys.stdin.read(); lock.release()",
+            str(tmp_path / "rules.lock"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        writer = threading.Thread(target=filled_index(5).save, args=(tmp_path, "rules"))
+        writer.start()
+        writer.join(timeout=0.5)
+        assert writer.is_alive() and not (tmp_path / "rules.CURRENT").exists()  # blocked by the other process
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    writer.join(timeout=10)
+    assert not writer.is_alive()
+    loaded = FaissIndex.load(tmp_path, "rules")
+    assert loaded is not None and len(loaded.ids()) == 5
+    assert (tmp_path / "rules.lock").exists()  # kept, so every waiter locks the same file
+
+
 # --- GPU choice ----------------------------------------------------------------------------------------------
 
 

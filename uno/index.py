@@ -31,7 +31,6 @@ Choices, and why:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -39,11 +38,12 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+import filelock
 import numpy as np
 import numpy.typing as npt
 
@@ -594,17 +594,8 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-@contextlib.contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    """Serialise writers of one index across threads and processes (advisory ``flock``, POSIX only)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no flock, so concurrent writers of one index must be avoided by callers
-        yield
-        return
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _exclusive_lock(path: Path) -> filelock.BaseFileLock:
+    """Serialise writers of one index across threads and processes: ``flock`` on POSIX, ``msvcrt`` locking on
+    Windows (the hand-written ``fcntl`` lock did nothing there). Blocks until free; the lock file stays in place so
+    that every waiter locks the same inode."""
+    return filelock.FileLock(path)

@@ -1,4 +1,13 @@
-"""Okapi BM25 over a fixed set of documents (our own, so the baselines add no dependency).
+"""Okapi BM25 over a fixed set of documents (our own inverted index, checked against ``rank-bm25``).
+
+Why not ``rank_bm25.BM25Okapi``: with its IDF set to the one below it ranks and scores exactly as this index does
+(tests/benchmarks/test_bench_parts.py checks it), but it scores every document for every query term in a Python
+loop, where this index walks only the postings of the query's terms. Measured on 3,000 random documents of 5-200
+words from a 3,000-word vocabulary, 12-term queries: 1.0 ms per top-5 query here against 17.9 ms with rank-bm25
+(build 0.36 s against 1.15 s). The benchmarks report each method's retrieval latency (p50/p95) next to uno's, so an
+18x slower BM25 would misstate the baseline. Its own IDF, ``ln((N - df + 0.5) / (df + 0.5))`` floored at
+``0.25 * mean idf`` for terms in more than half the documents, is also why the IDF below is Lucene's: positive and
+monotone in df without a corpus-wide floor.
 
 Scores follow Robertson's Okapi BM25 with the non-negative IDF that Lucene uses::
 

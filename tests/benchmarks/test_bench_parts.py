@@ -55,6 +55,30 @@ def test_bm25_scores_follow_okapi() -> None:
     assert index.scores("a")[0] == pytest.approx(expected)
 
 
+def test_bm25_ranks_and_scores_as_rank_bm25_with_lucene_idf() -> None:
+    """The reference library, given the same tokens and IDF, agrees on every score (bm25.py says why we keep ours)."""
+    from rank_bm25 import BM25Okapi
+
+    class LuceneIdfOkapi(BM25Okapi):  # type: ignore[misc]
+        def _calc_idf(self, nd: dict[str, int]) -> None:
+            self.idf = {t: math.log(1 + (self.corpus_size - df + 0.5) / (df + 0.5)) for t, df in nd.items()}
+
+    documents = [
+        "how to roast a chicken in the oven",
+        "roast potatoes in the oven with oil",
+        "cancel my subscription plan today",
+        "the oven is broken, the chicken is raw",
+        "plan a trip to roast 被告 coffee",
+    ]
+    ours = BM25(documents)
+    reference = LuceneIdfOkapi([tokenize(d) for d in documents])
+    for query in ["roast chicken", "oven", "the plan", "被告 coffee oil", "nothing shared"]:
+        expected = reference.get_scores(sorted(set(tokenize(query))))
+        assert ours.scores(query) == {i: pytest.approx(s) for i, s in enumerate(expected) if s > 0}
+        order = sorted((i for i, s in enumerate(expected) if s > 0), key=lambda i: (-expected[i], i))
+        assert [position for position, _ in ours.top_k(query, 5)] == order
+
+
 def test_bm25_rejects_bad_parameters_and_tokenizes_cjk_per_character() -> None:
     with pytest.raises(ValueError, match="k1"):
         BM25(["x"], b=2.0)

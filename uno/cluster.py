@@ -234,12 +234,17 @@ def calibrate_cutoffs(
     return out
 
 
-_STOP_WORDS = (
-    "a an and are as at be best can could do does for from get give good how i if in is it its me my of on or "
-    "should so that the their there this to use using what whats when where which who why will with would you "
-    "your about after before between into over than them then these they way"
-)
-_STOP = frozenset(_STOP_WORDS.split())
+# Question words that say nothing about a cluster's topic ("best way to ...", "what's good for ..."); the rest of
+# the stop list is sklearn's English one less the words that name topics (uno.distill.text.SKLEARN_TOPIC_WORDS).
+_LABEL_STOP_WORDS = frozenset({"best", "good", "use", "using", "whats", "does", "way"})
+
+
+def _label_stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from uno.distill.text import SKLEARN_TOPIC_WORDS  # lazily: sklearn, already loaded by clustering
+
+    return frozenset(ENGLISH_STOP_WORDS - SKLEARN_TOPIC_WORDS | _LABEL_STOP_WORDS)
 
 
 def cluster_label(member_queries: Sequence[str], all_queries: Sequence[str], size: int = 4) -> str:
@@ -247,8 +252,10 @@ def cluster_label(member_queries: Sequence[str], all_queries: Sequence[str], siz
     import re
     from collections import Counter
 
+    stop = _label_stop_words()
+
     def words(text: str) -> set[str]:
-        return {w for w in re.findall(r"[a-zà-ÿ]{3,}", text.lower()) if w not in _STOP}
+        return {w for w in re.findall(r"[a-zà-ÿ]{3,}", text.lower()) if w not in stop}
 
     inside = Counter(w for q in member_queries for w in words(q))
     overall = Counter(w for q in all_queries for w in words(q))

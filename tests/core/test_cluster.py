@@ -101,3 +101,13 @@ def test_the_neighbour_graph_path_separates_parts_it_cannot_connect() -> None:
     assert len(set(labels[labels >= 0])) == 3
     assert all(len(set(labels[blob * 30 : (blob + 1) * 30])) == 1 for blob in range(3))
     assert reduce_dimensions(vectors, 8).shape == (90, 8) and reduce_dimensions(vectors, 64).shape == (90, 16)
+
+
+def test_label_keeps_topic_words_that_sklearns_stop_list_drops() -> None:
+    from uno.cluster import cluster_label
+
+    inside = ["fire alarm keeps beeping", "fire extinguisher for the kitchen", "Is a fire blanket enough?"]
+    outside = ["How do I file taxes?", "Whenever I cook rice it sticks", *inside]
+    label = cluster_label(inside, outside)
+    assert label.split(", ")[0] == "fire"
+    assert not {"enough", "whenever", "the"} & set(label.split(", "))

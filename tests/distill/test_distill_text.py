@@ -83,3 +83,16 @@ def test_third_person() -> None:
         third_person("I'm vegetarian and my kids hate onions")
         == "the user is vegetarian and the user's kids hate onions"
     )
+
+
+def test_stop_words_are_sklearns_english_list_less_topic_words_plus_chat_words() -> None:
+    """sklearn's list drops function words the old hand list let through as "content" ("perhaps", "several",
+    "across"); the topic words it would wrongly drop ("show", "fire", "system") and chat fillers stay handled."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from uno.distill.text import CHAT_STOP_WORDS, SKLEARN_TOPIC_WORDS, STOPWORDS, content_words
+
+    assert ENGLISH_STOP_WORDS - SKLEARN_TOPIC_WORDS <= STOPWORDS
+    assert CHAT_STOP_WORDS <= STOPWORDS and not SKLEARN_TOPIC_WORDS & STOPWORDS
+    text = "Perhaps show several fire system examples across everything, thanks, I'm sure"
+    assert content_words(text) == {"show", "fire", "system", "example", "sure"}

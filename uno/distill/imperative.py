@@ -12,7 +12,8 @@ import re
 
 from uno.distill.text import STOPWORDS, content_words, third_person, word_set
 
-# Verbs that ask for a change to the answer: a bare imperative with one of these is a correction.
+# Verbs that ask for a change to the answer: a bare imperative with one of these is a correction. These verb
+# tables (and INFORMATION_VERBS below) are curated cue lists, not stop-word lists: no library ships them.
 REVISION_VERBS = word_set(
     """
     add include mention remove delete drop use make keep put format write rewrite rephrase reword redo fix change

@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
 # ----------------------------------------------------------------------------------------------------- typos
 
 
@@ -304,18 +306,26 @@ def split_clauses(sentence: str) -> list[str]:
 # ----------------------------------------------------------------------------------------------------- words
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
-STOPWORDS = word_set(
+# Words sklearn's English list (the Glasgow IR list) drops that name a topic or an edit in a chat request: "show",
+# "describe", "find", "keep", "move", "put", "call" are revision/information verbs (imperative.py), and "fire",
+# "system", "bill", "interest" topics; content words and cluster labels must keep them.
+SKLEARN_TOPIC_WORDS = word_set(
     """
-    a about above after again all also am an and any are aren't as at be because been before being below between
-    both but by can can't could couldn't did didn't do does doesn't doing don't down during each few for from
-    further get got had has have having he her here hers him his how i i'd i'll i'm i've if in into is isn't it
-    it's its itself just let me more most my myself no nor not now of off on once only or other our ours out over
-    own please same she should so some such than that that's the their them then there these they this those
-    through to too under until up very was wasn't we were what what's when where which while who whom why will
-    with won't would you you're your yours yourself thanks thank ok okay yes yeah tell give make want need know
-    like really one two also maybe much many way thing things something anything answer question response
+    amount back bill bottom call cry describe detail empty fill find fire front full interest keep mill move name
+    part put serious show side system take thick thin top
     """
 )
+# Chat words sklearn's list lacks: contractions (its own tokenizer splits them, so it lists none), thanks and
+# assent, and the generic words of a request ("tell", "make", "answer") that say nothing about its topic.
+CHAT_STOP_WORDS = word_set(
+    """
+    aren't can't couldn't did didn't does doesn't doing don't got having i'd i'll i'm i've isn't it's just let
+    that's what's won't wasn't you're thanks thank ok okay yes yeah tell make want need know like really
+    maybe thing things way answer question response
+    """
+)
+# Imported here, not lazily: distill runs at build time next to clustering, which imports sklearn anyway.
+STOPWORDS = frozenset(ENGLISH_STOP_WORDS - SKLEARN_TOPIC_WORDS | CHAT_STOP_WORDS)
 
 
 def words(norm: str) -> list[str]:

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from rule_store.records import Route
 from uno.inject import (
     BLOCK_CLOSE,
@@ -94,3 +96,26 @@ def test_fit_budget_counts_the_block_it_returns() -> None:
             assert len(chosen) == (max(fits) if fits and fits[0] == 1 else 0)
             assert block == (render_block(chosen, with_plan) if chosen else "")
             assert count_tokens(block) <= budget or not chosen
+
+
+_TOKENIZER_SAMPLES = [
+    "When the user asks for code, answer with a short Python snippet and no prose.",
+    "- When: the question is about cooking times. Do: give temperatures in both °C and °F, and say the oven type.",
+    "Don't use emojis; keep replies under 100 words, e.g. 3.5 paragraphs at most!",
+    'Rule: "prefer ISO-8601 dates (2024-01-31)" applies to https://example.com/api/v2?x=1&y=2',
+    "Avoid recommending paid tools unless the user mentions a budget; prefer open-source alternatives first.",
+]
+
+
+def test_count_tokens_stays_within_15_percent_of_a_real_tokenizer_on_english_rules() -> None:
+    """Pinned against tiktoken's cl100k_base, offline through the copy litellm ships (uno.inject says why the
+    estimator stays)."""
+    pytest.importorskip("litellm")
+    from litellm.litellm_core_utils.default_encoding import encoding
+
+    for text in _TOKENIZER_SAMPLES:
+        real = len(encoding.encode(text))
+        assert abs(count_tokens(text) - real) <= 0.15 * real, text
+    total_real = sum(len(encoding.encode(text)) for text in _TOKENIZER_SAMPLES)
+    total_estimate = sum(count_tokens(text) for text in _TOKENIZER_SAMPLES)
+    assert abs(total_estimate - total_real) <= 0.05 * total_real

@@ -324,7 +324,8 @@ CHAT_STOP_WORDS = word_set(
     maybe thing things way answer question response
     """
 )
-# Imported here, not lazily: distill runs at build time next to clustering, which imports sklearn anyway.
+# Imported here, not lazily: importing this module already loaded sklearn before this list moved to it (measured),
+# and distill runs at build time next to clustering, which needs sklearn too.
 STOPWORDS = frozenset(ENGLISH_STOP_WORDS - SKLEARN_TOPIC_WORDS | CHAT_STOP_WORDS)
 
 

@@ -56,8 +56,7 @@ class RuleSummary:
 def summarise(rule: Rule, config: GateConfig, cap: int = PROVENANCE_CAP) -> RuleSummary:
     """One pass over ``rule``'s evidence (build time only); shared exactly when the gate says so (:func:`is_shared`)."""
     users = identified_users(rule)
-    # A rule added by hand is the namespace's own: everyone in it sees it.
-    shared = rule.manual or is_shared(rule, config)
+    shared = is_shared(rule, config)
     own: dict[str, set[str]] = {}
     for item in rule.evidence:
         if item.user_id:

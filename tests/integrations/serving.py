@@ -54,10 +54,19 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """A server process on 127.0.0.1: started with ``command`` (``{port}`` filled in), ready once /health answers."""
+    """A server process on 127.0.0.1: started with ``command`` (``{port}`` filled in), ready once ``health_path``
+    answers 200 (or, with ``health_path=None``, once the port accepts connections)."""
 
-    def __init__(self, command: Sequence[str], env: dict[str, str], log_path: Path, store: Path) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        env: dict[str, str],
+        log_path: Path,
+        store: Path,
+        health_path: str | None = "/health",
+    ) -> None:
         self.store = store
+        self._health_path = health_path
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._log_path = log_path
@@ -75,14 +84,20 @@ class LiveServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
+            if self._answers():
+                return self
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server not ready after {timeout_s}s:\n{self.output()}")
+
+    def _answers(self) -> bool:
+        if self._health_path is None:
+            with socket.socket() as sock:
+                return sock.connect_ex(("127.0.0.1", self.port)) == 0
+        try:
+            return httpx.get(f"{self.base_url}{self._health_path}", timeout=1.0).status_code == 200
+        except httpx.TransportError:
+            return False
 
     def output(self) -> str:
         self._log.flush()

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from tests.integrations.data import PLAN_QUERY, ROAST_QUERY, UNRELATED_QUERY, training_logs
-from tests.integrations.serving import REPO, UNO, free_port
+from tests.integrations.serving import REPO, UNO, LiveServer
 from uno.cli import main as uno_cli
 from uno.inject import BLOCK_OPEN
 
@@ -230,56 +227,21 @@ def test_uno_mcp_over_stdio_runs_every_operation(tmp_path: Path) -> None:
     assert result.exit_code == 0 and '"logs": 15' in result.output
 
 
-class _HttpServer:
-    """The MCP server over streamable HTTP in its own process on 127.0.0.1; ready once the port accepts."""
-
-    def __init__(self, store: Path, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/mcp"
-        self._log = log.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.integrations.mcp_server", str(store), str(self.port)],
-            cwd=REPO,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self._log_path = log
-
-    def wait_ready(self, timeout_s: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"MCP server exited: {self._log_path.read_text(errors='replace')[-3000:]}")
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError("MCP server not ready")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._log.close()
-
-
 @pytest.fixture
-def http_server(tmp_path: Path) -> Iterator[_HttpServer]:
-    server = _HttpServer(tmp_path / "store", tmp_path / "mcp.log")
+def http_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The MCP server over streamable HTTP in its own process on 127.0.0.1; ready once the port accepts."""
+    command = [sys.executable, "-m", "tests.integrations.mcp_server", str(tmp_path / "store"), "{port}"]
+    server = LiveServer(command, {}, tmp_path / "mcp.log", tmp_path / "store", health_path=None)
     try:
-        server.wait_ready()
+        server.wait_ready(timeout_s=60.0)
         yield server
     finally:
         server.stop()
 
 
-def test_streamable_http_runs_every_operation(http_server: _HttpServer) -> None:
+def test_streamable_http_runs_every_operation(http_server: LiveServer) -> None:
     async def run() -> None:
-        async with Client(http_server.url, read_timeout_seconds=60) as client:
+        async with Client(f"{http_server.base_url}/mcp", read_timeout_seconds=60) as client:
             await every_operation(client)
 
     asyncio.run(run())

@@ -391,10 +391,10 @@ class PostgresRuleStore:
         namespaces = [log.namespace for log in page]
         rows = self._fetch(
             "SELECT l.namespace, l.id, l.content_hash FROM logs l "
-            "JOIN unnest(%s::text[], %s::text[]) AS k (namespace, id) ON l.namespace = k.namespace AND l.id = k.id "
+            "JOIN unnest(%b::text[], %b::text[]) AS k (namespace, id) ON l.namespace = k.namespace AND l.id = k.id "
             "UNION "
             "SELECT l.namespace, l.id, l.content_hash FROM logs l "
-            "JOIN unnest(%s::text[], %s::text[]) AS h (namespace, content_hash) "
+            "JOIN unnest(%b::text[], %b::text[]) AS h (namespace, content_hash) "
             "ON l.namespace = h.namespace AND l.content_hash = h.content_hash",
             [namespaces, [log.id for log in page], namespaces, hashes],
         )
@@ -539,7 +539,7 @@ class PostgresRuleStore:
                 self._fetch(
                     "INSERT INTO provenance (rule_id, log_id, user_id) "
                     "SELECT k.rule_id, k.log_id, COALESCE(k.user_id, l.user_id) "
-                    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS k (rule_id, namespace, log_id, "
+                    "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]) AS k (rule_id, namespace, log_id, "
                     "user_id) LEFT JOIN logs l ON l.namespace = k.namespace AND l.id = k.log_id",
                     _columns_of(cited),
                     rows=False,
@@ -583,7 +583,7 @@ class PostgresRuleStore:
             self._fetch(
                 "INSERT INTO rule_history (id, rule_id, namespace, at, body) "
                 "SELECT k.id, k.rule_id, k.namespace, k.at, k.body "
-                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::text[]) "
+                "FROM unnest(%b::text[], %b::text[], %b::text[], %b::timestamptz[], %b::text[]) "
                 "WITH ORDINALITY AS k (id, rule_id, namespace, at, body, position) "
                 "ORDER BY k.position ON CONFLICT (id) DO NOTHING",
                 _columns_of([(c.id, c.rule_id, c.namespace, _utc(c.at), c.model_dump_json()) for c in changes]),
@@ -897,7 +897,7 @@ class PostgresRuleStore:
         self._fetch(f"DELETE FROM {links_table} WHERE {link_key} = ANY(%s)", [[row[0] for row in rows]], rows=False)
         if links:
             self._fetch(
-                f"INSERT INTO {links_table} ({link_key}, log_id) SELECT * FROM unnest(%s::text[], %s::text[])",
+                f"INSERT INTO {links_table} ({link_key}, log_id) SELECT * FROM unnest(%b::text[], %b::text[])",
                 _columns_of(links),
                 rows=False,
             )
@@ -927,7 +927,7 @@ def _redacted(conninfo: str) -> str:
 def _unnest(table: _Table, rows: list[tuple[Any, ...]]) -> tuple[str, str]:
     """The column list and the ``unnest(...)`` array arguments of a bulk insert into ``table``."""
     columns = ", ".join(name for name, _ in table.columns)
-    arrays = ", ".join(f"%s::{kind}[]" for _, kind in table.columns)
+    arrays = ", ".join(f"%b::{kind}[]" for _, kind in table.columns)
     return columns, arrays
 
 

@@ -476,7 +476,7 @@ class PostgresRuleStore:
 
     def mark_processed(self, ids: Sequence[str], processed: bool = True, *, namespace: str | None = None) -> None:
         """Mark logs (of ``namespace`` only, when given: another tenant may use the same ids) processed."""
-        where = _Where().add("id = ANY(%s)", _id_list(ids, "mark_processed"))
+        where = _Where().add("id = ANY(%b)", _id_list(ids, "mark_processed"))
         if namespace is not None:
             where.add("namespace = %s", namespace)
         with self.transaction():
@@ -490,7 +490,7 @@ class PostgresRuleStore:
         stay (an adapter's audit trail; see the SQLite store).
         """
         wanted = _id_list(ids, "delete_logs")
-        where = self._scoped("logs", scope).add("logs.id = ANY(%s)", wanted)
+        where = self._scoped("logs", scope).add("logs.id = ANY(%b)", wanted)
         with self.transaction():
             rows = self._fetch(
                 f"WITH gone AS (DELETE FROM logs{where.sql} RETURNING namespace, id), "
@@ -529,7 +529,7 @@ class PostgresRuleStore:
             if not latest:
                 return
             self._upsert(_RULES, [_rule_row(rule) for rule in latest])
-            self._fetch("DELETE FROM provenance WHERE rule_id = ANY(%s)", [[r.id for r in latest]], rows=False)
+            self._fetch("DELETE FROM provenance WHERE rule_id = ANY(%b)", [[r.id for r in latest]], rows=False)
             cited = [
                 (rule.id, rule.namespace, log_id, user)
                 for rule in latest
@@ -558,7 +558,7 @@ class PostgresRuleStore:
         where = self._scoped("rules", scope)
         if status is not None:
             statuses = [status] if isinstance(status, str) else list(status)
-            where.add("status = ANY(%s)", [RuleStatus(s).value for s in statuses])
+            where.add("status = ANY(%b)", [RuleStatus(s).value for s in statuses])
         if cluster_id is not None:
             where.add("cluster_id = %s", cluster_id)
         return self._list("rules", where, Rule)
@@ -598,7 +598,7 @@ class PostgresRuleStore:
     def rule_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
         """Rules with at least one piece of evidence from these logs, sorted."""
         wanted = _id_list(log_ids, "rule_ids_for_logs")
-        rows = self._fetch("SELECT DISTINCT rule_id FROM provenance WHERE log_id = ANY(%s) ORDER BY rule_id", [wanted])
+        rows = self._fetch("SELECT DISTINCT rule_id FROM provenance WHERE log_id = ANY(%b) ORDER BY rule_id", [wanted])
         return [row[0] for row in rows]
 
     def rule_sources(self, rule_id: str) -> list[str]:
@@ -685,7 +685,7 @@ class PostgresRuleStore:
         where = self._in_cluster("adapters", scope, cluster_id)
         if status is not None:
             statuses = [status] if isinstance(status, str) else list(status)
-            where.add("status = ANY(%s)", [AdapterStatus(s).value for s in statuses])
+            where.add("status = ANY(%b)", [AdapterStatus(s).value for s in statuses])
         if kind is not None:
             where.add("kind = %s", AdapterKind(kind).value)
         return self._list("adapters", where, Adapter, order_by="cluster_id, kind, version, id")
@@ -694,7 +694,7 @@ class PostgresRuleStore:
         """Adapters trained on any of these logs, sorted (deleted logs included: see ``delete_logs``)."""
         wanted = _id_list(log_ids, "adapter_ids_for_logs")
         rows = self._fetch(
-            "SELECT DISTINCT adapter_id FROM adapter_sources WHERE log_id = ANY(%s) ORDER BY adapter_id", [wanted]
+            "SELECT DISTINCT adapter_id FROM adapter_sources WHERE log_id = ANY(%b) ORDER BY adapter_id", [wanted]
         )
         return [row[0] for row in rows]
 
@@ -838,7 +838,7 @@ class PostgresRuleStore:
         self, table: str, key: str, ids: Sequence[str], scope: Scope, model: type[RecordT]
     ) -> list[RecordT]:
         wanted = _id_list(ids, f"get from {table}")
-        where = self._scoped(table, scope).add(f"{table}.{key} = ANY(%s)", wanted)
+        where = self._scoped(table, scope).add(f"{table}.{key} = ANY(%b)", wanted)
         # Several rows per id only for logs and verdicts read without a namespace (their ids are per namespace).
         bodies: dict[str, list[str]] = {}
         for record_id, body in self._fetch(
@@ -853,7 +853,7 @@ class PostgresRuleStore:
 
     def _delete(self, table: str, key: str, ids: Sequence[str], method: str) -> None:
         with self.transaction():
-            self._fetch(f"DELETE FROM {table} WHERE {key} = ANY(%s)", [_id_list(ids, method)], rows=False)
+            self._fetch(f"DELETE FROM {table} WHERE {key} = ANY(%b)", [_id_list(ids, method)], rows=False)
 
     def _upsert(self, table: _Table, rows: list[tuple[Any, ...]]) -> None:
         """Insert or replace ``rows`` (one per key) in one statement. For a table whose ids belong to one
@@ -880,7 +880,7 @@ class PostgresRuleStore:
 
     def _raise_namespace_conflict(self, table: _Table, rows: list[tuple[Any, ...]], claimed: set[str]) -> None:
         wanted = {row[0]: row[1] for row in rows if row[0] not in claimed}  # id -> namespace (columns 0 and 1)
-        stored = self._fetch(f"SELECT id, namespace FROM {table.name} WHERE id = ANY(%s) ORDER BY id", [list(wanted)])
+        stored = self._fetch(f"SELECT id, namespace FROM {table.name} WHERE id = ANY(%b) ORDER BY id", [list(wanted)])
         record_id, owner = stored[0]
         raise NamespaceConflictError(
             f"{table.claimed_as} {record_id!r} is stored in namespace {owner!r}; it cannot be re-written under "
@@ -894,7 +894,7 @@ class PostgresRuleStore:
         if not rows:
             return
         self._upsert(table, rows)
-        self._fetch(f"DELETE FROM {links_table} WHERE {link_key} = ANY(%s)", [[row[0] for row in rows]], rows=False)
+        self._fetch(f"DELETE FROM {links_table} WHERE {link_key} = ANY(%b)", [[row[0] for row in rows]], rows=False)
         if links:
             self._fetch(
                 f"INSERT INTO {links_table} ({link_key}, log_id) SELECT * FROM unnest(%b::text[], %b::text[])",

@@ -97,6 +97,7 @@ PAGE_SIZE = 1000
 _ITER_PAGE_SIZE = 500
 _DEFAULT_POOL_SIZE = 10
 _DEFAULT_POOL_TIMEOUT_S = 30.0
+_DEFAULT_CONNECT_TIMEOUT_S = 10
 # PostgreSQL truncates identifiers longer than this many bytes: refuse such a schema name instead.
 _MAX_IDENTIFIER_BYTES = 63
 
@@ -224,30 +225,31 @@ class PostgresRuleStore:
         if schema is not None and not 0 < len(schema.encode("utf-8")) <= _MAX_IDENTIFIER_BYTES:
             raise ValueError(f"schema name {schema!r} must be 1 to {_MAX_IDENTIFIER_BYTES} bytes long")
         if pool_size < 1 or not 0 <= pool_min_size <= pool_size:
-            raise ValueError(f"pool sizes must satisfy 0 <= pool_min_size <= pool_size >= 1 (got {pool_min_size}, "
-                             f"{pool_size})")  # fmt: skip
+            raise ValueError(
+                f"need 0 <= pool_min_size <= pool_size and pool_size >= 1, got {pool_min_size}, {pool_size}"
+            )
         self._conninfo = dsn_or_url
         self._schema = schema
-        self._application_name = application_name[:_MAX_IDENTIFIER_BYTES]
         self._local = threading.local()  # .conn: the connection pinned by this thread's open transaction
+        options: dict[str, Any] = {"autocommit": True, "application_name": application_name[:_MAX_IDENTIFIER_BYTES]}
+        if "connect_timeout" not in _conninfo_params(dsn_or_url):  # else libpq waits out the OS's TCP timeout
+            options["connect_timeout"] = _DEFAULT_CONNECT_TIMEOUT_S
+        # Migrate on a connection of its own first: an unreachable server or a refused schema fails here, at once,
+        # with the driver's message (a pool would keep retrying in the background until its timeout).
+        with psycopg.connect(dsn_or_url, **options) as conn:
+            self._configure(conn)
+            apply_migrations(conn, schema)
         self._pool: ConnectionPool[Conn] | None = ConnectionPool(
             dsn_or_url,
             min_size=pool_min_size,
             max_size=pool_size,
             timeout=pool_timeout_s,
-            kwargs={"autocommit": True, "application_name": self._application_name},
+            kwargs=options,
             configure=self._configure,
             name=f"uno-{schema or 'default'}",
             open=False,
         )
-        try:
-            self._pool.open(wait=pool_min_size > 0, timeout=pool_timeout_s)
-            with self._pool.connection() as conn:
-                apply_migrations(conn, schema)
-        except BaseException:
-            self._pool.close()
-            self._pool = None
-            raise
+        self._pool.open()
 
     def __repr__(self) -> str:
         return f"PostgresRuleStore({_redacted(self._conninfo)!r}, schema={self._schema!r})"
@@ -911,13 +913,22 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _conninfo_params(conninfo: str) -> dict[str, Any]:
+    """The parameters of a connection string or URL (empty when it does not parse: psycopg will say why)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return {}
+
+
 def _redacted(conninfo: str) -> str:
     """The connection string without its password, for messages."""
-    try:
-        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from psycopg.conninfo import make_conninfo
 
-        params = conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError:
+    params = _conninfo_params(conninfo)
+    if not params:
         return "<unparsable connection string>"
     if "password" in params:
         params["password"] = "***"

@@ -214,6 +214,11 @@ def test_close_is_idempotent_and_later_calls_fail_clearly(url_schema: tuple[str,
         pass
 
 
+def test_an_unreachable_server_fails_at_open_with_the_reason() -> None:
+    with pytest.raises(psycopg.OperationalError, match=r"127\.0\.0\.1"):
+        PostgresRuleStore("postgresql://postgres:s3cret@127.0.0.1:1/test")
+
+
 def test_repr_hides_the_password(url_schema: tuple[str, str]) -> None:
     url, schema = url_schema
     with_password = url.replace("postgresql://postgres@", "postgresql://postgres:s3cret@")

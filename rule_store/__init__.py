@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from rule_store.protocol import ALL, AddResult, IdConflict, RuleStore, Scope
+from rule_store.protocol import ALL, AddResult, IdConflict, LeaseHeld, RuleStore, Scope
 from rule_store.records import (
     DEFAULT_NAMESPACE,
     Adapter,
@@ -71,6 +71,7 @@ __all__ = [
     "FollowupFeedback",
     "HindsightExample",
     "IdConflict",
+    "LeaseHeld",
     "LogRecord",
     "LogVerdict",
     "Message",

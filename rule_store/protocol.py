@@ -42,6 +42,15 @@ class Scope:
 ALL = Scope()
 
 
+class LeaseHeld(RuntimeError):
+    """``build_lease`` found the lease held by someone else (another process, or another holder in this one)."""
+
+    def __init__(self, name: str, holder: str) -> None:
+        self.name = name
+        self.holder = holder
+        super().__init__(f"another build holds the lease {name!r} ({holder})")
+
+
 @dataclass(frozen=True)
 class IdConflict:
     """A log that ``add_logs`` refused: its id is already stored, in its namespace, with different content."""
@@ -84,6 +93,12 @@ class RuleStore(Protocol):
 
     @property
     def schema_version(self) -> int: ...
+
+    def build_lease(self, name: str) -> AbstractContextManager[None]:
+        """Hold an exclusive, cross-process lease named ``name`` for the block; raise :class:`LeaseHeld` at once
+        (never wait) if another holder, in this process or any other sharing the store, has it. A second call
+        with the same name while the first is held is refused too: a lease is not re-entrant."""
+        ...
 
     # --- logs
     def add_logs(self, logs: Iterable[LogRecord]) -> AddResult:

@@ -34,7 +34,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -45,6 +45,7 @@ from typing import Any, Protocol, TypeVar
 import sqlite_utils
 from pydantic import BaseModel
 
+from rule_store.lease import LocalLeases, file_lease
 from rule_store.migrations import LATEST_VERSION, apply_migrations, current_version
 from rule_store.protocol import ALL, AddResult, IdConflict, Scope
 from rule_store.records import (
@@ -159,6 +160,8 @@ class SQLiteRuleStore:
             self._conn.close()
             raise
         self._db = sqlite_utils.Database(self._conn, recursive_triggers=False, execute_plugins=False)
+        # Only this object sees an in-memory database: its leases need no lock file.
+        self._local_leases = LocalLeases() if self._path == MEMORY else None
 
     def __repr__(self) -> str:
         return f"SQLiteRuleStore({self._path!r})"
@@ -217,6 +220,14 @@ class SQLiteRuleStore:
                     raise
                 finally:
                     self._depth -= 1
+
+    def build_lease(self, name: str) -> AbstractContextManager[None]:
+        """Lease ``name`` for every process sharing this file (an OS lock on a file beside the database, dropped
+        by the OS if the holder dies); ``LeaseHeld`` at once when it is held. See :mod:`rule_store.lease`."""
+        self._connection()  # a closed store refuses, like every other method
+        if self._local_leases is not None:
+            return self._local_leases.lease(name)
+        return file_lease(self._path, name)
 
     @property
     def schema_version(self) -> int:

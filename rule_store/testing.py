@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from rule_store.protocol import ALL, RuleStore, Scope
+from rule_store.protocol import ALL, LeaseHeld, RuleStore, Scope
 from rule_store.records import (
     Adapter,
     AdapterKind,
@@ -363,6 +363,12 @@ class RuleStoreConformance(ABC):
         raise NotImplementedError(
             f"{type(self).__name__} must override the `store` fixture: yield an empty RuleStore from it"
         )
+
+    @pytest.fixture
+    def second_handle(self, store: RuleStore) -> Iterator[RuleStore | None]:
+        """Another handle on ``store``'s data, opened as another process would (a second connection); ``None``
+        when the backend has no such thing (an in-memory store). Override it to run the cross-handle lease test."""
+        yield None
 
     # ----------------------------------------------------------------------------------------- basics
 
@@ -1131,3 +1137,52 @@ class RuleStoreConformance(ABC):
         assert _exact(store.get_rules([rule.id])) == _exact([rule])
         assert store.rule_sources(rule.id) == []
         assert rule.held
+
+    # ----------------------------------------------------------------------------------------- build leases
+
+    def test_build_lease_is_exclusive_while_held(self, store: RuleStore) -> None:
+        """A second holder is refused at once, with a message naming the lease and who holds it.
+
+        Troubleshooting: ``build_lease`` must not be re-entrant (PostgreSQL advisory locks and filelock objects
+        are, per session or per object: take each lease on its own connection or lock object) and must not wait.
+        """
+        with store.build_lease("build:tenant-a"):
+            with pytest.raises(LeaseHeld) as refused, store.build_lease("build:tenant-a"):
+                pytest.fail("a held lease was granted a second time")
+        assert refused.value.name == "build:tenant-a"
+        assert refused.value.holder
+        assert str(refused.value).startswith("another build holds the lease 'build:tenant-a' (")
+
+    def test_build_lease_is_reusable_after_release(self, store: RuleStore) -> None:
+        """Released leases, also by a block that raised, can be taken again; other names are independent.
+
+        Troubleshooting: release the lease in a ``finally`` (or the context manager's ``__exit__``) and key it
+        by its whole name.
+        """
+        with store.build_lease("build:tenant-a"), store.build_lease("build:tenant-b"):
+            pass
+        with pytest.raises(KeyError), store.build_lease("build:tenant-a"):
+            raise KeyError("the build failed")
+        with store.build_lease("build:tenant-a"):
+            with pytest.raises(LeaseHeld):
+                with store.build_lease("build:tenant-a"):
+                    pass
+        with store.build_lease("build:tenant-a"):
+            pass
+
+    def test_build_lease_holds_across_handles(self, store: RuleStore, second_handle: RuleStore | None) -> None:
+        """A lease held through one handle is refused through another one on the same data, until released.
+
+        Troubleshooting: the lease must live where every process sharing the store sees it (a lock file beside
+        the database, a database-side lock), not in the handle's memory.
+        """
+        if second_handle is None:
+            pytest.skip(f"{type(self).__name__} has no second handle on one store (override `second_handle`)")
+        with store.build_lease("build:tenant-a"):
+            with pytest.raises(LeaseHeld, match="another build holds the lease 'build:tenant-a'"):
+                with second_handle.build_lease("build:tenant-a"):
+                    pass
+            with second_handle.build_lease("build:tenant-b"):
+                pass
+        with second_handle.build_lease("build:tenant-a"):
+            pass

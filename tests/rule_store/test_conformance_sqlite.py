@@ -18,6 +18,12 @@ class TestSQLiteFileStore(RuleStoreConformance):
         with SQLiteRuleStore(tmp_path / "uno.sqlite") as store:
             yield store
 
+    @pytest.fixture
+    def second_handle(self, store: RuleStore) -> Iterator[RuleStore | None]:
+        assert isinstance(store, SQLiteRuleStore)
+        with SQLiteRuleStore(store.path) as handle:
+            yield handle
+
 
 class TestSQLiteMemoryStore(RuleStoreConformance):
     @pytest.fixture

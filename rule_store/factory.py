@@ -36,7 +36,7 @@ def redact_url(url: str) -> str:
         user_info, _, host = netloc.rpartition("@")
         user = user_info.split(":", 1)[0]
         netloc = f"{user}:{_REDACTED}@{host}"
-    query = [(key, _REDACTED if key.lower() == "password" else value) for key, value in parse_qsl(parts.query)]
+    query = [(key, _REDACTED if key.lower() == "password" else value) for key, value in parse_qsl(parts.query, keep_blank_values=True)]
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), parts.fragment))
 
 

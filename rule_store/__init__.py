@@ -38,10 +38,13 @@ from rule_store.records import (
 
 if TYPE_CHECKING:
     from rule_store.migrations import SchemaVersionError
+    from rule_store.postgres import PostgresRuleStore
     from rule_store.sqlite import NamespaceConflictError, SQLiteRuleStore, StoreClosedError
 
-# The SQLite backend pulls in sqlite_utils: load it on first use so `import rule_store` stays light.
+# The SQLite backend pulls in sqlite_utils, the PostgreSQL one psycopg (an extra): load each on first use so
+# `import rule_store` stays light and works without the [postgres] extra.
 _LAZY = {
+    "PostgresRuleStore": "rule_store.postgres",
     "SQLiteRuleStore": "rule_store.sqlite",
     "NamespaceConflictError": "rule_store.sqlite",
     "StoreClosedError": "rule_store.sqlite",
@@ -78,6 +81,7 @@ __all__ = [
     "Message",
     "NamespaceConflictError",
     "Polarity",
+    "PostgresRuleStore",
     "PreferencePair",
     "QuarantineRecord",
     "RatingFeedback",

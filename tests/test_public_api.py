@@ -91,8 +91,9 @@ def test_rule_store_all_is_pinned() -> None:
     assert sorted(rule_store.__all__) == [
         "ALL", "Adapter", "AdapterKind", "AdapterStatus", "AddResult", "Cluster", "DEFAULT_NAMESPACE",
         "EditFeedback", "Evidence", "Experience", "Feedback",
-        "FeedbackKind", "FollowupFeedback", "HindsightExample", "IdConflict", "LogRecord", "LogVerdict", "Message",
-        "NamespaceConflictError", "Polarity", "PreferencePair", "QuarantineRecord", "RatingFeedback",
+        "FeedbackKind", "FollowupFeedback", "HindsightExample", "IdConflict", "LeaseHeld", "LogRecord", "LogVerdict",
+        "Message", "NamespaceConflictError", "Polarity", "PostgresRuleStore", "PreferencePair", "QuarantineRecord",
+        "RatingFeedback",
         "ReactionFeedback", "Route", "Rule", "RuleChange", "RuleChangeAction", "RuleStatus", "RuleStore",
         "SQLiteRuleStore", "SchemaVersionError",
         "Scope", "StoreClosedError", "Verdict",

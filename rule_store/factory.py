@@ -58,15 +58,19 @@ def split_schema(url: str) -> tuple[str, str | None]:
 def open_store(spec: str | os.PathLike[str], **options: Any) -> RuleStore:
     """The store ``spec`` names: a PostgreSQL URL, or the path of a SQLite database file (or ``":memory:"``).
 
-    ``options`` go to the store's constructor (e.g. ``busy_timeout_s`` for SQLite). The PostgreSQL backend is
-    imported only here, so a SQLite user needs no PostgreSQL driver.
+    ``options`` go to the store's constructor (e.g. ``busy_timeout_s`` for SQLite, which becomes the pool's
+    ``pool_timeout_s`` for PostgreSQL). The PostgreSQL backend is imported only here, so a SQLite user needs no
+    PostgreSQL driver.
     """
     if is_store_url(spec):
         assert isinstance(spec, str)
         url, schema = split_schema(spec)
         if schema is not None:
             options.setdefault("schema", schema)
-        options.pop("busy_timeout_s", None)  # a SQLite setting
+        # How long to wait for the store: for SQLite a writer's lock, here a pooled connection.
+        waited = options.pop("busy_timeout_s", None)
+        if waited is not None:
+            options.setdefault("pool_timeout_s", waited)
         # By name: the backend (and its driver) loads only for a PostgreSQL URL.
         postgres = importlib.import_module("rule_store.postgres")
         store: RuleStore = postgres.PostgresRuleStore(url, **options)

@@ -3,6 +3,7 @@ the build lease as the CLI and ``UnoMemory.build`` use it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,58 @@ def test_memory_build_holds_the_lease_while_it_runs(tmp_path: Path) -> None:
         assert seen and seen[0].startswith("another build holds the lease 'build:default'")
         with memory.store.build_lease("build:default"):
             pass
+
+
+# ----------------------------------------------------------------------------------------------- PostgreSQL
+
+
+def _url(postgres_schema: tuple[str, str]) -> str:
+    url, schema = postgres_schema
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+def test_a_replica_on_an_empty_cache_rebuilds_its_read_model_from_the_database(
+    postgres_schema: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = _url(postgres_schema)
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "builder"))
+    with fast_memory(url) as builder:  # type: ignore[arg-type]
+        assert builder.store.schema_version >= 1 and type(builder.store).__name__ == "PostgresRuleStore"
+        builder.add_many(training_logs())
+        assert builder.build().rules_by_status == {"active": 3}
+        learnt = {rule.aspect for rule in builder.augment("Can I cancel my subscription plan today?").rules}
+        built_cache = builder.paths.root
+    assert learnt == {"answer:yes_no"}
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "replica"))
+    with fast_memory(url) as replica:  # type: ignore[arg-type]
+        assert replica.paths.root != built_cache and not list(replica.paths.index_dir.iterdir())
+        served = {rule.aspect for rule in replica.augment("Can I cancel my subscription plan today?").rules}
+        assert served == learnt
+        # It saved the read model it rebuilt: the next process on this cache loads it instead of re-embedding.
+        assert list(replica.paths.index_dir.glob("*.generation"))
+
+
+def test_the_cli_works_on_a_postgresql_store_and_refuses_a_second_build(
+    postgres_schema: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = _url(postgres_schema)
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    runner = CliRunner()
+    fixtures = Path(__file__).parent / "fixtures" / "plain.jsonl"
+    ingested = runner.invoke(main, ["--store", url, "ingest", str(fixtures)])
+    assert ingested.exit_code == 0, ingested.output
+    stats = runner.invoke(main, ["--store", url, "stats", "--json"])
+    assert stats.exit_code == 0, stats.output
+    assert json.loads(stats.output)["logs"] > 0
+    with open_store(url) as other, other.build_lease("build:default"):
+        refused = runner.invoke(main, ["--store", url, "build", "--quiet"])
+    assert refused.exit_code == EXIT_BUSY
+    assert "another build holds the lease 'build:default' (" in refused.output
+
+
+def test_an_unreachable_postgresql_store_is_one_line_without_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNO_BUSY_TIMEOUT_S", "0.5")
+    result = CliRunner().invoke(main, ["--store", "postgresql://uno:hunter2@127.0.0.1:1/uno", "stats"])
+    assert result.exit_code == 2
+    assert "the store postgresql://uno:***@127.0.0.1:1/uno cannot be used: " in result.output
+    assert "hunter2" not in result.output

@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -167,10 +168,10 @@ def floor_postgres(url: str, logs: list[LogRecord]) -> float:
             )
             started = time.perf_counter()
             for start in range(0, len(rows), BATCH):
-                with conn.transaction(), conn.cursor() as cursor:
-                    with cursor.copy(sql.SQL("COPY {} (id, namespace, body) FROM STDIN").format(table)) as copy:
-                        for row in rows[start : start + BATCH]:
-                            copy.write_row(row)
+                statement = sql.SQL("COPY {} (id, namespace, body) FROM STDIN").format(table)
+                with conn.transaction(), conn.cursor() as cursor, cursor.copy(statement) as copy:
+                    for row in rows[start : start + BATCH]:
+                        copy.write_row(row)
             return time.perf_counter() - started
     finally:
         _drop_schema(url, schema)
@@ -309,6 +310,15 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _git_head() -> str | None:
+    """The commit, asked of git: ``describe_machine`` reads ``.git`` itself, which a worktree's is not."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=DEFAULT_OUT, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--logs", type=int, default=2000)
@@ -322,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name} must be at least 1")
     machine = describe_machine(argv)
     machine["command"] = " ".join(["python -m benchmarks.scale_out", *(sys.argv[1:] if argv is None else argv)])
+    machine["commit"] = machine["commit"] or _git_head()
     report: dict[str, Any] = {"machine": machine}
     report |= run(args.logs, args.repeats, args.queries, args.postgres)
     report["load_average_at_end"] = load_average()

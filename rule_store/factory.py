@@ -36,7 +36,10 @@ def redact_url(url: str) -> str:
         user_info, _, host = netloc.rpartition("@")
         user = user_info.split(":", 1)[0]
         netloc = f"{user}:{_REDACTED}@{host}"
-    query = [(key, _REDACTED if key.lower() == "password" else value) for key, value in parse_qsl(parts.query, keep_blank_values=True)]
+    query = [
+        (key, _REDACTED if key.lower() == "password" else value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), parts.fragment))
 
 
@@ -50,9 +53,7 @@ def split_schema(url: str) -> tuple[str, str | None]:
     if schemas and not schemas[0]:
         raise ValueError(f"{redact_url(url)}: the {SCHEMA_PARAM!r} parameter is empty")
     rest = urlencode([(key, value) for key, value in query if key != SCHEMA_PARAM])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), (
-        schemas[0] if schemas else None
-    )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), (schemas[0] if schemas else None)
 
 
 def open_store(spec: str | os.PathLike[str], **options: Any) -> RuleStore:

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 
 import click
 
+from rule_store.protocol import LeaseHeld
 from rule_store.records import DEFAULT_NAMESPACE
 from uno import __version__
 from uno.extras import DISTRIBUTION, MissingExtraError, require
-from rule_store.protocol import LeaseHeld
 from uno.paths import STORE_ENV, StorePaths
 
 if TYPE_CHECKING:

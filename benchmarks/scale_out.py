@@ -303,6 +303,13 @@ def render(report: dict[str, Any]) -> str:
     lines += [
         f"| active rules after the build | {sqlite['active_rules']} | {pg['active_rules']} | |",
         "",
+        "Reading it: `ingest / floor` is the share of the ingest time the database itself needs at least; the rest "
+        "is uno's work per record (validation against the input limits, content hashes, the id and content "
+        "lookups that make adds idempotent, the indexed columns). With the default `reload_interval` a replica reads "
+        "the store's build generation once every 2 s, so the store behind `augment` hardly shows; read on every "
+        "call, each `augment` pays one database round trip, which on a loaded machine waits for the database "
+        "process to be scheduled.",
+        "",
         "Timings are wall-clock on a shared machine (see the load average); the ratios compare figures taken in the "
         "same run. Raw figures per repeat are in [scale_out.json](scale_out.json).",
         "",

@@ -169,3 +169,12 @@ def test_an_unreachable_postgresql_store_is_one_line_without_the_password(monkey
     assert result.exit_code == 2
     assert "the store postgresql://uno:***@127.0.0.1:1/uno cannot be used: " in result.output
     assert "hunter2" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "message"), [(["demo"], "give --store DIR"), (["restore", "x.sqlite", "--yes"], "PostgreSQL's tools")]
+)
+def test_commands_for_a_store_directory_refuse_a_url(command: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["--store", "postgresql://uno:hunter2@db.invalid/uno", *command])
+    assert result.exit_code == 2
+    assert message in result.output and "hunter2" not in result.output

@@ -572,6 +572,8 @@ def demo(state: CliState, keep: bool) -> None:
     """Run the whole loop on the bundled sample logs, offline: ingest, build, augment a few new queries."""
     from uno.demo import run_demo
 
+    if state.paths.url is not None:
+        raise BadInput("uno demo builds a store directory: give --store DIR, not a database URL")
     run_demo(state.paths.root if keep or state.store_dir else None, echo=click.echo)
 
 
@@ -1245,6 +1247,8 @@ def backup(state: CliState, file: Path) -> None:
 @pass_state
 def restore(state: CliState, file: Path, yes: bool) -> None:
     """Replace the whole store (every namespace) with the backup FILE; the indexes are rebuilt on next use."""
+    if state.paths.url is not None:
+        raise BadInput(f"uno restore replaces a SQLite store; restore {state.paths.display} with PostgreSQL's tools")
     if not yes:
         click.confirm(f"replace everything in {state.paths.database} with {file}?", abort=True)
     if not file.is_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from rule_store.factory import is_store_url, open_store, redact_url
 from rule_store.protocol import ALL, AddResult, IdConflict, LeaseHeld, RuleStore, Scope
 from rule_store.records import (
     DEFAULT_NAMESPACE,
@@ -96,4 +97,7 @@ __all__ = [
     "Scope",
     "StoreClosedError",
     "Verdict",
+    "is_store_url",
+    "open_store",
+    "redact_url",
 ]

@@ -1146,9 +1146,12 @@ class RuleStoreConformance(ABC):
         Troubleshooting: ``build_lease`` must not be re-entrant (PostgreSQL advisory locks and filelock objects
         are, per session or per object: take each lease on its own connection or lock object) and must not wait.
         """
-        with store.build_lease("build:tenant-a"):
-            with pytest.raises(LeaseHeld) as refused, store.build_lease("build:tenant-a"):
-                pytest.fail("a held lease was granted a second time")
+        with (
+            store.build_lease("build:tenant-a"),
+            pytest.raises(LeaseHeld) as refused,
+            store.build_lease("build:tenant-a"),
+        ):
+            pytest.fail("a held lease was granted a second time")
         assert refused.value.name == "build:tenant-a"
         assert refused.value.holder
         assert str(refused.value).startswith("another build holds the lease 'build:tenant-a' (")
@@ -1163,10 +1166,8 @@ class RuleStoreConformance(ABC):
             pass
         with pytest.raises(KeyError), store.build_lease("build:tenant-a"):
             raise KeyError("the build failed")
-        with store.build_lease("build:tenant-a"):
-            with pytest.raises(LeaseHeld):
-                with store.build_lease("build:tenant-a"):
-                    pass
+        with store.build_lease("build:tenant-a"), pytest.raises(LeaseHeld), store.build_lease("build:tenant-a"):
+            pass
         with store.build_lease("build:tenant-a"):
             pass
 
@@ -1179,9 +1180,9 @@ class RuleStoreConformance(ABC):
         if second_handle is None:
             pytest.skip(f"{type(self).__name__} has no second handle on one store (override `second_handle`)")
         with store.build_lease("build:tenant-a"):
-            with pytest.raises(LeaseHeld, match="another build holds the lease 'build:tenant-a'"):
-                with second_handle.build_lease("build:tenant-a"):
-                    pass
+            refused = pytest.raises(LeaseHeld, match="another build holds the lease 'build:tenant-a'")
+            with refused, second_handle.build_lease("build:tenant-a"):
+                pass
             with second_handle.build_lease("build:tenant-b"):
                 pass
         with second_handle.build_lease("build:tenant-a"):

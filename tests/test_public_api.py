@@ -96,7 +96,7 @@ def test_rule_store_all_is_pinned() -> None:
         "RatingFeedback",
         "ReactionFeedback", "Route", "Rule", "RuleChange", "RuleChangeAction", "RuleStatus", "RuleStore",
         "SQLiteRuleStore", "SchemaVersionError",
-        "Scope", "StoreClosedError", "Verdict",
+        "Scope", "StoreClosedError", "Verdict", "is_store_url", "open_store", "redact_url",
     ]  # fmt: skip
 
 

@@ -9,7 +9,8 @@ what an earlier block of its section defined ("Use it" builds a memory that its 
   server (``OPENAI_BASE_URL``), the one fake allowed: a remote LLM. The LoRA block is compiled and its imports run.
 - ``bash`` and ``sh`` blocks, line by line: ``uno ...`` through click's runner against ``uno.cli.main`` (``[...]``
   marks an optional part: dropped), exit code 0; ``python -c ...`` in a subprocess; ``make X``: the Makefile has
-  target X. Commands not run are in ``NOT_RUN`` with the reason; their arguments are still parsed by the real command.
+  target X. Commands not run are in ``NOT_RUN`` with the reason, and so are lines naming a ``postgresql://`` store
+  (a deployment's database); their arguments are still parsed by the real command.
   Any other command, or a block of another language, fails the test until it is given a rule here.
 - ``json`` blocks parse (a log record with ``uno.ingest.parse_record``), and every ``pip install 'NAME[extras]'`` of
   the README names pyproject's distribution and its extras.
@@ -33,6 +34,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from rule_store import is_store_url
 from tests.llm.scripts import reader
 from tests.llm.server import ScriptedServer
 from uno.cli import main
@@ -50,6 +52,10 @@ NOT_RUN = {
     "uno serve": "serves on port 8080 until stopped; the README's routes are checked against its OpenAPI below",
     "uno demo": "the same run as `make demo`: ingest and build of the 200 sample logs, which 'Use it' already runs",
 }
+# A line naming a PostgreSQL store URL is a deployment's command (its database is not here).
+STORE_URL_NOT_RUN = (
+    "names a deployment's PostgreSQL server; tests/integrations/test_replicas.py runs uno serve and uno build on one"
+)
 # python block marker -> why the block is only compiled and its imports run
 NOT_EXECUTED = {
     'memory.train("./my-base-model")': "needs a base model directory and minutes of LoRA training",
@@ -104,6 +110,8 @@ def shell_lines(code: str) -> Iterator[list[str]]:
 
 
 def not_run_reason(words: list[str]) -> str | None:
+    if any(is_store_url(word) for word in words):
+        return STORE_URL_NOT_RUN
     command = " ".join(words[:2])
     return NOT_RUN.get(command)
 

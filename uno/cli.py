@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from rule_store.protocol import LeaseHeld
 from rule_store.records import DEFAULT_NAMESPACE
 from uno import __version__
 from uno.extras import DISTRIBUTION, MissingExtraError, require
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 # Exit codes: 1 for "what you asked for is not there", 2 for bad input (click's own usage errors are 2 too).
 EXIT_NOT_FOUND = 1
 EXIT_BAD_INPUT = 2
+# Another process is doing what was asked (a build of the same namespace): try again when it is done.
+EXIT_BUSY = 3
 # How many quarantined lines ``uno ingest`` prints per file before pointing at ``uno inspect quarantine``.
 DEFAULT_SHOWN_ERRORS = 10
 FORMATS = ("plain", "openai", "memorybench", "openwebui", "langfuse")
@@ -65,7 +68,8 @@ Examples:
   uno train --base-model smollm2 --judge openai/gpt-4o-mini   bake mature clusters into LoRA adapters
 
 \b
-The store is a directory (SQLite database + index files): --store DIR, else ${STORE_ENV}, else ./.uno.
+The store is a directory (SQLite database + index files) or a PostgreSQL URL that many replicas share
+(postgresql://user@host/db): --store DIR|URL, else ${STORE_ENV}, else ./.uno.
 Namespaces keep tenants apart: --namespace NAME scopes every command to one of them."""
 
 
@@ -73,6 +77,12 @@ class BadInput(click.ClickException):
     """An input the command cannot use (missing file, unknown store): exit code 2."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+class Busy(click.ClickException):
+    """Another process holds what the command needs (a build of the same namespace): exit code 3."""
+
+    exit_code = EXIT_BUSY
 
 
 class NotFound(click.ClickException):
@@ -89,15 +99,24 @@ class _UnoGroup(click.Group):
             return super().invoke(ctx)
         except sqlite3.DatabaseError as error:
             raise BadInput(_store_problem(ctx, error)) from None
+        except LeaseHeld as error:
+            raise Busy(f"{error}: retry when it is done") from None
         except RuntimeError as error:
             if type(error).__name__ != "SchemaVersionError":
                 raise
             raise BadInput(str(error)) from None
+        except Exception as error:
+            # A PostgreSQL store that cannot be reached: one line, with the URL's password left out.
+            if not type(error).__module__.startswith("psycopg"):
+                raise
+            state = ctx.find_object(CliState)
+            where = state.paths.display if state is not None else "the store"
+            raise BadInput(f"the store {where} cannot be used: {error}".strip()) from None
 
 
 def _store_problem(ctx: click.Context, error: sqlite3.DatabaseError) -> str:
     state = ctx.find_object(CliState)
-    where = state.paths.database if state is not None else "the store"
+    where = state.paths.database if state is not None and state.paths.url is None else "the store"
     text = str(error).lower()
     if "locked" in text or "busy" in text:
         return (
@@ -131,7 +150,8 @@ class URL(click.ParamType[str]):
 class CliState:
     """The global options, shared by every command."""
 
-    store_dir: Path | None
+    # A directory, or a PostgreSQL URL (kept as text: a ``Path`` would fold the URL's ``//``).
+    store_dir: str | None
     namespace: str | None
 
     @property
@@ -145,13 +165,14 @@ class CliState:
 
     @contextmanager
     def open_store(self, *, create: bool = False) -> Iterator[RuleStore]:
-        """The SQLite store; reading commands refuse to create one where there is none (a likely typo)."""
+        """The store (SQLite, or PostgreSQL for a URL); reading commands refuse to create a SQLite one where
+        there is none (a likely typo)."""
         paths = self.paths
-        if not create and not paths.database.exists():
+        if not create and not paths.exists():
             raise BadInput(f"no uno store at {paths.root} (run `uno ingest FILE` to create one, or pass --store DIR)")
-        from rule_store.sqlite import SQLiteRuleStore
+        from rule_store.factory import open_store
 
-        store = SQLiteRuleStore(paths.ensure().database, busy_timeout_s=_busy_timeout())
+        store = open_store(paths.ensure().spec, busy_timeout_s=_busy_timeout())
         try:
             yield store
         finally:
@@ -165,14 +186,14 @@ pass_state = click.make_pass_decorator(CliState)
 @click.option(
     "--store",
     "store_dir",
-    type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help=f"Store directory. [default: ${STORE_ENV}, else ./.uno]",
+    metavar="DIR|URL",
+    help=f"Store directory, or postgresql:// URL of a shared store. [default: ${STORE_ENV}, else ./.uno]",
 )
 @click.option("--namespace", default=None, help="Work inside this namespace (tenant) only.")
 @click.version_option(version=__version__, prog_name="uno", message=f"%(prog)s %(version)s ({DISTRIBUTION})")
 @click.pass_context
-def main(ctx: click.Context, store_dir: Path | None, namespace: str | None) -> None:
+def main(ctx: click.Context, store_dir: str | None, namespace: str | None) -> None:
     """uno learns from your LLM app's user logs: it imports conversations with their feedback (follow-ups,
     edits, reactions, ratings), distils them into rules, and injects the relevant rules into new prompts.
     """
@@ -315,7 +336,7 @@ def stats(state: CliState, as_json: bool) -> None:
         click.echo(json.dumps(counts, indent=2))
         return
     title = f"namespace {state.namespace}" if state.namespace else "all namespaces"
-    click.echo(f"{state.paths.root} ({title})")
+    click.echo(f"{state.paths.display} ({title})")
     click.echo(_table([(name, str(count)) for name, count in counts.items()], align_right={1}))
 
 
@@ -503,14 +524,14 @@ def _write_jsonl_file(records: Iterable[BaseModel | _JsonLine], out: Path) -> in
 @pass_state
 def build(state: CliState, full: bool, as_json: bool, llm_model: str | None, llm_base: str | None, quiet: bool) -> None:
     """Distil, embed, cluster, gate and index the logs added since the last build."""
-    if not state.paths.database.exists():
+    if not state.paths.exists():
         raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` first)")
     from uno.memory import UnoMemory
 
     llm = _llm(llm_model, llm_base)
     progress = _progress(quiet)
     with UnoMemory(
-        state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=progress, llm=llm
+        state.paths.location, namespace=state.namespace or DEFAULT_NAMESPACE, progress=progress, llm=llm
     ) as memory:
         report = memory.build(full=full)
     click.echo(report.model_dump_json(indent=2 if not as_json else None))
@@ -528,11 +549,11 @@ def build(state: CliState, full: bool, as_json: bool, llm_model: str | None, llm
 def augment(state: CliState, query: str, user_id: str | None, explain: bool, as_json: bool) -> None:
     """Show the messages uno would send to the model for QUERY, with the rules it learnt."""
     _nonempty_query(query, "augment")
-    if not state.paths.database.exists():
+    if not state.paths.exists():
         raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` and `uno build` first)")
     from uno.memory import UnoMemory
 
-    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE) as memory:
+    with UnoMemory(state.paths.location, namespace=state.namespace or DEFAULT_NAMESPACE) as memory:
         result = memory.augment(query, user_id=user_id, explain=explain)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
@@ -551,6 +572,8 @@ def demo(state: CliState, keep: bool) -> None:
     """Run the whole loop on the bundled sample logs, offline: ingest, build, augment a few new queries."""
     from uno.demo import run_demo
 
+    if state.paths.url is not None:
+        raise BadInput("uno demo builds a store directory: give --store DIR, not a database URL")
     run_demo(state.paths.root if keep or state.store_dir else None, echo=click.echo)
 
 
@@ -601,7 +624,7 @@ def train(
     quiet: bool,
 ) -> None:
     """Bake mature clusters into LoRA adapters and keep the ones that beat the base model."""
-    if not state.paths.database.exists():
+    if not state.paths.exists():
         raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` and `uno build` first)")
     if (judge_model is None) == (judge_local is None):
         raise BadInput("give exactly one of --judge MODEL and --judge-local PATH")
@@ -620,7 +643,7 @@ def train(
         overrides["min_examples"] = min_examples
     if max_new_tokens is not None:
         overrides["max_new_tokens"] = max_new_tokens
-    with UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, progress=progress) as memory:
+    with UnoMemory(state.paths.location, namespace=state.namespace or DEFAULT_NAMESPACE, progress=progress) as memory:
         try:
             report = memory.train(
                 base_model,
@@ -800,7 +823,7 @@ def serve(
         key = os.environ[upstream_key_env] if upstream_key_env else None
         model = Upstream(upstream, api_base=upstream_base, api_key=key)
     llm = _llm(llm_model, llm_base)
-    with UnoMemory(state.paths.root, namespace=namespace, llm=llm) as memory:
+    with UnoMemory(state.paths.location, namespace=namespace, llm=llm) as memory:
         app = create_app(
             memory,
             api_keys=keys,
@@ -811,7 +834,7 @@ def serve(
             warm_up=True,
         )
         proxy = f", proxy to {upstream} at /v1/chat/completions" if upstream else ""
-        click.echo(f"uno: serving {state.paths.root} on http://{host}:{port}{proxy}", err=True)
+        click.echo(f"uno: serving {state.paths.display} on http://{host}:{port}{proxy}", err=True)
         uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 
@@ -1224,6 +1247,8 @@ def backup(state: CliState, file: Path) -> None:
 @pass_state
 def restore(state: CliState, file: Path, yes: bool) -> None:
     """Replace the whole store (every namespace) with the backup FILE; the indexes are rebuilt on next use."""
+    if state.paths.url is not None:
+        raise BadInput(f"uno restore replaces a SQLite store; restore {state.paths.display} with PostgreSQL's tools")
     if not yes:
         click.confirm(f"replace everything in {state.paths.database} with {file}?", abort=True)
     if not file.is_file():
@@ -1245,13 +1270,13 @@ def restore(state: CliState, file: Path, yes: bool) -> None:
 
 
 def _open_memory(state: CliState, *, create: bool = False, llm: LLM | None = None) -> UnoMemory:
-    from rule_store.sqlite import SQLiteRuleStore
+    from rule_store.factory import open_store
     from uno.memory import UnoMemory
 
-    if not create and not state.paths.database.exists():
+    if not create and not state.paths.exists():
         raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` to create one, or pass --store DIR)")
-    store = SQLiteRuleStore(state.paths.ensure().database, busy_timeout_s=_busy_timeout())
-    return UnoMemory(state.paths.root, namespace=state.namespace or DEFAULT_NAMESPACE, llm=llm, store=store)
+    store = open_store(state.paths.ensure().spec, busy_timeout_s=_busy_timeout())
+    return UnoMemory(state.paths.ensure().root, namespace=state.namespace or DEFAULT_NAMESPACE, llm=llm, store=store)
 
 
 def _busy_timeout() -> float:
@@ -1396,8 +1421,8 @@ def mcp(state: CliState, transport: str, host: str, port: int) -> None:
             f"warning: MCP over HTTP on {host} has no authentication: anyone who can reach it can use it", err=True
         )
     where = f"http://{host}:{port}/mcp" if transport == "http" else "stdio"
-    click.echo(f"uno: MCP server for {state.paths.root} on {where}", err=True)
-    with UnoMemory(state.paths.ensure().root, namespace=state.namespace or DEFAULT_NAMESPACE) as memory:
+    click.echo(f"uno: MCP server for {state.paths.display} on {where}", err=True)
+    with UnoMemory(state.paths.ensure().location, namespace=state.namespace or DEFAULT_NAMESPACE) as memory:
         run_mcp_server(memory, transport="http" if transport == "http" else "stdio", host=host, port=port)
 
 

@@ -218,7 +218,9 @@ class UnoMemory:
     """Learn from user logs; inject what was learnt into prompts.
 
     Args:
-        path: directory of the store (SQLite database and FAISS files); default ``$UNO_STORE`` or ``./.uno``.
+        path: directory of the store (SQLite database and FAISS files), or a ``postgresql://`` URL of a store that
+            several processes share (this process's FAISS files then go in a local cache directory, see
+            :mod:`uno.paths`); default ``$UNO_STORE`` or ``./.uno``. With ``store=``, the local directory.
         namespace: the tenant every call uses unless it names another. Namespaces never see each other's data.
         embedder: any :class:`uno.embed.Embedder`; default the packaged all-MiniLM-L6-v2, cached by content hash.
         distiller: default :class:`uno.distill.llm.LLMDistiller` when ``llm`` is given, else the offline
@@ -258,9 +260,10 @@ class UnoMemory:
         # Bounds on every record that comes in (add, log_exchange, feedback, ingest, the server's routes).
         self.limits = limits or DEFAULT_LIMITS
         if store is None:
-            from rule_store.sqlite import SQLiteRuleStore
+            from rule_store.factory import open_store
 
-            store = SQLiteRuleStore(self.paths.database)
+            # A PostgreSQL URL opens the shared store (``self.paths`` is then this process's local cache).
+            store = open_store(self.paths.spec)
         self.store: RuleStore = store
         self.namespace = namespace
         self.clustering = clustering or ClusteringConfig()
@@ -492,7 +495,8 @@ class UnoMemory:
         """Distil, embed, cluster, gate and index what is new. ``full=True`` re-distils and re-clusters everything."""
         started = datetime.now(UTC)
         ns = self._ns(namespace)
-        with self._build_lock, calls_for_namespace(ns):
+        # The lease keeps builds of this namespace in other processes (replicas, `uno build`) out meanwhile.
+        with self._build_lock, self.store.build_lease(f"build:{ns}"), calls_for_namespace(ns):
             pending = list(self.store.iter_logs(Scope(namespace=ns), processed=None if full else False))
             # Distilling is the long part (one LLM call per log): it runs before the write lock is taken, so the
             # adds, exchanges and feedback of this process go on meanwhile. No store transaction is open either.

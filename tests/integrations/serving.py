@@ -100,7 +100,8 @@ class LiveServer:
             return False
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:  # stop() closed it (a server that never got ready is stopped first)
+            self._log.flush()
         return self._log_path.read_text(errors="replace")[-5000:]
 
     def stop(self) -> None:

@@ -64,7 +64,11 @@ def test_lease_files_sit_beside_the_database_whatever_the_name(tmp_path: Path) -
 
 
 def test_an_in_memory_store_leases_within_its_process() -> None:
-    with SQLiteRuleStore(":memory:") as store, store.build_lease("build:acme"):
-        with pytest.raises(LeaseHeld, match=r"another build holds the lease 'build:acme' \(thread "):
-            with store.build_lease("build:acme"):
-                pass
+    refused = pytest.raises(LeaseHeld, match=r"another build holds the lease 'build:acme' \(thread ")
+    with (
+        SQLiteRuleStore(":memory:") as store,
+        store.build_lease("build:acme"),
+        refused,
+        store.build_lease("build:acme"),
+    ):
+        pass

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 
-from rule_store.protocol import Scope
+from rule_store.protocol import LeaseHeld, Scope
 from rule_store.records import AdapterStatus, Cluster, Feedback, LogRecord, Message, Rule, RuleStatus
 from rule_store.sqlite import NamespaceConflictError
 from uno.gap import MANUAL_PREFIX
@@ -219,10 +219,21 @@ def add_feedback(
 # --- learning
 
 
-@router.post("/build", response_model=BuildReport, tags=["memory"])
+@router.post(
+    "/build",
+    response_model=BuildReport,
+    tags=["memory"],
+    responses={409: {"model": ErrorResponse, "description": "Another build of this tenant is running (any replica)."}},
+)
 def build(namespace: Tenant, state: State, body: BuildRequest | None = None) -> BuildReport:
-    """Distil, cluster, gate and index what was logged since the last build (``full``: everything)."""
-    return state.memory.build(full=body.full if body else False, namespace=namespace)
+    """Distil, cluster, gate and index what was logged since the last build (``full``: everything).
+
+    One build of a tenant runs at a time across every replica sharing the store: another one is answered 409.
+    """
+    try:
+        return state.memory.build(full=body.full if body else False, namespace=namespace)
+    except LeaseHeld as error:
+        raise ApiError(409, f"{error}: retry when it is done") from None
 
 
 # --- rules out

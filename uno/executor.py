@@ -11,13 +11,16 @@ session already initialised in this process is used as it is, and left running.
 
 What runs on the workers, and why only that:
 
-- distillation of the pending logs, in batches, by Ray tasks; the distiller is sent once (``ray.put``) and shared
-  by every task. A distiller that calls an LLM stays in the driver: it waits on the network, not the CPU, its calls
+- distillation of the pending logs, in batches; the distiller is sent once (``ray.put``) and shared by every
+  worker. A distiller that calls an LLM stays in the driver: it waits on the network, not the CPU, its calls
   already run concurrently there, and its ledger and response cache are the store's own ``llm.sqlite``, which a
   worker on another machine cannot reach (see :func:`runs_on_workers`).
-- embedding of the logs' queries and the rules, by a pool of Ray actors (``ray.util.ActorPool``): each actor holds
-  a copy of the embedder, so a model loads once per worker and stays loaded for the rest of the build. The store's
-  embedding cache stays in the driver: only its misses are sent out.
+- embedding of the logs' queries and the rules: each worker holds a copy of the embedder, so a model loads once
+  per worker and stays loaded for the rest of the build (and the next ones, while the executor is open). The
+  store's embedding cache stays in the driver: only its misses are sent out.
+
+The workers are a pool of Ray actors (``ray.util.ActorPool``), one per CPU, which take the next batch as they
+finish one (see :class:`RayExecutor` for why actors rather than tasks).
 
 Clustering is not split: :func:`uno.cluster.fit_clusters` fits one HDBSCAN over one k-NN graph of all the
 namespace's learnt logs, with no partitions to spread. Gating, routing and indexing are cheap next to those two.
@@ -67,6 +70,10 @@ def _ignore(n: int) -> None:
     return None
 
 
+class UnsendableError(TypeError):
+    """An object (a distiller, an embedder) cannot be pickled, so it cannot be sent to another process."""
+
+
 @runtime_checkable
 class Executor(Protocol):
     """Runs a function over batches of items, somewhere, and gives back one result per batch, in order."""
@@ -98,15 +105,11 @@ class Executor(Protocol):
         advance: Advance = ...,
     ) -> list[R]:
         """``fn(state, batch)`` over batches, where ``state`` (a model) is sent once to each worker and kept there
-        under ``key``: a later call with the same key reuses it, until :meth:`release`."""
-        ...
-
-    def release(self) -> None:
-        """Drop the state held by workers (the end of a build)."""
+        under ``key``: a later call with the same key reuses it, until :meth:`close`."""
         ...
 
     def close(self) -> None:
-        """Release, and stop what this executor started."""
+        """Stop what this executor started (workers, a Ray instance) and drop the states they held."""
         ...
 
 
@@ -152,33 +155,36 @@ class InProcessExecutor:
         held: S = self._states.setdefault(key, state)
         return self.map_batches(lambda batch: fn(held, batch), items, batch_size=batch_size, advance=advance)
 
-    def release(self) -> None:
-        self._states.clear()
-
     def close(self) -> None:
-        self.release()
+        self._states.clear()
 
 
 IN_PROCESS: Executor = InProcessExecutor()
 
 
-def _call(fn: Callable[[list[T]], R], batch: list[T]) -> R:
-    """The body of a Ray task: one batch."""
-    return fn(batch)
+class _Worker:
+    """The body of a Ray actor: runs batches, and keeps states (a model) across them under their keys."""
 
+    def __init__(self) -> None:
+        self.states: dict[str, Any] = {}
 
-class _Holder:
-    """The body of a Ray actor: keeps one state (a model) across the batches it is given."""
+    def hold(self, key: str, state: Any) -> None:
+        self.states.setdefault(key, state)
 
-    def __init__(self, state: Any) -> None:
-        self.state = state
+    def run(self, fn: Callable[[list[Any]], Any], batch: list[Any]) -> Any:
+        return fn(batch)
 
-    def run(self, fn: Callable[[Any, list[Any]], Any], batch: list[Any]) -> Any:
-        return fn(self.state, batch)
+    def run_with(self, key: str, fn: Callable[[Any, list[Any]], Any], batch: list[Any]) -> Any:
+        return fn(self.states[key], batch)
 
 
 class RayExecutor:
-    """Runs batches as Ray tasks, and stateful batches on a pool of Ray actors (one per worker CPU).
+    """Runs batches on a pool of Ray actors, one per worker CPU, kept until :meth:`close`.
+
+    Actors rather than tasks: a worker process imports uno (scikit-learn, the distillers' lexicons) and loads the
+    embedding model once, then serves every batch of every stage, and of every build made with this executor.
+    Tasks would start fresh worker processes whenever the pool of idle ones had been trimmed (e.g. after the
+    embedding stage), paying those imports again.
 
     Args:
         address: a Ray cluster to join (``ray://HOST:PORT`` for Ray Client, or what ``ray.init`` accepts);
@@ -186,7 +192,8 @@ class RayExecutor:
         workers: CPUs of the local instance (default: this machine's); ignored when joining a cluster, whose
             CPUs are all used.
 
-    Ray starts on first use (:meth:`start` starts it now); :meth:`close` shuts down what this executor started.
+    Ray starts on first use (:meth:`start` starts it now); :meth:`close` kills the actors, and shuts Ray down if
+    this executor started it.
     """
 
     name = "ray"
@@ -199,13 +206,12 @@ class RayExecutor:
         self.workers = workers
         # Seconds ``start`` took to start or join Ray (0 when a session was already running).
         self.startup_seconds = 0.0
+        # How many actors this executor created: each imports uno and loads a model once.
+        self.actors_created = 0
         self._ray: ModuleType | None = None
         self._started = False
-        self._task: Any = None
-        self._actor_class: Any = None
-        self._pools: dict[str, tuple[Any, list[Any]]] = {}
-        # How many actors this executor created: each loads its state (a model) once.
-        self.actors_created = 0
+        self._actors: list[Any] = []
+        self._held: dict[str, int] = {}  # state key -> how many of the actors (the first ones) hold it
 
     def start(self) -> ModuleType:
         """Start (or join) Ray unless this process already has a session; return the ``ray`` module."""
@@ -236,6 +242,19 @@ class RayExecutor:
             return asked
         return max(1, min(_MAX_BATCH, math.ceil(n / (self.worker_count() * _BATCHES_PER_WORKER))))
 
+    def _pool(self, ray: ModuleType, batches: int) -> Any:
+        """An ActorPool over as many actors as there are batches, up to one per CPU (created on demand)."""
+        from ray.util import ActorPool
+
+        wanted = min(batches, self.worker_count())
+        if len(self._actors) < wanted:
+            # An actor holds its CPU for as long as it lives: never more actors than CPUs.
+            worker = ray.remote(num_cpus=1)(_Worker)
+            new = [worker.remote() for _ in range(wanted - len(self._actors))]
+            self._actors.extend(new)
+            self.actors_created += len(new)
+        return ActorPool(self._actors[:wanted])
+
     def map_batches(
         self,
         fn: Callable[[list[T]], R],
@@ -247,12 +266,10 @@ class RayExecutor:
         if not items:
             return []
         ray = self.start()
-        if self._task is None:
-            self._task = ray.remote(num_cpus=1)(_call)
         batches = _batches(items, self._batch_size(len(items), batch_size))
-        shared = ray.put(fn)  # sent once; every task reads the same copy from the object store
-        refs = [self._task.remote(shared, batch) for batch in batches]
-        return _gather(ray, refs, [len(b) for b in batches], advance)
+        pool = self._pool(ray, len(batches))
+        shared = self._put(ray, fn)  # sent once; every actor reads the same copy from the object store
+        return _ordered(pool.map(lambda actor, batch: actor.run.remote(shared, batch), batches), batches, advance)
 
     def map_batches_with(
         self,
@@ -268,56 +285,44 @@ class RayExecutor:
             return []
         ray = self.start()
         batches = _batches(items, self._batch_size(len(items), batch_size))
-        pool = self._pool(ray, key, state, len(batches))
-        out: list[R] = []
-        # ActorPool.map hands each batch to the next idle actor and yields results in the batches' order.
-        for batch, result in zip(batches, pool.map(lambda actor, b: actor.run.remote(fn, b), batches), strict=True):
-            out.append(result)
-            advance(len(batch))
-        return out
+        pool = self._pool(ray, len(batches))
+        holding = self._held.get(key, 0)
+        if holding < len(self._actors):
+            shared = self._put(ray, state)
+            ray.get([actor.hold.remote(key, shared) for actor in self._actors[holding:]])
+            self._held[key] = len(self._actors)
+        return _ordered(pool.map(lambda actor, batch: actor.run_with.remote(key, fn, batch), batches), batches, advance)
 
-    def _pool(self, ray: ModuleType, key: str, state: Any, wanted: int) -> Any:
-        if key in self._pools:
-            return self._pools[key][0]
-        from ray.util import ActorPool
-
-        if self._actor_class is None:
-            self._actor_class = ray.remote(num_cpus=1)(_Holder)
-        shared = ray.put(state)
-        # An actor holds a CPU for as long as it lives: at most one per CPU, and no more than there is work for.
-        actors = [self._actor_class.remote(shared) for _ in range(min(wanted, self.worker_count()))]
-        self.actors_created += len(actors)
-        self._pools[key] = (ActorPool(actors), actors)
-        return self._pools[key][0]
-
-    def release(self) -> None:
-        """Kill the actors: the CPUs they hold go back to tasks (the next build's distillation)."""
-        pools, self._pools = self._pools, {}
-        if self._ray is None:
-            return
-        for _, actors in pools.values():
-            for actor in actors:
-                self._ray.kill(actor)
+    def _put(self, ray: ModuleType, value: Any) -> Any:
+        """``ray.put`` with a one-line reason when ``value`` does not pickle (Ray's own report is a page long)."""
+        try:
+            return ray.put(value)
+        except TypeError as error:
+            try:
+                ray.cloudpickle.dumps(value)
+            except Exception as root:
+                raise UnsendableError(str(root)) from error
+            raise
 
     def close(self) -> None:
-        self.release()
-        if self._ray is not None and self._started:
+        """Kill the actors (their CPUs go back to the cluster); shut Ray down if this executor started it."""
+        actors, self._actors, self._held = self._actors, [], {}
+        if self._ray is None:
+            return
+        for actor in actors:
+            self._ray.kill(actor)
+        if self._started:
             self._ray.shutdown()
-        self._ray, self._started, self._task, self._actor_class = None, False, None, None
+        self._ray, self._started = None, False
 
 
-def _gather(ray: ModuleType, refs: list[Any], sizes: list[int], advance: Advance) -> list[Any]:
-    """Every task's result in the order the tasks were submitted, advancing the bar as each one finishes."""
-    position = {ref: n for n, ref in enumerate(refs)}
-    results: list[Any] = [None] * len(refs)
-    pending = list(refs)
-    while pending:
-        done, pending = ray.wait(pending, num_returns=1)
-        for ref in done:
-            n = position[ref]
-            results[n] = ray.get(ref)
-            advance(sizes[n])
-    return results
+def _ordered(results: Iterator[R], batches: list[list[Any]], advance: Advance) -> list[R]:
+    """Collect an ActorPool's results (it yields them in the batches' order), advancing the bar per batch."""
+    out: list[R] = []
+    for batch, result in zip(batches, results, strict=True):
+        out.append(result)
+        advance(len(batch))
+    return out
 
 
 def parse_executor(spec: str) -> Executor:
@@ -341,7 +346,8 @@ def parse_executor(spec: str) -> Executor:
 
 @contextmanager
 def executor_for(executor: str | Executor) -> Iterator[Executor]:
-    """The executor of one build: parsed from a spec (and closed after it), or the caller's own (released only)."""
+    """The executor of one build: parsed from a spec (and closed after it), or the caller's own (left open: its
+    workers, with their imports and models, serve the next build too)."""
     if isinstance(executor, str):
         runner = parse_executor(executor)
         try:
@@ -351,10 +357,7 @@ def executor_for(executor: str | Executor) -> Iterator[Executor]:
         return
     if not isinstance(executor, Executor):
         raise TypeError(f"executor must be a spec ({EXECUTOR_SPECS}) or an Executor, got {type(executor).__name__}")
-    try:
-        yield executor
-    finally:
-        executor.release()
+    yield executor
 
 
 # --- the build's stages
@@ -373,10 +376,8 @@ def distill_on(
     with stage("distil", len(logs), enabled=progress, unit="log") as advance:
         try:
             parts = executor.map_batches(distiller.distill_many, logs, advance=advance)
-        except TypeError as error:
-            if "pickle" not in str(error).lower() and "serializ" not in str(error).lower():
-                raise
-            raise TypeError(
+        except UnsendableError as error:
+            raise UnsendableError(
                 f"the distiller {getattr(distiller, 'name', type(distiller).__name__)!r} cannot be sent to "
                 f"{executor.name} workers ({error}): build with executor='local', or give it state that pickles"
             ) from error
@@ -387,7 +388,14 @@ def _embed_batch(embedder: Embedder, texts: list[str]) -> Vectors:
     return embedder.embed(texts)
 
 
-def embed_on(executor: Executor, embedder: Embedder, texts: Sequence[str], advance: Advance = _ignore) -> Vectors:
+def embed_on(
+    executor: Executor,
+    embedder: Embedder,
+    texts: Sequence[str],
+    advance: Advance = _ignore,
+    *,
+    batch_size: int | None = None,
+) -> Vectors:
     """Embed ``texts`` on the executor's workers, each holding a copy of the model; a
     :class:`uno.embed.CachedEmbedder` answers what it holds first, and caches what the workers computed."""
     from uno.embed import CachedEmbedder
@@ -397,7 +405,15 @@ def embed_on(executor: Executor, embedder: Embedder, texts: Sequence[str], advan
 
     def compute(missing: list[str]) -> Vectors:
         nonlocal sent
-        parts = executor.map_batches_with(_embed_batch, model, missing, key=f"embedder:{model.name}", advance=advance)
+        try:
+            parts = executor.map_batches_with(
+                _embed_batch, model, missing, key=f"embedder:{model.name}", batch_size=batch_size, advance=advance
+            )
+        except UnsendableError as error:
+            raise UnsendableError(
+                f"the embedder {model.name!r} cannot be sent to {executor.name} workers ({error}): build with "
+                "executor='local', or give it state that pickles"
+            ) from error
         sent += len(missing)
         return np.concatenate(parts) if parts else np.zeros((0, model.dimension), dtype=np.float32)
 
@@ -412,6 +428,7 @@ __all__ = [
     "Executor",
     "InProcessExecutor",
     "RayExecutor",
+    "UnsendableError",
     "distill_on",
     "embed_on",
     "executor_for",

@@ -28,11 +28,11 @@ def test_in_process_batches_keep_their_order_and_advance_the_bar() -> None:
     assert advanced == [3, 3, 1]
 
 
-def test_in_process_state_is_kept_under_its_key_until_released() -> None:
+def test_in_process_state_is_kept_under_its_key_until_closed() -> None:
     executor = InProcessExecutor()
     first = executor.map_batches_with(lambda s, b: [s + x for x in b], "a", ["1", "2"], key="k")
     kept = executor.map_batches_with(lambda s, b: [s + x for x in b], "b", ["3"], key="k")
-    executor.release()
+    executor.close()
     fresh = executor.map_batches_with(lambda s, b: [s + x for x in b], "b", ["3"], key="k")
 
     assert (first, kept, fresh) == ([["a1", "a2"]], [["a3"]], [["b3"]])
@@ -121,19 +121,16 @@ def test_an_llm_distiller_stays_in_the_driver_and_the_heuristic_one_goes_to_work
     assert not runs_on_workers(InProcessExecutor(), HeuristicDistiller())
 
 
-def test_a_spec_executor_is_closed_after_the_build_and_a_given_one_only_released() -> None:
+def test_a_given_executor_is_left_open_for_the_next_build() -> None:
     closed: list[str] = []
 
     class Recording(InProcessExecutor):
-        def release(self) -> None:
-            closed.append("release")
-
         def close(self) -> None:
             closed.append("close")
 
     with executor_for(Recording()) as runner:
         assert runner.name == "local"
 
-    assert closed == ["release"]
+    assert closed == []
     with pytest.raises(ValueError, match="workers must be at least 1"):
         RayExecutor(workers=0)

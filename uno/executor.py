@@ -25,7 +25,10 @@ finish one (see :class:`RayExecutor` for why actors rather than tasks).
 Clustering is not split: :func:`uno.cluster.fit_clusters` fits one HDBSCAN over one k-NN graph of all the
 namespace's learnt logs, with no partitions to spread. Gating, routing and indexing are cheap next to those two.
 The store is written by the driver alone, after the workers answered, exactly as in a local build; results come
-back in the order of their inputs, so a build on Ray gives the rules and clusters an in-process build gives.
+back in the order of their inputs, so a build on Ray gives the rules and clusters an in-process build gives. (A
+transformer's vectors differ by ~1e-7 with the other texts of the batch they are encoded in, padding changing the
+float rounding: the same noise as between an in-process build with progress bars, in chunks of 500, and one
+without. The hashing embedder gives a text the same vector in any batch: builds are then equal to the bit.)
 
 ``ray`` is an optional extra (``pip install 'uno-memory[ray]'``), imported only when a Ray executor starts.
 """

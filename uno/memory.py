@@ -67,6 +67,7 @@ from uno.cluster import (
     normalize,
 )
 from uno.distill.turns import STYLE_FAMILIES
+from uno.executor import IN_PROCESS, Executor, distill_on, embed_on, executor_for, runs_on_workers
 from uno.gap import (
     HARMFUL_PREFIX,
     MANUAL_PREFIX,
@@ -98,7 +99,6 @@ from uno.inject import (
 )
 from uno.ledger import calls_for_namespace
 from uno.paths import StorePaths
-from uno.executor import IN_PROCESS, Executor, distill_on, embed_on, executor_for, runs_on_workers
 from uno.progress import Advance, stage
 from uno.read_model import RuleSummary, full_provenance, slim_rules, summarise_rules, without_members
 

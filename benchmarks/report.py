@@ -483,6 +483,15 @@ def _one_machine(results: dict[str, Any] | None) -> list[str]:
     return render(results).rstrip().splitlines()
 
 
+def _on_ray(results: dict[str, Any] | None) -> list[str]:
+    """The section written by ``python -m benchmarks.ray_build`` (ray_build.json), when it was run."""
+    if results is None:
+        return []
+    from benchmarks.ray_build import render
+
+    return render(results).rstrip().splitlines()
+
+
 def render_markdown(
     results: dict[str, Any],
     real: dict[str, Any] | None = None,
@@ -490,6 +499,7 @@ def render_markdown(
     online: dict[str, Any] | None = None,
     redteam: dict[str, Any] | None = None,
     one_machine: dict[str, Any] | None = None,
+    on_ray: dict[str, Any] | None = None,
 ) -> str:
     title = "# uno benchmarks: learning quality, cost and speed against RAG and memory baselines"
     intro = (
@@ -518,6 +528,7 @@ def render_markdown(
         _reactions_online(reward, online),
         _redteam(redteam),
         _one_machine(one_machine),
+        _on_ray(on_ray),
         plots,
         [
             METHOD_TEXT.format(
@@ -610,6 +621,7 @@ def write_report(results: dict[str, Any], out: Path) -> dict[str, Path]:
             ("online", out / "online.json"),
             ("redteam", out / "redteam.json"),
             ("one_machine", out / "scale_machine.json"),
+            ("on_ray", out / "ray_build.json"),
         )
     }
     paths["markdown"].write_text(render_markdown(results, real, **extra), encoding="utf-8")

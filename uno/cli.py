@@ -49,6 +49,11 @@ LLM_MODEL_ENV = "UNO_LLM_MODEL"
 BUSY_TIMEOUT_ENV = "UNO_BUSY_TIMEOUT_S"
 LLM_HELP = "litellm model that distils the logs (e.g. openai/gpt-4o-mini); default: the offline distiller."
 QUIET_HELP = "No progress bars (they are drawn only when stderr is a terminal anyway)."
+EXECUTOR_HELP = (
+    "Where distillation and embedding run: local (this process), ray (a Ray instance started on this machine for "
+    "the build), or ray://ADDRESS (a running Ray cluster through Ray Client, HOST:PORT, port 10001 by default). "
+    "The store is written by this process either way. Ray needs the [ray] extra."
+)
 
 MAIN_EPILOG = f"""\b
 Examples:
@@ -513,27 +518,42 @@ def _write_jsonl_file(records: Iterable[BaseModel | _JsonLine], out: Path) -> in
 
 
 # -------------------------------------------------------------------------------- lead: build, demo
-@main.command(epilog="\b\nExamples:\n  uno build\n  uno build --full\n  uno --namespace acme build --json")
+@main.command(
+    epilog="\b\nExamples:\n  uno build\n  uno build --full\n  uno --namespace acme build --json\n"
+    "  uno build --executor ray                   on a Ray instance started on this machine\n"
+    "  uno build --executor ray://10.0.0.5:10001  on a running Ray cluster (`ray start --head` on 10.0.0.5)"
+)
 @click.option("--full", is_flag=True, help="Re-distil and re-cluster everything, not just what is new.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option(
     "--llm", "llm_model", default=None, envvar=LLM_MODEL_ENV, metavar="MODEL", help=LLM_HELP, show_envvar=True
 )
 @click.option("--llm-base", default=None, type=URL(), metavar="URL", help="API base URL of the --llm model.")
+@click.option("--executor", default="local", show_default=True, metavar="local|ray|ray://ADDRESS", help=EXECUTOR_HELP)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @pass_state
-def build(state: CliState, full: bool, as_json: bool, llm_model: str | None, llm_base: str | None, quiet: bool) -> None:
+def build(
+    state: CliState, full: bool, as_json: bool, llm_model: str | None, llm_base: str | None, executor: str, quiet: bool
+) -> None:
     """Distil, embed, cluster, gate and index the logs added since the last build."""
     if not state.paths.exists():
         raise BadInput(f"no uno store at {state.paths.root} (run `uno ingest FILE` first)")
+    from uno.executor import parse_executor
     from uno.memory import UnoMemory
 
+    try:
+        parse_executor(executor)  # a typo fails here, before the store is opened
+    except ValueError as error:
+        raise BadInput(f"--executor: {error}") from None
     llm = _llm(llm_model, llm_base)
     progress = _progress(quiet)
     with UnoMemory(
         state.paths.location, namespace=state.namespace or DEFAULT_NAMESPACE, progress=progress, llm=llm
     ) as memory:
-        report = memory.build(full=full)
+        try:
+            report = memory.build(full=full, executor=executor)
+        except (MissingExtraError, ConnectionError) as error:
+            raise BadInput(str(error)) from None
     click.echo(report.model_dump_json(indent=2 if not as_json else None))
 
 

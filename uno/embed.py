@@ -30,7 +30,7 @@ import re
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -152,6 +152,18 @@ class SentenceTransformerEmbedder:
     def is_loaded(self) -> bool:
         """Whether the model weights are in memory yet."""
         return self._model is not None
+
+    def __getstate__(self) -> dict[str, object]:
+        # A copy sent to another process (a Ray worker, uno.executor) carries the settings, not the loaded model
+        # or the lock: it loads the same weights itself, once, on its first embed.
+        state = dict(self.__dict__)
+        state["_model"] = None
+        del state["_load_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._load_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
         checked = check_texts(texts)
@@ -290,6 +302,14 @@ class CachedEmbedder:
         return self._inner.dimension
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        return self.embed_via(texts, self._inner.embed)
+
+    def embed_via(self, texts: Sequence[str], compute: Callable[[list[str]], FloatMatrix]) -> FloatMatrix:
+        """:meth:`embed`, with the cache misses embedded by ``compute`` instead of the inner embedder.
+
+        ``compute`` must return what the inner embedder would (e.g. copies of it on Ray workers, uno.executor):
+        its vectors are cached under the inner embedder's name.
+        """
         checked = check_texts(texts)
         if not checked:
             return _empty(self.dimension)
@@ -297,7 +317,7 @@ class CachedEmbedder:
         found = self._lookup(dict.fromkeys(keys))
         missing = {key: text for key, text in zip(keys, checked, strict=True) if key not in found}
         if missing:
-            found.update(self._embed_missing(missing))
+            found.update(self._embed_missing(missing, compute))
         return np.stack([found[key] for key in keys])
 
     def forget(self, texts: Sequence[str]) -> int:
@@ -367,8 +387,10 @@ class CachedEmbedder:
                     rows[key] = vector.astype(np.float32)
         return rows
 
-    def _embed_missing(self, missing: dict[str, str]) -> dict[str, FloatMatrix]:
-        vectors = self._inner.embed(list(missing.values()))
+    def _embed_missing(
+        self, missing: dict[str, str], compute: Callable[[list[str]], FloatMatrix]
+    ) -> dict[str, FloatMatrix]:
+        vectors = compute(list(missing.values()))
         expected = (len(missing), self.dimension)
         if vectors.shape != expected:
             raise RuntimeError(f"embedder {self.name} returned shape {vectors.shape}, expected {expected}")

@@ -67,6 +67,7 @@ from uno.cluster import (
     normalize,
 )
 from uno.distill.turns import STYLE_FAMILIES
+from uno.executor import IN_PROCESS, Executor, distill_on, embed_on, executor_for, runs_on_workers
 from uno.gap import (
     HARMFUL_PREFIX,
     MANUAL_PREFIX,
@@ -491,21 +492,33 @@ class UnoMemory:
 
     # --- build
 
-    def build(self, *, full: bool = False, namespace: str | None = None) -> BuildReport:
-        """Distil, embed, cluster, gate and index what is new. ``full=True`` re-distils and re-clusters everything."""
+    def build(
+        self, *, full: bool = False, namespace: str | None = None, executor: str | Executor = "local"
+    ) -> BuildReport:
+        """Distil, embed, cluster, gate and index what is new. ``full=True`` re-distils and re-clusters everything.
+
+        ``executor`` says where distillation and embedding run: ``"local"`` (this process), ``"ray"`` (a Ray
+        instance on this machine) or ``"ray://HOST:PORT"`` (a Ray cluster); see :mod:`uno.executor`. The store is
+        written by this process either way, and the results are the same.
+        """
         started = datetime.now(UTC)
         ns = self._ns(namespace)
         # The lease keeps builds of this namespace in other processes (replicas, `uno build`) out meanwhile.
-        with self._build_lock, self.store.build_lease(f"build:{ns}"), calls_for_namespace(ns):
+        with (
+            self._build_lock,
+            self.store.build_lease(f"build:{ns}"),
+            calls_for_namespace(ns),
+            executor_for(executor) as runner,
+        ):
             pending = list(self.store.iter_logs(Scope(namespace=ns), processed=None if full else False))
             # Distilling is the long part (one LLM call per log): it runs before the write lock is taken, so the
             # adds, exchanges and feedback of this process go on meanwhile. No store transaction is open either.
-            distillations = self._distill(pending)
+            distillations = self._distill(pending, runner)
             with self._write_lock:
                 # A log that gained feedback (or was forgotten) while it was distilled is left for the next build.
                 distillations = self._still_current(ns, pending, distillations)
                 new_rules = self._merge_distillations(ns, distillations, replace=full)
-                report = self._refresh(ns, recluster=full)
+                report = self._refresh(ns, recluster=full, executor=runner)
                 # A distiller leaves out the logs it could not process (an LLM timeout, invalid JSON): they stay
                 # pending and the next build retries them. Nothing is lost because a call failed.
                 done = {d.log_id for d in distillations}
@@ -534,7 +547,9 @@ class UnoMemory:
             logs = self.store.iter_logs(Scope(namespace=ns))
             retrain_if_due(self.store, ns, self.embedder, min_new=self.reaction_retrain_after, logs=logs)
 
-    def _distill(self, logs: Sequence[LogRecord]) -> list[Distillation]:
+    def _distill(self, logs: Sequence[LogRecord], executor: Executor = IN_PROCESS) -> list[Distillation]:
+        if logs and runs_on_workers(executor, self.distiller):
+            return distill_on(executor, self.distiller, logs, progress=self.progress)
         if not self.progress:
             return self.distiller.distill_many(logs) if logs else []
         out: list[Distillation] = []
@@ -603,16 +618,16 @@ class UnoMemory:
             for log in logs
         }
 
-    def _refresh(self, ns: str, *, recluster: bool) -> BuildReport:
+    def _refresh(self, ns: str, *, recluster: bool, executor: Executor = IN_PROCESS) -> BuildReport:
         """Everything after distillation: cluster, gate, route, index. Also run after ``forget``."""
         rules = self.store.list_rules(Scope(namespace=ns))
         # Rules already retired as attacks do not shape the clusters.
         facts = self._log_facts(ns, [r for r in rules if not r.status_reason.startswith("adversarial")])
         log_ids = sorted(facts)
         with stage("embed", len(log_ids) + len(rules), enabled=self.progress, unit="text") as advance:
-            query_vectors = self._embed_map([facts[i].log.query for i in log_ids], advance)
+            query_vectors = self._embed_map([facts[i].log.query for i in log_ids], advance, executor)
             qvec = {log_id: query_vectors[n] for n, log_id in enumerate(log_ids)}
-            rule_vec = self._rule_vectors(rules, advance)
+            rule_vec = self._rule_vectors(rules, advance, executor)
         with stage("cluster", 3, enabled=self.progress, unit="step") as advance:
             old_clusters = self.store.list_clusters(Scope(namespace=ns))
             clusters, reclustered = self._cluster(ns, facts, qvec, rule_vec, old_clusters, force=recluster)
@@ -682,9 +697,13 @@ class UnoMemory:
             verdicts = detector.assess(texts)
         return {log_id: v.reason for log_id, v in zip(wanted, verdicts, strict=True) if v.harmful}
 
-    def _embed_map(self, texts: Sequence[str], advance: Advance | None = None) -> Vectors:
+    def _embed_map(
+        self, texts: Sequence[str], advance: Advance | None = None, executor: Executor = IN_PROCESS
+    ) -> Vectors:
         if not texts:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        if not executor.in_process:
+            return normalize(embed_on(executor, self.embedder, texts, advance or (lambda n: None)))
         if advance is None or not self.progress:
             return normalize(self.embedder.embed(list(texts)))
         # In chunks only when a bar shows it: one call batches best, and is what runs without a terminal.
@@ -695,8 +714,10 @@ class UnoMemory:
             advance(len(chunk))
         return np.concatenate(parts)
 
-    def _rule_vectors(self, rules: Sequence[Rule], advance: Advance | None = None) -> dict[str, Vectors]:
-        vectors = self._embed_map([r.do for r in rules], advance)
+    def _rule_vectors(
+        self, rules: Sequence[Rule], advance: Advance | None = None, executor: Executor = IN_PROCESS
+    ) -> dict[str, Vectors]:
+        vectors = self._embed_map([r.do for r in rules], advance, executor)
         return {rule.id: vectors[n] for n, rule in enumerate(rules)}
 
     def _cluster(
@@ -1694,8 +1715,10 @@ class UnoMemory:
     ) -> AddOutcome:
         return await asyncio.to_thread(self.add_many, list(logs), namespace=namespace)
 
-    async def abuild(self, *, full: bool = False, namespace: str | None = None) -> BuildReport:
-        return await asyncio.to_thread(self.build, full=full, namespace=namespace)
+    async def abuild(
+        self, *, full: bool = False, namespace: str | None = None, executor: str | Executor = "local"
+    ) -> BuildReport:
+        return await asyncio.to_thread(self.build, full=full, namespace=namespace, executor=executor)
 
     async def aaugment(self, query: str, **kwargs: Any) -> Augmentation:
         return await asyncio.to_thread(lambda: self.augment(query, **kwargs))

@@ -1,4 +1,4 @@
-"""A MemoryBench harness that needs no judge: local data, any LLM, Rouge-L / METEOR (exact) / token F1.
+"""A MemoryBench harness that needs no judge: local data, any LLM, Rouge-L / METEOR (no synonyms) / token F1.
 
 MemoryBench (THUIR) scores how a system improves from logged user feedback. Its data lives on the Hugging Face hub,
 which is not reachable here, so this harness reads the official rows from a local path (JSONL or a JSON array, the

@@ -1,29 +1,30 @@
 """Judge-free answer metrics as MemoryBench uses them: Rouge-L F, METEOR and SQuAD-style token F1.
 
-Written here, not imported (no ``rouge-score`` or ``nltk`` here), so each is a faithful but plain version:
-
-- :func:`rouge_l` - F-measure of the longest common subsequence of tokens (beta = 1), as ``rouge-score``'s
-  ``rougeL`` ``fmeasure`` without its Porter stemmer.
-- :func:`meteor_exact` - METEOR with **exact-match alignment only** (no stemming, no WordNet synonyms, no
-  paraphrase table): nltk's parameters (alpha 0.9, beta 3, gamma 0.5), unigram precision and recall combined by
-  the parametrised harmonic mean, times the fragmentation penalty. Full METEOR also matches stems and synonyms,
-  so it usually scores a little higher; call this one "METEOR (exact)" when reporting.
+- :func:`rouge_l` - ``rouge-score``'s ``rougeL`` F-measure (no stemmer), the metric MemoryBench takes through
+  ``evaluate.load("rouge")``, with our tokens (below). On ASCII text they are the tokens of rouge-score's own
+  tokenizer, which keeps only ``[a-z0-9]`` and so scores a Chinese answer 0 and cuts ``café`` to ``caf``.
+- :func:`meteor` - NLTK's ``meteor_score`` (alpha 0.9, beta 3, gamma 0.5: exact, then Porter-stem matches, the
+  fragmentation penalty) **without its WordNet synonym stage**: NLTK fetches WordNet from its own data server,
+  which cannot be reached here, and no maintained package on PyPI ships the data. Full METEOR also matches
+  synonyms, so it scores the same or a little higher; call this one "METEOR (no synonyms)" when reporting.
 - :func:`token_f1` - SQuAD / LoCoMo token F1: lower case, punctuation and English articles removed, bag-of-tokens
-  overlap.
+  overlap. Our own: the SQuAD script is not a package (``evaluate``'s copy is fetched from the hub), and it is
+  ten lines of bag arithmetic.
 
-Tokens are lower-cased word tokens; every CJK character is a token of its own, which is how Chinese text is scored
-when no segmenter is available.
+Tokens are lower-cased word tokens; every CJK character (Han, kana, Hangul) is a token of its own, which is how
+Chinese text is scored when no segmenter is available.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
+import functools
 import re
 import string
 from collections import Counter
+from typing import Any
 
-_TOKEN = re.compile(r"[\u3400-\u9fff]|[^\W_]+", re.UNICODE)
+_CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+", re.UNICODE)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.IGNORECASE)
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 
@@ -32,55 +33,57 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def _lcs_length(left: list[str], right: list[str]) -> int:
-    if not left or not right:
-        return 0
-    previous = [0] * (len(right) + 1)
-    for token in left:
-        current = [0]
-        for position, other in enumerate(right, start=1):
-            current.append(previous[position - 1] + 1 if token == other else max(previous[position], current[-1]))
-        previous = current
-    return previous[-1]
+class _Tokenizer:
+    """rouge-score's tokenizer interface over :func:`tokens`."""
+
+    def tokenize(self, text: str) -> list[str]:
+        return tokens(text)
+
+
+class _NoSynonyms:
+    """Stands in for NLTK's WordNet reader: no synsets, so METEOR's synonym stage matches nothing."""
+
+    def synsets(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return []
+
+
+@functools.cache
+def _rouge_scorer() -> Any:
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False, tokenizer=_Tokenizer())
+
+
+@functools.cache
+def _porter_stemmer() -> Any:
+    from nltk.stem.porter import PorterStemmer
+
+    return PorterStemmer()
 
 
 def rouge_l(prediction: str, reference: str) -> float:
     """Rouge-L F-measure (beta = 1) between token sequences."""
+    return float(_rouge_scorer().score(reference, prediction)["rougeL"].fmeasure)
+
+
+def meteor(prediction: str, reference: str, *, alpha: float = 0.9, beta: float = 3.0, gamma: float = 0.5) -> float:
+    """METEOR with exact and stem matches, no synonyms (see the module doc)."""
+    from nltk.translate.meteor_score import meteor_score
+
     predicted, expected = tokens(prediction), tokens(reference)
-    common = _lcs_length(predicted, expected)
-    if common == 0:
+    if not predicted or not expected:
         return 0.0
-    precision, recall = common / len(predicted), common / len(expected)
-    return 2 * precision * recall / (precision + recall)
-
-
-def _align_exact(predicted: list[str], expected: list[str]) -> list[tuple[int, int]]:
-    """Exact unigram alignment: each predicted token to the first unused identical reference token, in order."""
-    used: set[int] = set()
-    pairs = []
-    for position, token in enumerate(predicted):
-        for other, candidate in enumerate(expected):
-            if other not in used and candidate == token:
-                used.add(other)
-                pairs.append((position, other))
-                break
-    return pairs
-
-
-def meteor_exact(
-    prediction: str, reference: str, *, alpha: float = 0.9, beta: float = 3.0, gamma: float = 0.5
-) -> float:
-    """METEOR with exact-match alignment only (see the module doc)."""
-    predicted, expected = tokens(prediction), tokens(reference)
-    pairs = _align_exact(predicted, expected)
-    matches = len(pairs)
-    if matches == 0:
-        return 0.0
-    precision, recall = matches / len(predicted), matches / len(expected)
-    fmean = precision * recall / (alpha * precision + (1 - alpha) * recall)
-    chunks = 1 + sum(1 for (p1, r1), (p2, r2) in itertools.pairwise(pairs) if not (p2 == p1 + 1 and r2 == r1 + 1))
-    penalty = gamma * math.pow(chunks / matches, beta)
-    return fmean * (1 - penalty)
+    return float(
+        meteor_score(
+            [expected],
+            predicted,
+            stemmer=_porter_stemmer(),
+            wordnet=_NoSynonyms(),
+            alpha=alpha,
+            beta=beta,
+            gamma=gamma,
+        )
+    )
 
 
 def _squad_tokens(text: str) -> list[str]:
@@ -97,4 +100,4 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-METRICS = {"rouge_l": rouge_l, "meteor": meteor_exact, "f1": token_f1}
+METRICS = {"rouge_l": rouge_l, "meteor": meteor, "f1": token_f1}

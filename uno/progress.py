@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Any, TextIO
 
 # The order a build runs its stages in (each gets its own bar).
 BUILD_STAGES = ("distil", "embed", "cluster", "gate", "index")
@@ -24,6 +24,8 @@ _LIBRARY_OFF_SWITCHES = (
     ("transformers.utils.logging", "disable_progress_bar"),
     ("datasets.utils.logging", "disable_progress_bar"),
 )
+
+_FALLBACK_SIZE = os.terminal_size((80, 24))
 
 Advance = Callable[[int], object]
 
@@ -56,6 +58,22 @@ def silence_library_bars() -> None:
             getattr(importlib.import_module(module), switch)()
 
 
+def _bar_shape(stream: TextIO) -> dict[str, Any]:
+    """tqdm's size arguments: follow the terminal's size, or a fixed 80x24 when the terminal reports none.
+
+    A pseudo-terminal opened without a size (``script`` outside a terminal, CI runners, some containers) reports
+    0 x 0, which tqdm reads as -1 rows and then draws nothing at all; it also sizes itself that way when asked for
+    no size, so a fixed one is passed.
+    """
+    try:
+        columns, lines = os.get_terminal_size(stream.fileno())
+    except (AttributeError, ValueError, OSError):
+        columns = lines = 0
+    if columns > 0 and lines > 0:
+        return {"dynamic_ncols": True}
+    return {"ncols": _FALLBACK_SIZE.columns, "nrows": _FALLBACK_SIZE.lines}
+
+
 def _ignore(n: int) -> None:
     return None
 
@@ -68,7 +86,8 @@ def stage(name: str, total: int, *, enabled: bool, unit: str = "item") -> Iterat
         return
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=f"{name:<7}", unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.2)
+    shape = _bar_shape(sys.stderr)
+    bar = tqdm(total=total, desc=f"{name:<7}", unit=unit, file=sys.stderr, mininterval=0.2, **shape)
     try:
         yield bar.update
     finally:

@@ -856,6 +856,10 @@ class Polite(Preference):
 # ------------------------------------------------------------------------------------------------------ language
 
 
+# Why two function-word lists and not lingua (uno.aspects.detect_language): this is the simulator's ground truth
+# for the French preference, and judging uno with the detector uno itself learns from would hide that detector's
+# mistakes. The responses are the simulator's own (English, or phrasebook French from translation.py), which the
+# share of each language's function words tells apart.
 def _word_set(spaced: str) -> frozenset[str]:
     return frozenset(spaced.split())
 

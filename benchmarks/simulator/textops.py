@@ -16,6 +16,9 @@ T = TypeVar("T")
 FENCE = "```"
 
 # Emoji and pictographs, plus the variation selector and zero-width joiner that glue them together.
+# Why ranges here and the emoji package in uno (uno/emojis.py): the simulator only checks and strips the emoji it
+# writes itself (the palettes in preferences.py, all inside these ranges), and its logs must stay byte-identical
+# from one release to the next (benchmark baselines); the package's data moves with each Unicode release.
 _EMOJI_CHARS = (
     "\U0001f000-\U0001faff"  # pictographs, emoticons, transport, supplemental symbols
     "\u2600-\u27bf"  # miscellaneous symbols and dingbats (☀ ✅ ✨)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ from benchmarks.memorybench import (
 from benchmarks.methods import CountingLLM, InjectedContext, InjectedItem, message_turns, session_text
 from benchmarks.metrics import PRF, UNLABELLED, LogTruth, QueryOutcome, credited_aspects, noise_logs, summarize
 from benchmarks.rss import PeakRSS
-from benchmarks.textmetrics import meteor_exact, rouge_l, token_f1
+from benchmarks.textmetrics import meteor, rouge_l, token_f1
 from rule_store.records import LogRecord
 from uno.ingest import parse_record
 
@@ -95,11 +96,48 @@ def test_rouge_l_is_the_lcs_f_measure() -> None:
     assert rouge_l("a b c d", "a c d e f") == pytest.approx(2 * 0.75 * 0.6 / (0.75 + 0.6))
 
 
-def test_meteor_exact_penalises_fragmentation() -> None:
-    same = meteor_exact("a b c d", "a b c d")
+def test_rouge_l_equals_rouge_scores_own_tokenizer_on_english() -> None:
+    """On ASCII text our tokens are rouge-score's, so scores are MemoryBench's (``evaluate.load("rouge")``)."""
+    from rouge_score import rouge_scorer
+
+    reference_scorer = rouge_scorer.RougeScorer(["rougeL"])
+    rng = random.Random(3)
+    words = ["The", "cat", "sat", "on", "mat,", "a", "dog's", "ran", "3.5", "km", "Paris!", "well-known", "it"]
+    for _ in range(80):
+        reference = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
+        prediction = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
+        expected = reference_scorer.score(reference, prediction)["rougeL"].fmeasure
+        assert rouge_l(prediction, reference) == pytest.approx(expected, abs=1e-12), (prediction, reference)
+
+
+def test_rouge_l_scores_chinese_and_accents_that_rouge_scores_tokenizer_drops() -> None:
+    from rouge_score import rouge_scorer
+
+    default = rouge_scorer.RougeScorer(["rougeL"])
+    # rouge-score keeps only [a-z0-9]: a Chinese answer has no tokens at all and scores 0
+    assert default.score("我喜欢吃苹果", "我喜欢吃香蕉")["rougeL"].fmeasure == 0.0
+    # per character: LCS 我喜欢吃 = 4 of 6 each way
+    assert rouge_l("我喜欢吃香蕉", "我喜欢吃苹果") == pytest.approx(4 / 6)
+    # "año" (year) and "aço" (steel) both become "a o" there, a perfect match; here they are different words
+    assert default.score("un año", "un aço")["rougeL"].fmeasure == 1.0
+    assert rouge_l("un aço", "un año") == pytest.approx(0.5)
+
+
+def test_meteor_penalises_fragmentation() -> None:
+    same = meteor("a b c d", "a b c d")
     assert same == pytest.approx(1 - 0.5 * (1 / 4) ** 3)
-    assert meteor_exact("d c b a", "a b c d") < same
-    assert meteor_exact("x", "a b") == 0.0
+    assert meteor("d c b a", "a b c d") < same
+    assert meteor("x", "a b") == 0.0
+    assert meteor("", "a b") == meteor("a b", "") == 0.0
+
+
+def test_meteor_matches_stems_where_exact_matching_did_not() -> None:
+    # exact matches only (the old harness): the, running -> P = R = 2/4, 2 chunks: 0.5 * (1 - 0.5 * (2/2)^3)
+    exact_only = 0.5 * (1 - 0.5 * (2 / 2) ** 3)
+    # NLTK's stem stage also pairs cats/cat: 3 matches in 2 chunks (the cats | running)
+    with_stems = 0.75 * (1 - 0.5 * (2 / 3) ** 3)
+    assert meteor("the cats were running", "the cat was running") == pytest.approx(with_stems)
+    assert with_stems > exact_only
 
 
 def test_token_f1_normalises_like_squad() -> None:

@@ -1,4 +1,6 @@
 import json
+import re
+from typing import Any
 
 import pytest
 
@@ -107,11 +109,16 @@ _TOKENIZER_SAMPLES = [
 ]
 
 
-def test_count_tokens_stays_within_15_percent_of_a_real_tokenizer_on_english_rules() -> None:
-    """Pinned against tiktoken's cl100k_base, offline through the copy litellm ships (uno.inject says why the
-    estimator stays)."""
+def _cl100k() -> Any:
+    """tiktoken's cl100k_base, offline through the copy litellm ships (uno.inject says why the estimator stays)."""
     pytest.importorskip("litellm")
     from litellm.litellm_core_utils.default_encoding import encoding
+
+    return encoding
+
+
+def test_count_tokens_stays_within_15_percent_of_a_real_tokenizer_on_english_rules() -> None:
+    encoding = _cl100k()
 
     for text in _TOKENIZER_SAMPLES:
         real = len(encoding.encode(text))
@@ -119,3 +126,66 @@ def test_count_tokens_stays_within_15_percent_of_a_real_tokenizer_on_english_rul
     total_real = sum(len(encoding.encode(text)) for text in _TOKENIZER_SAMPLES)
     total_estimate = sum(count_tokens(text) for text in _TOKENIZER_SAMPLES)
     assert abs(total_estimate - total_real) <= 0.05 * total_real
+
+
+_CHINESE = [
+    "用户问代码问题时，只给出简短的Python代码片段，不要解释。",
+    "回答时请使用项目符号列表，并且每一条不超过二十个字。",
+    "如果用户询问退款政策，先说明三十天内可以全额退款，然后给出联系方式。",
+]
+_JAPANESE = [
+    "ユーザーがコードについて質問したら、説明なしで短いPythonのコードだけを返してください。",
+    "回答は箇条書きで、各項目は二十文字以内にしてください。",
+    "返金について聞かれたら、まず三十日以内なら全額返金できると伝えてください。",
+]
+_KOREAN = [
+    "사용자가 코드에 대해 물으면 설명 없이 짧은 파이썬 코드만 답하세요.",
+    "답변은 글머리 기호 목록으로 작성하고 각 항목은 스무 자 이내로 하세요.",
+]
+# The estimate before CJK characters were counted one by one: a run of them was a single word token.
+_WHITESPACE_ESTIMATE = re.compile(r"\w+|[^\w\s]")
+
+
+def test_count_tokens_counts_each_cjk_character() -> None:
+    assert count_tokens("我喜欢吃苹果") == 6
+    assert count_tokens("すしが好き！") == 6  # five kana and kanji, one full-width mark
+    assert count_tokens("한국어 테스트") == 6
+    assert count_tokens("abc中文def 1,2") == 7  # abc 中 文 def 1 , 2
+
+
+def test_count_tokens_stays_close_to_a_real_tokenizer_on_cjk_rules() -> None:
+    encoding = _cl100k()
+    samples = _CHINESE + _JAPANESE + _KOREAN
+    for text in samples:
+        real = len(encoding.encode(text))
+        assert abs(count_tokens(text) - real) <= 0.25 * real, text
+        assert len(_WHITESPACE_ESTIMATE.findall(text)) < 0.5 * real, "the old estimate was less than half"
+    total_real = sum(len(encoding.encode(text)) for text in samples)
+    assert abs(sum(count_tokens(text) for text in samples) - total_real) <= 0.05 * total_real
+
+
+def test_a_budget_holds_for_chinese_and_japanese_rules() -> None:
+    encoding = _cl100k()
+    whens = ["询问退款或取消订阅的请求", "返金や解約についての質問"]
+    rules = [
+        InjectedRule(
+            rule_id=f"r{n}",
+            text=do,
+            when=whens[n % 2],
+            do=do,
+            polarity="do",
+            score=1 - n / 100,
+            support=3,
+            confidence=0.9,
+        )
+        for n, do in enumerate((_CHINESE + _JAPANESE) * 3)
+    ]
+    for budget in (150, 300, 500):
+        chosen, block = fit_budget(rules, budget)
+        assert 0 < len(chosen) < len(rules)
+        assert len(encoding.encode(block)) <= 1.05 * budget, budget
+        # The whitespace estimate would have let in rules until the block was about twice the budget.
+        fits_old = [
+            k for k in range(1, len(rules) + 1) if len(_WHITESPACE_ESTIMATE.findall(render_block(rules[:k]))) <= budget
+        ]
+        assert len(encoding.encode(render_block(rules[: max(fits_old)]))) > 1.8 * budget

@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from tests.integrations.data import trained_memory
-from tests.integrations.serving import LiveServer, launch_test_server, launch_uno_serve
+from tests.integrations.serving import ARTIFACTS, LiveServer, launch_test_server, launch_uno_serve
 from tests.integrations.upstream import ScriptedUpstream
 from uno import UnoMemory
 
@@ -22,6 +23,7 @@ UNVOUCHED = {f"open-{n:02d}{side}": f"open-tenant-{n:02d}" for n in range(2) for
 SERVE_KEY, SERVE_NAMESPACE = "sk-acme", "acme"
 # The server fixtures; a test using one has its process launched right after collection.
 SERVERS = ("live", "served")
+_SESSION_START = time.time()
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _background.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the folder of the dashboard's screenshots, so a CI log says where to look."""
+    shots = [shot for shot in ARTIFACTS.glob("*.png") if shot.stat().st_mtime >= _SESSION_START]
+    if shots:
+        terminalreporter.write_line(f"dashboard screenshots ({len(shots)}): {ARTIFACTS}")
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,8 @@ from uno.server import Upstream, create_app
 
 REPO = Path(__file__).resolve().parents[2]
 UNO = Path(sys.executable).with_name("uno")
+# Where the dashboard's browser test saves its screenshots (git-ignored; the run's summary names the folder).
+ARTIFACTS = Path(os.environ.get("UNO_TEST_ARTIFACTS", REPO / "build" / "test-artifacts"))
 STORE_ENV = "UNO_TEST_STORE"
 KEYS_ENV = "UNO_TEST_KEYS"
 UPSTREAM_ENV = "UNO_TEST_UPSTREAM_BASE"

@@ -21,7 +21,7 @@ import pytest
 
 from rule_store.records import Adapter, AdapterStatus
 from tests.integrations.data import PLAN_QUERY, SUBSCRIPTION, training_logs
-from tests.integrations.serving import REPO, LiveServer
+from tests.integrations.serving import ARTIFACTS, LiveServer
 from uno import UnoMemory
 from uno.ledger import CallRecord, Ledger
 
@@ -36,7 +36,6 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 CHROMIUM = Path(os.environ.get("UNO_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("UNO_TEST_CHROMEDRIVER", "/usr/bin/chromedriver"))
-ARTIFACTS = Path(os.environ.get("UNO_TEST_ARTIFACTS", REPO / "build" / "test-artifacts"))
 KEY, NAMESPACE = "sk-dash", "acme"
 OTHER_NAMESPACE = "globex"
 # Tokens in and out of the acme calls, one day each (the cost of the last day unknown); globex's must not show.
@@ -110,8 +109,19 @@ def _learn(server: LiveServer) -> None:
                     cluster_id=cluster["id"],
                     base_model="smollm2",
                     status=AdapterStatus.ACCEPTED,
-                    status_reason="held-out win rate 0.62 >= 0.53; BLEU drift 0.08 within 0.30",
-                    metrics={"win_rate": 0.62, "bleu_drift": 0.08, "held_out": 12.0},
+                    # what uno.train.validate writes for an accepted adapter
+                    status_reason=(
+                        "accepted: win rate 0.620 at epoch 1 over 12 held-out item(s) (threshold 0.53; without the "
+                        "BLEU guard 0.650; mean BLEU vs base 0.310; judge score 7.10 vs base 6.20)"
+                    ),
+                    metrics={
+                        "win_rate": 0.62,
+                        "win_rate_ungated": 0.65,
+                        "mean_bleu": 0.31,
+                        "best_epoch": 1.0,
+                        "validation_items": 12.0,
+                        "judge_failures": 0.0,
+                    },
                 )
             ]
         )

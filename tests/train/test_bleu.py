@@ -1,9 +1,9 @@
-"""Sentence BLEU (the drift guard): hand-computed small cases, CJK tokenisation, and agreement with NLTK."""
+"""Sentence BLEU (the drift guard, NLTK's ``sentence_bleu`` on our tokens): CJK tokenisation and hand-computed cases
+that pin UNO's settings (BLEU-4, uniform weights, brevity penalty, method1 smoothing, 0 without a shared word)."""
 
 from __future__ import annotations
 
 import math
-import random
 
 import pytest
 
@@ -81,46 +81,3 @@ def test_empty_hypothesis_and_max_n() -> None:
     )
     with pytest.raises(ValueError, match="max_n"):
         sentence_bleu("a", "a", max_n=0)
-
-
-def _random_pairs(count: int, seed: int) -> list[tuple[str, str]]:
-    """Reference/hypothesis pairs with partial overlap: edited copies, reorderings, unrelated text, Chinese."""
-    rng = random.Random(seed)
-    words = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "yes", "no", "paris", "rome"]
-    characters = list("我喜欢吃苹果香蕉今天很好")
-    pairs = []
-    for index in range(count):
-        alphabet = characters if index % 5 == 0 else words
-        joiner = "" if index % 5 == 0 else " "
-        reference = [rng.choice(alphabet) for _ in range(rng.randint(0, 14))]
-        hypothesis = list(reference)
-        for _ in range(rng.randint(0, 5)):
-            edit = rng.choice(["drop", "insert", "replace", "swap"])
-            position = rng.randrange(len(hypothesis) + 1)
-            if edit == "insert" or not hypothesis:
-                hypothesis.insert(position, rng.choice(alphabet))
-            elif edit == "drop":
-                del hypothesis[min(position, len(hypothesis) - 1)]
-            elif edit == "replace":
-                hypothesis[min(position, len(hypothesis) - 1)] = rng.choice(alphabet)
-            else:
-                rng.shuffle(hypothesis)
-        if index % 7 == 3:
-            hypothesis = [rng.choice(alphabet) for _ in range(rng.randint(0, 6))]
-        pairs.append((joiner.join(reference), joiner.join(hypothesis)))
-    return pairs
-
-
-def test_agrees_with_nltk_sentence_bleu_method1() -> None:
-    bleu_score = pytest.importorskip("nltk.translate.bleu_score")
-    method1 = bleu_score.SmoothingFunction().method1
-    pairs = _random_pairs(60, seed=7)
-    scores = []
-    for reference, hypothesis in pairs:
-        expected = bleu_score.sentence_bleu([tokenize(reference)], tokenize(hypothesis), smoothing_function=method1)
-        score = sentence_bleu(reference, hypothesis)
-        assert score == pytest.approx(float(expected), abs=1e-12), (reference, hypothesis)
-        scores.append(score)
-    # the sample exercises every regime: zero, smoothed, penalised and perfect scores
-    assert 0.0 in scores and 1.0 in scores
-    assert any(0 < score < 0.05 for score in scores) and any(0.05 < score < 1 for score in scores)

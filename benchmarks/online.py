@@ -4,9 +4,15 @@ Simulated users with hidden preferences (the simulator's topics: each user holds
 query per round. A deterministic stand-in model answers: its plain answer breaks every hidden preference of the
 topic, and for each preference the prompt's context asks for (the aspects the injected items are credited with, as
 in :mod:`benchmarks.metrics`) it follows the instruction with probability ``follow``. The user then always edits the
-answer into one that satisfies all their preferences (the edit cost is the Levenshtein distance, as in the
-user-edits papers), sometimes complains in a follow-up naming a broken preference, and reacts: a like for an answer
-needing no edit, sometimes a dislike otherwise. Between rounds every method learns from everything logged so far.
+answer into the one they want, the model's content with each of their preferences satisfied (the edit cost is the
+Levenshtein distance, as in the user-edits papers), sometimes complains in a follow-up naming a broken preference,
+and reacts: a like for an answer needing no edit, sometimes a dislike otherwise. Between rounds every method learns
+from everything logged so far.
+
+Fairness: the edit undoes instructions the user never asked for. An earlier version only fixed what broke the user's
+own preferences, so another topic's "Answer in French" or "Answer with only YES or NO" given to a cooking question
+cost nothing (a one-word "YES." needed no edit), which rewarded injecting every neighbour's preferences
+(CIPHER-style, with no relevance floor) and was not what a user would accept.
 
 Methods, each on its own store and the same users, queries and random draws (common random numbers):
 
@@ -34,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -133,8 +139,14 @@ def follow(text: str, aspects: set[str], rng: random.Random, probability: float)
     return text
 
 
-def user_edit(user: User, answer: str) -> str:
-    return satisfy_all(user.preferences, answer)
+def user_edit(user: User, plain: str) -> str:
+    """The answer the user wants: the model's content with each of their preferences satisfied.
+
+    The edit turns any answer into this text, so an instruction the user never asked for (another topic's "Answer
+    in French", "Answer with only YES or NO") costs what it takes to undo. Rewriting only what breaks the user's
+    own preferences would let such an answer through for free and reward injecting everyone's preferences.
+    """
+    return satisfy_all(user.preferences, plain)
 
 
 def aspects_of(context: InjectedContext, truth: dict[str, LogTruth]) -> set[str]:
@@ -179,10 +191,10 @@ class UnoArm:
 
 
 def feedback_for(
-    config: OnlineConfig, user: User, answer: str, rng: random.Random
+    config: OnlineConfig, user: User, answer: str, plain: str, rng: random.Random
 ) -> tuple[list[Any], int, bool, str | None]:
     """(feedback events, edit cost, liked, aspect of the complaint or edit)."""
-    edited = user_edit(user, answer)
+    edited = user_edit(user, plain)
     cost = edit_distance(answer, edited)
     if cost == 0:
         liked = rng.random() < config.like
@@ -232,7 +244,7 @@ def run_method(
                 answer = follow(plain, aspects_of(cipher.context(exchange.query), truth), rng, config.follow)
             else:
                 answer = plain
-            events, cost, liked, aspect = feedback_for(config, user, answer, rng)
+            events, cost, liked, aspect = feedback_for(config, user, answer, plain, rng)
             turn = Turn(round_number, user.user_id, user.topic, cost, liked, strategy, exchange.query, answer)
             record.turns.append(turn)
             log = LogRecord(
@@ -332,19 +344,50 @@ def ab_check(
 
 
 def run(
-    config: OnlineConfig, *, embedder_kind: EmbedderKind = "hashing", progress: Callable[[str], None] = print
+    config: OnlineConfig,
+    *,
+    embedder_kind: EmbedderKind = "hashing",
+    progress: Callable[[str], None] = print,
+    seeds: Sequence[int] | None = None,
 ) -> dict[str, Any]:
+    """Every method on ``seeds`` (default: ``config.seed``), each seed a fresh replication (its own queries, draws
+    and stores); the figures add the seeds up, and ``per_seed`` keeps each seed's totals. One seed is one draw of
+    a noisy process (the stand-in model misses an instruction one time in five): the hindsight ratio of a single
+    seed moves by several points with the bandit's own random draws."""
     stack = make_embedder(embedder_kind)
     started = time.perf_counter()
-    runs: dict[str, MethodRun] = {}
-    logs: dict[str, list[LogRecord]] = {}
+    runs: dict[str, MethodRun] = {key: MethodRun(key) for key in METHODS}
+    logs: dict[str, list[LogRecord]] = {key: [] for key in METHODS}
+    per_seed: list[dict[str, Any]] = []
+    chosen = list(seeds) if seeds else [config.seed]
     try:
         with tempfile.TemporaryDirectory(prefix="uno-online-") as tmp:
-            for key in METHODS:
-                runs[key], logs[key] = run_method(key, config, stack, Path(tmp), progress)
+            for seed in chosen:
+                one = replace(config, seed=seed)
+                seed_runs: dict[str, MethodRun] = {}
+                for key in METHODS:
+                    seed_runs[key], seed_logs = run_method(key, one, stack, Path(tmp) / str(seed), progress)
+                    runs[key].turns.extend(seed_runs[key].turns)
+                    runs[key].seconds = round(runs[key].seconds + seed_runs[key].seconds, 1)
+                    logs[key].extend(seed_logs)
+                summary = summarise(seed_runs, one)
+                per_seed.append(
+                    {
+                        "seed": seed,
+                        "edit_cost_total": {k: m["edit_cost_total"] for k, m in summary["methods"].items()},
+                        "best_fixed_in_hindsight_cost": summary["best_fixed_in_hindsight_cost"],
+                        "bandit_vs_hindsight": summary["bandit_vs_hindsight"],
+                    }
+                )
         result = {
-            "config": {**config.__dict__, "topics": list(config.topics), "embedder": stack.outer.name},
+            "config": {
+                **config.__dict__,
+                "seeds": chosen,
+                "topics": list(config.topics),
+                "embedder": stack.outer.name,
+            },
             **summarise(runs, config),
+            "per_seed": per_seed,
             "ab_estimate": ab_check(runs, logs, config, stack),
         }
     finally:
@@ -379,14 +422,33 @@ def render(result: dict[str, Any]) -> str:
             "the first half)"
         )
     )
+    seeds = config.get("seeds") or [config["seed"]]
+    per_seed = [
+        "| seed | no memory | uno / rules | uno / reflective | uno / bandit | CIPHER-style | best fixed in hindsight "
+        "| bandit / hindsight |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|",
+        *(
+            f"| {s['seed']} | "
+            + " | ".join(str(s["edit_cost_total"][k]) for k in METHODS)
+            + f" | {s['best_fixed_in_hindsight_cost']} | "
+            + (f"{s['bandit_vs_hindsight']:.0%}" if s["bandit_vs_hindsight"] is not None else "n/a")
+            + " |"
+            for s in result.get("per_seed", [])
+        ),
+    ]
     lines = [
         "# Online learning from edits: cumulative edit cost per round",
         "",
         f"Generated by `python -m benchmarks.online` ({config['rounds']} rounds, {len(config['topics'])} topics x "
         f"{config['users_per_topic']} users, the stand-in model follows an instruction with probability "
-        f"{config['follow']}, embedder {config['embedder']}, seed {config['seed']}; {result['seconds']} s).",
+        f"{config['follow']}, embedder {config['embedder']}, seeds {', '.join(map(str, seeds))}, added up; "
+        f"{result['seconds']} s).",
         "",
         *rows,
+        "",
+        "Each seed (its own queries, random draws and stores):",
+        "",
+        *per_seed,
         "",
         f"Best fixed strategy per topic in hindsight ({best}): total edit cost "
         f"{result['best_fixed_in_hindsight_cost']}; the bandit's is {result['bandit_vs_hindsight']:.0%} of it."
@@ -397,8 +459,9 @@ def render(result: dict[str, Any]) -> str:
         "",
         f"![Cumulative edit cost per round]({PLOT})",
         "",
-        "Method: the user always edits an answer that breaks one of their hidden preferences (edit cost = "
-        "Levenshtein distance to the edit); a like for an answer needing no edit (probability "
+        "Method: the user edits every answer into the one they want: the model's content with each of their hidden "
+        "preferences satisfied, so an instruction they never asked for (another topic's) also costs what it takes "
+        "to undo (edit cost = Levenshtein distance to the edit); a like for an answer needing no edit (probability "
         f"{config['like']}), a dislike ({config['dislike']}) and a complaint naming a broken preference "
         f"({config['complain']}) otherwise. Every method answers the same queries with the same random draws.",
     ]
@@ -430,7 +493,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=OnlineConfig.rounds)
     parser.add_argument("--users-per-topic", type=int, default=OnlineConfig.users_per_topic)
     parser.add_argument("--follow", type=float, default=OnlineConfig.follow)
-    parser.add_argument("--seed", type=int, default=OnlineConfig.seed)
+    parser.add_argument(
+        "--seeds", default="7,11,13", help="comma-separated seeds, each a replication; the figures add them up"
+    )
     parser.add_argument("--no-explore", action="store_true", help="the bandit picks its best mean, no sampling")
     parser.add_argument("--embedder", choices=["minilm", "hashing"], default="minilm")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -440,10 +505,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         rounds=args.rounds,
         users_per_topic=args.users_per_topic,
         follow=args.follow,
-        seed=args.seed,
         explore=not args.no_explore,
     )
-    result = run(config, embedder_kind=args.embedder)
+    seeds = [int(part) for part in args.seeds.split(",") if part.strip()]
+    result = run(config, embedder_kind=args.embedder, seeds=seeds)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "online.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     plot(result, args.out / PLOT)

@@ -781,6 +781,13 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 )
 @click.option("--no-auth", is_flag=True, help="Serve without keys, all requests in --namespace (local use only).")
 @click.option(
+    "--strategy-bandit",
+    is_flag=True,
+    help="The proxy lets a per-cluster bandit choose how learnt material is used (none / rules / reflective / "
+    "adapter); the feedback on each answer rewards the arm that produced it.",
+)
+@click.option("--no-explore", is_flag=True, help="With --strategy-bandit: the best arm so far, no exploration.")
+@click.option(
     "--llm", "llm_model", default=None, envvar=LLM_MODEL_ENV, metavar="MODEL", help=LLM_HELP, show_envvar=True
 )
 @click.option("--llm-base", default=None, type=URL(), metavar="URL", help="API base URL of the --llm model.")
@@ -808,6 +815,8 @@ def serve(
     api_keys: tuple[str, ...],
     vouch_users: bool,
     no_auth: bool,
+    strategy_bandit: bool,
+    no_explore: bool,
     max_body_bytes: int,
     log_level: str,
     llm_model: str | None,
@@ -852,6 +861,8 @@ def serve(
             anonymous_namespace=namespace if no_auth else None,
             max_body_bytes=max_body_bytes,
             warm_up=True,
+            strategy_bandit=strategy_bandit,
+            explore=not no_explore,
         )
         proxy = f", proxy to {upstream} at /v1/chat/completions" if upstream else ""
         click.echo(f"uno: serving {state.paths.display} on http://{host}:{port}{proxy}", err=True)

@@ -57,6 +57,7 @@ from rule_store.records import (
     stable_hash,
 )
 from uno.aspects import contradicts, split_aspect
+from uno.bandit import credit_feedback
 from uno.cluster import (
     ClusteringConfig,
     calibrate_cutoffs,
@@ -468,7 +469,10 @@ class UnoMemory:
             if not found:
                 raise KeyError(f"no log {log_id!r} in namespace {self._ns(namespace)!r}")
             updated = LogRecord.model_validate({**found[0].model_dump(), "feedback": [*found[0].feedback, parsed]})
-            self.store.update_log(check_log(updated, self.limits))  # e.g. one event too many
+            with self.store.transaction():
+                self.store.update_log(check_log(updated, self.limits))  # e.g. one event too many
+                # The strategy bandit arm that produced this answer (proxy, as_runnable) gets its revised reward.
+                credit_feedback(self.store, self._ns(namespace), found[0], updated)
         return updated
 
     def ingest_file(
@@ -1526,10 +1530,13 @@ class UnoMemory:
             targets = {log.id for log in self.store.get_logs(sorted(targets), scope)}
             if not targets:
                 return report
-            forgotten_texts = [log.query for log in self.store.get_logs(sorted(targets), scope)]
+            forgotten = self.store.get_logs(sorted(targets), scope)
+            forgotten_texts = [log.query for log in forgotten]
             with self.store.transaction():
                 self._forget_derived(ns, targets, report)
                 report.reaction_model_staled = _stale_reaction_model(self.store, ns, targets)
+                for log in forgotten:  # the strategy bandit forgets the rewards these answers gave
+                    credit_feedback(self.store, ns, log, None)
                 report.logs_deleted = len(self.store.delete_logs(sorted(targets), scope))
             self._forget_embeddings(forgotten_texts)
             self._forget_llm_cache(sorted(targets))
@@ -1649,6 +1656,7 @@ class UnoMemory:
             config=config or TrainConfig(),
             trainer=trainer,
             progress=self.progress,
+            reaction_model=self.reaction_model(namespace=ns),
         )
         with self._write_lock, calls_for_namespace(ns):
             report = baker.run(clusters, kinds=kinds, force=force)
@@ -2022,8 +2030,9 @@ def _link(
             view.rules_by_log.setdefault(log_id, []).append(rule.id)
         users = identified_users(rule)
         # Only a preference about the form of answers follows its user everywhere ("answer in French"); any
-        # other personal rule applies where it was learnt (its cluster, logs asking alike).
-        if not is_shared(rule, config) and split_aspect(rule.aspect)[0] in STYLE_FAMILIES:
+        # other personal rule applies where it was learnt (its cluster, logs asking alike). It keeps following
+        # the users who taught it once others agree and it is shared: their own edits teach them at once.
+        if split_aspect(rule.aspect)[0] in STYLE_FAMILIES:
             for user in sorted(users):
                 view.personal_by_user.setdefault(user, []).append(rule.id)
     for exp in experiences:

@@ -144,6 +144,20 @@ def test_a_personal_preference_applies_to_that_user_at_once_and_to_nobody_else(t
     assert mem.augment("What is the capital of Chile?").rules == []
 
 
+def test_a_users_own_preference_keeps_following_them_once_it_is_shared(tmp_path: Path) -> None:
+    mem = memory(tmp_path / "s")
+    mem.add(log("amelie", "What is the capital of Peru?", "please answer in French"))
+    mem.add(log("bruno", "What is the capital of Chile?", "please answer in French"))
+    mem.build()
+    [rule] = mem.rules(status=RuleStatus.ACTIVE)
+    assert rule.aspect == "language:fr" and "shared" in rule.status_reason
+    # Both taught it with their own edits: it applies to their requests on anything, as while it was personal.
+    for user in ("amelie", "bruno"):
+        assert [r.aspect for r in mem.augment("How do volcanoes form?", user_id=user).rules] == ["language:fr"]
+    # Anyone else gets it only where it was learnt.
+    assert mem.augment("How do volcanoes form?", user_id="carla").rules == []
+
+
 def test_a_preference_is_shared_once_two_users_support_it(tmp_path: Path) -> None:
     mem = memory(tmp_path / "s")
     queries = ["How long should I roast a chicken?", "How long should I roast a duck?", "How long to roast pork?"]

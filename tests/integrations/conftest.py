@@ -21,8 +21,10 @@ TENANTS = {f"key-{n:02d}": f"tenant-{n:02d}" for n in range(40)}
 # Keys the live server does not trust to send real user ids (a key shipped in a client app): two per tenant.
 UNVOUCHED = {f"open-{n:02d}{side}": f"open-tenant-{n:02d}" for n in range(2) for side in "ab"}
 SERVE_KEY, SERVE_NAMESPACE = "sk-acme", "acme"
+# The server whose proxy runs the strategy bandit, and its keys.
+BANDIT_TENANTS = {f"bandit-key-{n}": f"bandit-tenant-{n}" for n in range(2)}
 # The server fixtures; a test using one has its process launched right after collection.
-SERVERS = ("live", "served")
+SERVERS = ("live", "served", "bandit_live")
 _SESSION_START = time.time()
 
 
@@ -72,6 +74,10 @@ class _Background:
             )
         if name == "served":
             return launch_uno_serve(root, SERVE_KEY, SERVE_NAMESPACE, self.upstream().base_url)
+        if name == "bandit_live":
+            return launch_test_server(
+                root, BANDIT_TENANTS, upstream_base=self.upstream().base_url, strategy_bandit=True
+            )
         raise KeyError(f"no server named {name!r}")
 
     def stop(self) -> None:
@@ -120,6 +126,12 @@ def live(upstream: ScriptedUpstream) -> LiveServer:
 def served(upstream: ScriptedUpstream) -> LiveServer:
     """``uno serve`` itself, with the default embedder, for key ``SERVE_KEY``."""
     return _background.server("served").wait_ready(timeout_s=180)
+
+
+@pytest.fixture(scope="session")
+def bandit_live(upstream: ScriptedUpstream) -> LiveServer:
+    """A server like ``live`` whose proxy lets the strategy bandit choose (keys ``BANDIT_TENANTS``)."""
+    return _background.server("bandit_live").wait_ready()
 
 
 _unused = itertools.count()

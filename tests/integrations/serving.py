@@ -31,6 +31,8 @@ UPSTREAM_ENV = "UNO_TEST_UPSTREAM_BASE"
 MAX_BODY_ENV = "UNO_TEST_MAX_BODY"
 # Keys trusted to send their users' real ids (JSON list); all keys when unset: the tests play a trusted backend.
 VOUCH_ENV = "UNO_TEST_VOUCH_USERS"
+# "1": the proxy runs the strategy bandit (uno.bandit).
+BANDIT_ENV = "UNO_TEST_STRATEGY_BANDIT"
 
 
 def app_from_env() -> FastAPI:
@@ -45,6 +47,7 @@ def app_from_env() -> FastAPI:
         upstream=upstream,
         max_body_bytes=int(os.environ.get(MAX_BODY_ENV, str(256 * 1024))),
         warm_up=True,
+        strategy_bandit=os.environ.get(BANDIT_ENV) == "1",
     )
 
 
@@ -119,12 +122,20 @@ class LiveServer:
 
 
 def launch_test_server(
-    root: Path, keys: dict[str, str], *, upstream_base: str | None = None, vouch_users: Sequence[str] | None = None
+    root: Path,
+    keys: dict[str, str],
+    *,
+    upstream_base: str | None = None,
+    vouch_users: Sequence[str] | None = None,
+    strategy_bandit: bool = False,
 ) -> LiveServer:
     """The factory app under uvicorn, in its own process, on a store under ``root`` (not waited for).
 
-    ``vouch_users``: the keys trusted to send real user ids (default: all of them)."""
+    ``vouch_users``: the keys trusted to send real user ids (default: all of them). ``strategy_bandit``: the proxy
+    lets the bandit choose the strategy."""
     env = {STORE_ENV: str(root / "store"), KEYS_ENV: json.dumps(keys)}
+    if strategy_bandit:
+        env[BANDIT_ENV] = "1"
     if vouch_users is not None:
         env[VOUCH_ENV] = json.dumps(list(vouch_users))
     if upstream_base is not None:

@@ -170,3 +170,45 @@ def test_migration_backfills_edit_cost_of_existing_logs(tmp_path: Path) -> None:
     raw.close()
     with SQLiteRuleStore(db_path) as store:
         assert store.stats(Scope(namespace=log.namespace))["edit_cost_total"] == 2
+
+
+def test_dpo_pairs_are_oriented_and_filtered_by_predicted_reaction(tmp_path: Path) -> None:
+    from rule_store.records import Cluster, Message, PreferencePair
+    from uno.train.datasets import REACTION_MARGIN, cluster_data, rank_pairs_by_reaction
+
+    model = ReactionModel.fit(collect_examples(log_of(r) for r in labelled_logs(60)), HashingEmbedder(64))
+    prompt = [Message(role="user", content="Is the shop open on day 99?")]
+
+    def pair(chosen: str, rejected: str, source: str, log_id: str) -> PreferencePair:
+        return PreferencePair.model_validate(
+            {"prompt": prompt, "chosen": chosen, "rejected": rejected, "source": source, "source_log_id": log_id}
+        )
+
+    backwards = pair(BAD, GOOD, "revision", "l1")  # a judged revision the reaction model predicts disliked
+    close = pair(GOOD, GOOD + " Truly.", "revision", "l2")  # within the margin: no clear winner
+    edit_ok = pair(GOOD, BAD, "edit", "l3")
+    edit_against = pair(BAD, GOOD, "edit", "l4")  # the user's edit, predicted far less liked than what it replaced
+    ranked = rank_pairs_by_reaction([backwards, close, edit_ok, edit_against], model)
+
+    assert [p.source_log_id for p in ranked] == ["l1", "l3"]
+    turned = ranked[0]
+    assert (turned.chosen, turned.rejected) == (GOOD, BAD) and turned.margin is not None
+    assert turned.margin >= REACTION_MARGIN
+    assert ranked[1] == edit_ok  # an edit is never turned round, only dropped when contradicted
+    assert rank_pairs_by_reaction([], model) == []
+
+    # cluster_data applies it to the cluster's pairs when given the namespace's model.
+    with SQLiteRuleStore(tmp_path / "s.sqlite") as store:
+        ids = ["l1", "l2", "l3", "l4"]
+        store.add_logs([log_of(plain(n, BAD, [])).model_copy(update={"id": i}) for n, i in enumerate(ids)])
+        cluster = Cluster(id="clu-shop", label="shop", centroid=[1.0, 0.0], member_log_ids=ids)
+        store.upsert_clusters([cluster])
+        store.upsert_preference_pairs(
+            p.model_copy(update={"cluster_id": cluster.id}) for p in (backwards, close, edit_ok, edit_against)
+        )
+        everything = cluster_data(store, cluster)
+        assert {p.source_log_id for p in everything.pairs} | set(everything.holdout_log_ids) == set(ids)
+        # Dropped pairs no longer shape the adapter: their logs leave the split too.
+        kept = cluster_data(store, cluster, reaction_model=model)
+        assert {p.source_log_id for p in kept.pairs} | set(kept.holdout_log_ids) == {"l1", "l3"}
+        assert kept.pairs and all(p.chosen == GOOD for p in kept.pairs)

@@ -54,6 +54,7 @@ except ModuleNotFoundError as missing:  # say which extra brings it, not just th
     raise_missing(missing, extra="langchain", feature="uno.integrations.langchain")
 
 from rule_store.records import Message, Role
+from uno.bandit import pull_metadata
 from uno.inject import Augmentation, InjectedRule
 from uno.integrations.conversation import ConversationRecorder, Exchange, merge_system_prompt
 from uno.memory import SearchHit, UnoMemory
@@ -91,6 +92,11 @@ class UnoChatModel(BaseChatModel):
 
     ``user_id`` (or ``config={"configurable": {"user_id": ...}}`` per call) selects that user's personal rules and
     tags the log. Set ``record=False`` to augment without logging. ``stop`` sequences apply to every call.
+
+    ``strategy_bandit=True``: the namespace's per-cluster bandit (:mod:`uno.bandit`) chooses how learnt material is
+    used (``response_metadata["uno"]["strategy"]`` says which arm and why; ``explore=False`` turns Thompson
+    sampling off). The log keeps the arm, and the feedback on the answer (the user's next turn through this model,
+    or ``memory.feedback(log_id, ...)``: a reaction, rating or edit) rewards it in the store.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -103,6 +109,8 @@ class UnoChatModel(BaseChatModel):
     budget_tokens: int | None = Field(default=None, gt=0)
     max_rules: int = Field(default=8, gt=0)
     stop: list[str] | None = None
+    strategy_bandit: bool = False
+    explore: bool = True
     # A memory-augmented answer depends on what uno learnt since: never served from LangChain's response cache.
     cache: BaseCache | bool | None = False
 
@@ -288,12 +296,18 @@ class UnoChatModel(BaseChatModel):
         query = _last_human_text(messages)
         if query is None:
             return _Call(sent=messages, augmentation=None, exchange=exchange)
+        bandit = (
+            self.memory.strategy_bandit(namespace=self.namespace, explore=self.explore)
+            if self.strategy_bandit
+            else None
+        )
         augmentation = self.memory.augment(
             query,
             user_id=user_id,
             namespace=self.namespace,
             budget_tokens=self.budget_tokens,
             max_rules=self.max_rules,
+            bandit=bandit,
         )
         block = augmentation.system_block
         sent = _with_system_block(messages, block) if block else messages
@@ -301,16 +315,27 @@ class UnoChatModel(BaseChatModel):
 
     def _finish(self, call: _Call, answer: BaseMessage) -> dict[str, Any]:
         """Log the exchange; the details the answer carries in ``response_metadata["uno"]``."""
-        rule_ids = [rule.rule_id for rule in call.augmentation.rules] if call.augmentation else []
+        augmentation = call.augmentation
+        rule_ids = [rule.rule_id for rule in augmentation.rules] if augmentation else []
+        choice = augmentation.strategy if augmentation else None
         log_id = None
         if call.exchange is not None:
-            log_id = self._recorder.finish(call.exchange, answer.text, injected_rule_ids=rule_ids)
-        return {
+            # The arm behind the answer is kept with its log: feedback on the answer rewards it.
+            pull = pull_metadata(augmentation.cluster_id if augmentation else None, choice)
+            log_id = self._recorder.finish(call.exchange, answer.text, injected_rule_ids=rule_ids, metadata=pull)
+        details: dict[str, Any] = {
             "log_id": log_id,
             "rule_ids": rule_ids,
-            "route": call.augmentation.route.value if call.augmentation else "none",
+            "route": augmentation.route.value if augmentation else "none",
             "previous_log_id": call.exchange.previous_log_id if call.exchange else None,
         }
+        if choice is not None:
+            details["strategy"] = {
+                "strategy": choice.strategy.value,
+                "reason": choice.reason,
+                "explored": choice.explored,
+            }
+        return details
 
 
 # The name this class had when it was a plain Runnable; kept so existing imports work.
@@ -326,6 +351,8 @@ def as_runnable(
     record: bool = True,
     budget_tokens: int | None = None,
     max_rules: int = 8,
+    strategy_bandit: bool = False,
+    explore: bool = True,
 ) -> UnoChatModel:
     """Wrap ``chat_model`` (any LangChain chat model, or a runnable taking messages) with ``memory``.
 
@@ -339,6 +366,8 @@ def as_runnable(
         record=record,
         budget_tokens=budget_tokens,
         max_rules=max_rules,
+        strategy_bandit=strategy_bandit,
+        explore=explore,
     )
 
 

@@ -46,6 +46,8 @@ def create_app(
     anonymous_namespace: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     warm_up: bool = False,
+    strategy_bandit: bool = False,
+    explore: bool = True,
 ) -> FastAPI:
     """The uno server.
 
@@ -61,6 +63,11 @@ def create_app(
             allowed together with ``api_keys``).
         max_body_bytes: larger request bodies are refused with 413.
         warm_up: load the embedding model (and litellm) at startup, so the first request is not the slow one.
+        strategy_bandit: the proxy lets each namespace's per-cluster bandit (:mod:`uno.bandit`) choose how learnt
+            material is used (none / rules / reflective plan / adapter). The arm that produced an answer is kept in
+            its log, and the feedback on it (the user's next turn through the proxy, or a reaction, rating or edit
+            sent to ``/v1/logs/{id}/feedback``) rewards that arm in the store.
+        explore: with ``strategy_bandit``, Thompson sampling; False: always the best posterior mean.
     """
     keys = ApiKeys(api_keys or {}, vouch_users=vouch_users)
     if not keys and anonymous_namespace is None:
@@ -78,6 +85,7 @@ def create_app(
         api_keys=keys or None,
         anonymous_namespace=anonymous_namespace,
         upstream=model,
+        bandit_explore=explore if strategy_bandit else None,
     )
 
     @asynccontextmanager

@@ -6,8 +6,11 @@ An app switches to it by changing ``base_url`` (and using an uno API key). For e
    conversation is recognised by its history, see :mod:`uno.integrations.conversation`);
 2. augments the messages with what uno learnt (the block goes after the app's own system prompt);
 3. forwards them to the upstream model through litellm and returns its answer unchanged, plus an ``uno`` field
-   (``log_id``, ``rule_ids``, ``route``; in the last chunk when streaming) and an ``X-Uno-Log-Id`` header;
-4. logs the exchange as the app sent it: never uno's block.
+   (``log_id``, ``rule_ids``, ``route``, and ``strategy`` when the server runs the strategy bandit; in the last
+   chunk when streaming) and an ``X-Uno-Log-Id`` header;
+4. logs the exchange as the app sent it: never uno's block. With the strategy bandit (``create_app(strategy_bandit=
+   True)``), the log records the arm that produced the answer, and the user's next turn (step 1) or any later
+   reaction, rating or edit rewards that arm (:func:`uno.bandit.credit_feedback`).
 
 The request's ``model`` is recorded but the upstream model is the one the server was started with; ``user``
 is the end user (personal rules, and the log's ``user_id``). Parameters OpenAI defines for generation are
@@ -29,6 +32,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from rule_store.records import Message, Role
+from uno.bandit import pull_metadata
 from uno.ingest.limits import message_problems
 from uno.inject import Augmentation
 from uno.integrations.conversation import Exchange, merge_system_prompt
@@ -149,7 +153,7 @@ def proxy_router(upstream: Upstream) -> APIRouter:
             exchange = await state.recorder.abegin(
                 conversation, namespace=namespace, user_id=user_id, verified_id=caller.verified_id(user_id)
             )
-        augmentation = await _augment(state.memory, exchange, namespace, user_id)
+        augmentation = await _augment(state, exchange, namespace, user_id)
         messages = _forwarded_messages(body.messages, augmentation)
         params = _forwarded_params(body)
         if body.stream:
@@ -171,11 +175,15 @@ def _authenticated(namespace: Tenant) -> None:
     """Require a valid key (the model list is not tenant data, but the server is not public)."""
 
 
-async def _augment(memory: UnoMemory, exchange: Exchange, namespace: str, user_id: str | None) -> Augmentation | None:
+async def _augment(state: ServerState, exchange: Exchange, namespace: str, user_id: str | None) -> Augmentation | None:
     query = exchange.query
     if query is None:
         return None
-    result: Augmentation = await memory.aaugment(query, user_id=user_id, namespace=namespace)
+    memory: UnoMemory = state.memory
+    bandit = None
+    if state.bandit_explore is not None:
+        bandit = memory.strategy_bandit(namespace=namespace, explore=state.bandit_explore)
+    result: Augmentation = await memory.aaugment(query, user_id=user_id, namespace=namespace, bandit=bandit)
     return result
 
 
@@ -247,9 +255,14 @@ async def _log(
         "route": augmentation.route.value if augmentation else "none",
         "previous_log_id": exchange.previous_log_id,
     }
+    choice = augmentation.strategy if augmentation else None
+    if choice is not None:
+        details["strategy"] = {"strategy": choice.strategy.value, "reason": choice.reason, "explored": choice.explored}
     if _NOT_LOGGED in meta:
         details[_NOT_LOGGED] = meta[_NOT_LOGGED]
         return details
+    # The arm behind the answer is kept with its log: feedback on the answer rewards it (UnoMemory.feedback).
+    meta = {**meta, **pull_metadata(augmentation.cluster_id if augmentation else None, choice)}
     try:
         details["log_id"] = await state.recorder.afinish(exchange, answer, injected_rule_ids=rule_ids, metadata=meta)
     except Exception:

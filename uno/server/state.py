@@ -22,6 +22,9 @@ class ServerState:
     # Set only when the server runs without keys (local use): every request is served in this namespace.
     anonymous_namespace: str | None
     upstream: Upstream | None
+    # The proxy lets the namespace's strategy bandit (uno.bandit) choose how learnt material is used, exploring
+    # (Thompson sampling) or not; None: no bandit. The user's feedback on an answer rewards the arm behind it.
+    bandit_explore: bool | None = None
 
 
 def server_state(request: Request) -> ServerState:

@@ -35,6 +35,7 @@ from uno.train.validate import GateResult, validate
 
 if TYPE_CHECKING:
     from uno.llm.base import LLM
+    from uno.reward import ReactionModel
     from uno.train.serving import PeftLLM
 
 log = logging.getLogger("uno.train")
@@ -119,8 +120,11 @@ class Baker:
         config: TrainConfig,
         trainer: Trainer | None = None,
         progress: bool = False,
+        reaction_model: ReactionModel | None = None,
     ) -> None:
         self.store = store
+        # The namespace's reaction model orients and filters the DPO pairs (uno.train.datasets.rank_pairs_by_reaction).
+        self.reaction_model = reaction_model
         self.root = adapters_root / stable_hash(namespace, length=12)
         self.namespace = namespace
         self.base_model = base_model
@@ -154,7 +158,7 @@ class Baker:
         if kind is None or kind not in kinds:
             why = f"route {cluster.route.value}, gap {cluster.gap_score}"
             return ClusterOutcome(cluster_id=cluster.id, kind=kind or "none", status="skipped", reason=why)
-        data = cluster_data(self.store, cluster, seed=self.config.seed)
+        data = cluster_data(self.store, cluster, seed=self.config.seed, reaction_model=self.reaction_model)
         not_ready = maturity(data, kind, self.config)
         if not_ready:
             return ClusterOutcome(

@@ -2,7 +2,9 @@
 
 Per cluster (every list keyed back to the log it came from, so ``forget`` can find the adapters a log shaped):
 
-* **preference pairs** (DPO + SFT on chosen): user edits (chosen = the edit) and judged revisions;
+* **preference pairs** (DPO + SFT on chosen): user edits (chosen = the edit) and judged revisions; with the
+  namespace's reaction model (:mod:`uno.reward`, RLUF's P[Love]), chosen = the answer with the higher predicted
+  positive reaction, under the judge's margin rule (:func:`rank_pairs_by_reaction`);
 * **user edits** (SFT): the edited text as the target for the original prompt;
 * **hindsight triples** (self-distillation): prompt, logged response, the user's follow-up;
 * **critic examples** (the "reverse user"): prompt + response -> the feedback rules distilled from that log;
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -32,7 +35,13 @@ from rule_store.records import (
     RuleStatus,
 )
 
+if TYPE_CHECKING:
+    from uno.reward import ReactionModel
+
 SPLIT_SEED = 42
+# The judge's margin rule (uno.distill.llm: a revision becomes a pair only when it wins by 2 points of 10), on the
+# reaction model's [0, 1] scale: the chosen answer must be predicted liked by at least this much more.
+REACTION_MARGIN = 0.2
 HOLDOUT_FRACTION = 0.2
 CRITIC_INSTRUCTION = (
     "Read the request and the assistant's answer below. Give the suggestions a demanding user would make to improve "
@@ -124,17 +133,53 @@ def hindsight_prompt(prompt: Sequence[Message], followup: str) -> list[Message]:
     return out
 
 
+def rank_pairs_by_reaction(
+    pairs: Sequence[PreferencePair], model: ReactionModel, *, margin: float = REACTION_MARGIN
+) -> list[PreferencePair]:
+    """The pairs oriented by predicted reaction: chosen = the answer ``model`` predicts more likely to be liked.
+
+    A judged revision (or any pair not written by the user) is kept only when one answer wins by ``margin``, the
+    margin rule the judge applies, and is turned round when the logged answer is the one predicted to win; its
+    ``margin`` becomes the predicted difference. A user's edit is the user's own statement of what they wanted, so a
+    prediction never turns it round: it is dropped when the answer it replaced is predicted liked by ``margin``
+    more (the two signals contradict each other), and kept otherwise.
+    """
+    if not pairs:
+        return []
+    queries = [_request(p.prompt) for p in pairs]
+    predicted = model.predict([*queries, *queries], [*(p.chosen for p in pairs), *(p.rejected for p in pairs)])
+    out: list[PreferencePair] = []
+    for n, pair in enumerate(pairs):
+        lead = float(predicted[n] - predicted[len(pairs) + n])
+        if pair.source == "edit":
+            if lead > -margin:
+                out.append(pair)
+        elif abs(lead) >= margin:
+            swap = {"chosen": pair.rejected, "rejected": pair.chosen} if lead < 0 else {}
+            out.append(pair.model_copy(update={**swap, "margin": round(abs(lead), 4)}))
+    return out
+
+
+def _request(prompt: Sequence[Message]) -> str:
+    return next((m.content for m in reversed(prompt) if m.role == "user"), "")
+
+
 def cluster_data(
     store: RuleStore,
     cluster: Cluster,
     *,
     seed: int = SPLIT_SEED,
     holdout: float = HOLDOUT_FRACTION,
+    reaction_model: ReactionModel | None = None,
+    reaction_margin: float = REACTION_MARGIN,
 ) -> ClusterData:
-    """Read a cluster's pairs, hindsight triples and logs from ``store`` and split them by log."""
+    """Read a cluster's pairs, hindsight triples and logs from ``store`` and split them by log; with a
+    ``reaction_model``, the pairs are oriented and filtered by it (:func:`rank_pairs_by_reaction`)."""
     scope = Scope(namespace=cluster.namespace)
     members = set(cluster.member_log_ids)
     pairs = [p for p in store.list_preference_pairs(scope, cluster_id=cluster.id) if p.chosen.strip() != p.rejected]
+    if reaction_model is not None:
+        pairs = rank_pairs_by_reaction(pairs, reaction_model, margin=reaction_margin)
     hindsight = store.list_hindsight(scope, cluster_id=cluster.id)
     rules_of_log = _feedback_rules(store, scope, sorted(members))
     logs = {log.id: log for log in store.get_logs(sorted(members), scope)}
@@ -182,6 +227,7 @@ def _validation_item(log: LogRecord, rules: list[str]) -> ValidationItem:
 
 
 __all__ = [
+    "REACTION_MARGIN",
     "ClusterData",
     "CriticExample",
     "ValidationItem",
@@ -190,5 +236,6 @@ __all__ = [
     "critic_messages",
     "hindsight_prompt",
     "numbered",
+    "rank_pairs_by_reaction",
     "split_log_ids",
 ]

@@ -156,6 +156,8 @@ def render(results: dict[str, Any]) -> str:
             f"{point['ray_startup_seconds']:.1f} | {point['actors']} | {point['rules']} | {point['clusters']} | "
             f"{'yes' if point['same_rules'] else 'NO'} | {'yes' if point['same_clusters'] else 'NO'} |"
         )
+    if results.get("note"):
+        lines += ["", str(results["note"])]
     return "\n".join(lines) + "\n"
 
 

@@ -94,18 +94,17 @@ def _drop_schema(url: str, schema: str) -> None:
 
 def _memory(spec: str, cache: Path, **kwargs: Any) -> Any:
     """An ``UnoMemory`` on ``spec`` with the hashing embedder; a URL's local files go under ``cache``."""
+    from rule_store.factory import is_store_url, open_store
     from uno.cluster import ClusteringConfig
     from uno.embed import HashingEmbedder
     from uno.memory import UnoMemory
-    from uno.paths import CACHE_DIR_ENV
 
-    os.environ[CACHE_DIR_ENV] = str(cache)
-    return UnoMemory(
-        spec,
-        embedder=HashingEmbedder(256),
-        clustering=ClusteringConfig(similarity_floor=0.25, min_cluster_size=3),
-        **kwargs,
-    )
+    embedder = HashingEmbedder(256)
+    clustering = ClusteringConfig(similarity_floor=0.25, min_cluster_size=3)
+    if is_store_url(spec):
+        # A replica's way to choose its local directory: the store given whole, the directory as ``path``.
+        return UnoMemory(cache, store=open_store(spec), embedder=embedder, clustering=clustering, **kwargs)
+    return UnoMemory(spec, embedder=embedder, clustering=clustering, **kwargs)
 
 
 # ----------------------------------------------------------------------------------------------- ingest
@@ -223,10 +222,10 @@ def run(logs_count: int, repeats: int, query_count: int, postgres: str) -> dict[
                 floor.append(floor_sqlite(root, logs) if kind == "sqlite" else floor_postgres(postgres, logs))
             entry: dict[str, Any] = {
                 "ingest_logs_per_s": round(logs_count / statistics.median(ingest), 1),
-                "ingest_seconds": [round(s, 3) for s in ingest],
+                "ingest_seconds": [round(s, 6) for s in ingest],
                 "floor": "executemany" if kind == "sqlite" else "COPY",
                 "floor_rows_per_s": round(logs_count / statistics.median(floor), 1),
-                "floor_seconds": [round(s, 3) for s in floor],
+                "floor_seconds": [round(s, 6) for s in floor],
             }
             entry["ingest_vs_floor"] = round(entry["ingest_logs_per_s"] / entry["floor_rows_per_s"], 3)
             with store_spec(kind, postgres, root) as spec:

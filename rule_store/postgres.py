@@ -97,6 +97,7 @@ PAGE_SIZE = 1000
 _ITER_PAGE_SIZE = 500
 _DEFAULT_POOL_SIZE = 10
 _DEFAULT_POOL_TIMEOUT_S = 30.0
+_DEFAULT_CONNECT_TIMEOUT_S = 10
 # PostgreSQL truncates identifiers longer than this many bytes: refuse such a schema name instead.
 _MAX_IDENTIFIER_BYTES = 63
 
@@ -224,30 +225,31 @@ class PostgresRuleStore:
         if schema is not None and not 0 < len(schema.encode("utf-8")) <= _MAX_IDENTIFIER_BYTES:
             raise ValueError(f"schema name {schema!r} must be 1 to {_MAX_IDENTIFIER_BYTES} bytes long")
         if pool_size < 1 or not 0 <= pool_min_size <= pool_size:
-            raise ValueError(f"pool sizes must satisfy 0 <= pool_min_size <= pool_size >= 1 (got {pool_min_size}, "
-                             f"{pool_size})")  # fmt: skip
+            raise ValueError(
+                f"need 0 <= pool_min_size <= pool_size and pool_size >= 1, got {pool_min_size}, {pool_size}"
+            )
         self._conninfo = dsn_or_url
         self._schema = schema
-        self._application_name = application_name[:_MAX_IDENTIFIER_BYTES]
         self._local = threading.local()  # .conn: the connection pinned by this thread's open transaction
+        options: dict[str, Any] = {"autocommit": True, "application_name": application_name[:_MAX_IDENTIFIER_BYTES]}
+        if "connect_timeout" not in _conninfo_params(dsn_or_url):  # else libpq waits out the OS's TCP timeout
+            options["connect_timeout"] = _DEFAULT_CONNECT_TIMEOUT_S
+        # Migrate on a connection of its own first: an unreachable server or a refused schema fails here, at once,
+        # with the driver's message (a pool would keep retrying in the background until its timeout).
+        with psycopg.connect(dsn_or_url, **options) as conn:
+            self._configure(conn)
+            apply_migrations(conn, schema)
         self._pool: ConnectionPool[Conn] | None = ConnectionPool(
             dsn_or_url,
             min_size=pool_min_size,
             max_size=pool_size,
             timeout=pool_timeout_s,
-            kwargs={"autocommit": True, "application_name": self._application_name},
+            kwargs=options,
             configure=self._configure,
             name=f"uno-{schema or 'default'}",
             open=False,
         )
-        try:
-            self._pool.open(wait=pool_min_size > 0, timeout=pool_timeout_s)
-            with self._pool.connection() as conn:
-                apply_migrations(conn, schema)
-        except BaseException:
-            self._pool.close()
-            self._pool = None
-            raise
+        self._pool.open()
 
     def __repr__(self) -> str:
         return f"PostgresRuleStore({_redacted(self._conninfo)!r}, schema={self._schema!r})"
@@ -391,10 +393,10 @@ class PostgresRuleStore:
         namespaces = [log.namespace for log in page]
         rows = self._fetch(
             "SELECT l.namespace, l.id, l.content_hash FROM logs l "
-            "JOIN unnest(%s::text[], %s::text[]) AS k (namespace, id) ON l.namespace = k.namespace AND l.id = k.id "
+            "JOIN unnest(%b::text[], %b::text[]) AS k (namespace, id) ON l.namespace = k.namespace AND l.id = k.id "
             "UNION "
             "SELECT l.namespace, l.id, l.content_hash FROM logs l "
-            "JOIN unnest(%s::text[], %s::text[]) AS h (namespace, content_hash) "
+            "JOIN unnest(%b::text[], %b::text[]) AS h (namespace, content_hash) "
             "ON l.namespace = h.namespace AND l.content_hash = h.content_hash",
             [namespaces, [log.id for log in page], namespaces, hashes],
         )
@@ -476,7 +478,7 @@ class PostgresRuleStore:
 
     def mark_processed(self, ids: Sequence[str], processed: bool = True, *, namespace: str | None = None) -> None:
         """Mark logs (of ``namespace`` only, when given: another tenant may use the same ids) processed."""
-        where = _Where().add("id = ANY(%s)", _id_list(ids, "mark_processed"))
+        where = _Where().add("id = ANY(%b)", _id_list(ids, "mark_processed"))
         if namespace is not None:
             where.add("namespace = %s", namespace)
         with self.transaction():
@@ -490,7 +492,7 @@ class PostgresRuleStore:
         stay (an adapter's audit trail; see the SQLite store).
         """
         wanted = _id_list(ids, "delete_logs")
-        where = self._scoped("logs", scope).add("logs.id = ANY(%s)", wanted)
+        where = self._scoped("logs", scope).add("logs.id = ANY(%b)", wanted)
         with self.transaction():
             rows = self._fetch(
                 f"WITH gone AS (DELETE FROM logs{where.sql} RETURNING namespace, id), "
@@ -529,7 +531,7 @@ class PostgresRuleStore:
             if not latest:
                 return
             self._upsert(_RULES, [_rule_row(rule) for rule in latest])
-            self._fetch("DELETE FROM provenance WHERE rule_id = ANY(%s)", [[r.id for r in latest]], rows=False)
+            self._fetch("DELETE FROM provenance WHERE rule_id = ANY(%b)", [[r.id for r in latest]], rows=False)
             cited = [
                 (rule.id, rule.namespace, log_id, user)
                 for rule in latest
@@ -539,7 +541,7 @@ class PostgresRuleStore:
                 self._fetch(
                     "INSERT INTO provenance (rule_id, log_id, user_id) "
                     "SELECT k.rule_id, k.log_id, COALESCE(k.user_id, l.user_id) "
-                    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS k (rule_id, namespace, log_id, "
+                    "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]) AS k (rule_id, namespace, log_id, "
                     "user_id) LEFT JOIN logs l ON l.namespace = k.namespace AND l.id = k.log_id",
                     _columns_of(cited),
                     rows=False,
@@ -558,7 +560,7 @@ class PostgresRuleStore:
         where = self._scoped("rules", scope)
         if status is not None:
             statuses = [status] if isinstance(status, str) else list(status)
-            where.add("status = ANY(%s)", [RuleStatus(s).value for s in statuses])
+            where.add("status = ANY(%b)", [RuleStatus(s).value for s in statuses])
         if cluster_id is not None:
             where.add("cluster_id = %s", cluster_id)
         return self._list("rules", where, Rule)
@@ -583,7 +585,7 @@ class PostgresRuleStore:
             self._fetch(
                 "INSERT INTO rule_history (id, rule_id, namespace, at, body) "
                 "SELECT k.id, k.rule_id, k.namespace, k.at, k.body "
-                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::text[]) "
+                "FROM unnest(%b::text[], %b::text[], %b::text[], %b::timestamptz[], %b::text[]) "
                 "WITH ORDINALITY AS k (id, rule_id, namespace, at, body, position) "
                 "ORDER BY k.position ON CONFLICT (id) DO NOTHING",
                 _columns_of([(c.id, c.rule_id, c.namespace, _utc(c.at), c.model_dump_json()) for c in changes]),
@@ -598,7 +600,7 @@ class PostgresRuleStore:
     def rule_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
         """Rules with at least one piece of evidence from these logs, sorted."""
         wanted = _id_list(log_ids, "rule_ids_for_logs")
-        rows = self._fetch("SELECT DISTINCT rule_id FROM provenance WHERE log_id = ANY(%s) ORDER BY rule_id", [wanted])
+        rows = self._fetch("SELECT DISTINCT rule_id FROM provenance WHERE log_id = ANY(%b) ORDER BY rule_id", [wanted])
         return [row[0] for row in rows]
 
     def rule_sources(self, rule_id: str) -> list[str]:
@@ -685,7 +687,7 @@ class PostgresRuleStore:
         where = self._in_cluster("adapters", scope, cluster_id)
         if status is not None:
             statuses = [status] if isinstance(status, str) else list(status)
-            where.add("status = ANY(%s)", [AdapterStatus(s).value for s in statuses])
+            where.add("status = ANY(%b)", [AdapterStatus(s).value for s in statuses])
         if kind is not None:
             where.add("kind = %s", AdapterKind(kind).value)
         return self._list("adapters", where, Adapter, order_by="cluster_id, kind, version, id")
@@ -694,7 +696,7 @@ class PostgresRuleStore:
         """Adapters trained on any of these logs, sorted (deleted logs included: see ``delete_logs``)."""
         wanted = _id_list(log_ids, "adapter_ids_for_logs")
         rows = self._fetch(
-            "SELECT DISTINCT adapter_id FROM adapter_sources WHERE log_id = ANY(%s) ORDER BY adapter_id", [wanted]
+            "SELECT DISTINCT adapter_id FROM adapter_sources WHERE log_id = ANY(%b) ORDER BY adapter_id", [wanted]
         )
         return [row[0] for row in rows]
 
@@ -838,7 +840,7 @@ class PostgresRuleStore:
         self, table: str, key: str, ids: Sequence[str], scope: Scope, model: type[RecordT]
     ) -> list[RecordT]:
         wanted = _id_list(ids, f"get from {table}")
-        where = self._scoped(table, scope).add(f"{table}.{key} = ANY(%s)", wanted)
+        where = self._scoped(table, scope).add(f"{table}.{key} = ANY(%b)", wanted)
         # Several rows per id only for logs and verdicts read without a namespace (their ids are per namespace).
         bodies: dict[str, list[str]] = {}
         for record_id, body in self._fetch(
@@ -853,7 +855,7 @@ class PostgresRuleStore:
 
     def _delete(self, table: str, key: str, ids: Sequence[str], method: str) -> None:
         with self.transaction():
-            self._fetch(f"DELETE FROM {table} WHERE {key} = ANY(%s)", [_id_list(ids, method)], rows=False)
+            self._fetch(f"DELETE FROM {table} WHERE {key} = ANY(%b)", [_id_list(ids, method)], rows=False)
 
     def _upsert(self, table: _Table, rows: list[tuple[Any, ...]]) -> None:
         """Insert or replace ``rows`` (one per key) in one statement. For a table whose ids belong to one
@@ -880,7 +882,7 @@ class PostgresRuleStore:
 
     def _raise_namespace_conflict(self, table: _Table, rows: list[tuple[Any, ...]], claimed: set[str]) -> None:
         wanted = {row[0]: row[1] for row in rows if row[0] not in claimed}  # id -> namespace (columns 0 and 1)
-        stored = self._fetch(f"SELECT id, namespace FROM {table.name} WHERE id = ANY(%s) ORDER BY id", [list(wanted)])
+        stored = self._fetch(f"SELECT id, namespace FROM {table.name} WHERE id = ANY(%b) ORDER BY id", [list(wanted)])
         record_id, owner = stored[0]
         raise NamespaceConflictError(
             f"{table.claimed_as} {record_id!r} is stored in namespace {owner!r}; it cannot be re-written under "
@@ -894,10 +896,10 @@ class PostgresRuleStore:
         if not rows:
             return
         self._upsert(table, rows)
-        self._fetch(f"DELETE FROM {links_table} WHERE {link_key} = ANY(%s)", [[row[0] for row in rows]], rows=False)
+        self._fetch(f"DELETE FROM {links_table} WHERE {link_key} = ANY(%b)", [[row[0] for row in rows]], rows=False)
         if links:
             self._fetch(
-                f"INSERT INTO {links_table} ({link_key}, log_id) SELECT * FROM unnest(%s::text[], %s::text[])",
+                f"INSERT INTO {links_table} ({link_key}, log_id) SELECT * FROM unnest(%b::text[], %b::text[])",
                 _columns_of(links),
                 rows=False,
             )
@@ -911,13 +913,22 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _conninfo_params(conninfo: str) -> dict[str, Any]:
+    """The parameters of a connection string or URL (empty when it does not parse: psycopg will say why)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return {}
+
+
 def _redacted(conninfo: str) -> str:
     """The connection string without its password, for messages."""
-    try:
-        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from psycopg.conninfo import make_conninfo
 
-        params = conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError:
+    params = _conninfo_params(conninfo)
+    if not params:
         return "<unparsable connection string>"
     if "password" in params:
         params["password"] = "***"
@@ -927,7 +938,7 @@ def _redacted(conninfo: str) -> str:
 def _unnest(table: _Table, rows: list[tuple[Any, ...]]) -> tuple[str, str]:
     """The column list and the ``unnest(...)`` array arguments of a bulk insert into ``table``."""
     columns = ", ".join(name for name, _ in table.columns)
-    arrays = ", ".join(f"%s::{kind}[]" for _, kind in table.columns)
+    arrays = ", ".join(f"%b::{kind}[]" for _, kind in table.columns)
     return columns, arrays
 
 

@@ -1,6 +1,6 @@
 """The shared PostgreSQL store next to the SQLite directory, in one run, on the same logs.
 
-Run: ``python -m benchmarks.scale_out [--logs 2000] [--repeats 3] [--queries 300] [--postgres URL] [--out DIR]``.
+Run: ``python -m benchmarks.scale_out [--logs 2000] [--repeats 5] [--queries 200] [--postgres URL] [--out DIR]``.
 Writes ``scale_out.json`` and ``scale_out.md`` to ``--out`` (default benchmarks/results) and prints the JSON.
 The PostgreSQL server is ``--postgres``, else ``$UNO_TEST_POSTGRES_URL``, else
 ``postgresql://postgres@127.0.0.1:5432/test``; each repeat works in a fresh schema, dropped afterwards.
@@ -8,10 +8,11 @@ The PostgreSQL server is ``--postgres``, else ``$UNO_TEST_POSTGRES_URL``, else
 Measured, for each store:
 
 * **ingest**: ``UnoMemory.add_many`` of ``--logs`` logs (the 200 shipped sample logs, repeated with distinct ids and
-  queries) in batches of 500, the size of a large REST request; logs per second, median of the repeats, each on an
-  empty store. Its floor is the raw database doing the least that stores those rows (id, namespace and the
-  record's JSON): ``executemany`` in one transaction for SQLite, ``COPY`` for PostgreSQL; ``uno / floor`` says
-  what uno's checks, deduplication and indexed columns cost on top.
+  queries) in batches of 500, the size of a large REST request; logs per second, median (and best) of the
+  repeats, each on an empty store, the stores taking turns within a repeat. Its floor is the raw database doing
+  the least that stores those rows (id, namespace and the record's JSON): ``executemany`` in one transaction per
+  batch for SQLite, ``COPY`` for PostgreSQL; ``uno / floor`` says what uno's checks, deduplication and indexed
+  columns cost on top.
 * **augment**: latency of ``UnoMemory.augment`` after a build of the sample logs, over ``--queries`` queries (each
   query's embedding cached, the model-free hashing embedder: what is left is uno and its store), with the default
   ``reload_interval`` (the store's build generation read every 2 s) and with ``reload_interval=0`` (read on every
@@ -94,18 +95,17 @@ def _drop_schema(url: str, schema: str) -> None:
 
 def _memory(spec: str, cache: Path, **kwargs: Any) -> Any:
     """An ``UnoMemory`` on ``spec`` with the hashing embedder; a URL's local files go under ``cache``."""
+    from rule_store.factory import is_store_url, open_store
     from uno.cluster import ClusteringConfig
     from uno.embed import HashingEmbedder
     from uno.memory import UnoMemory
-    from uno.paths import CACHE_DIR_ENV
 
-    os.environ[CACHE_DIR_ENV] = str(cache)
-    return UnoMemory(
-        spec,
-        embedder=HashingEmbedder(256),
-        clustering=ClusteringConfig(similarity_floor=0.25, min_cluster_size=3),
-        **kwargs,
-    )
+    embedder = HashingEmbedder(256)
+    clustering = ClusteringConfig(similarity_floor=0.25, min_cluster_size=3)
+    if is_store_url(spec):
+        # A replica's way to choose its local directory: the store given whole, the directory as ``path``.
+        return UnoMemory(cache, store=open_store(spec), embedder=embedder, clustering=clustering, **kwargs)
+    return UnoMemory(spec, embedder=embedder, clustering=clustering, **kwargs)
 
 
 # ----------------------------------------------------------------------------------------------- ingest
@@ -215,18 +215,23 @@ def run(logs_count: int, repeats: int, query_count: int, postgres: str) -> dict[
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="uno-scale-out-") as tmp:
         root = Path(tmp)
-        for kind in STORES:
-            ingest, floor = [], []
-            for repeat in range(repeats):
+        ingest: dict[str, list[float]] = {kind: [] for kind in STORES}
+        floor: dict[str, list[float]] = {kind: [] for kind in STORES}
+        # The stores take turns within each repeat, so that a load spike of a shared machine hits both alike.
+        for repeat in range(repeats):
+            for kind in STORES:
                 with store_spec(kind, postgres, root) as spec:
-                    ingest.append(time_ingest(spec, root / f"cache-{kind}-{repeat}", logs))
-                floor.append(floor_sqlite(root, logs) if kind == "sqlite" else floor_postgres(postgres, logs))
+                    ingest[kind].append(time_ingest(spec, root / f"cache-{kind}-{repeat}", logs))
+                floor[kind].append(floor_sqlite(root, logs) if kind == "sqlite" else floor_postgres(postgres, logs))
+        for kind in STORES:
             entry: dict[str, Any] = {
-                "ingest_logs_per_s": round(logs_count / statistics.median(ingest), 1),
-                "ingest_seconds": [round(s, 3) for s in ingest],
+                "ingest_logs_per_s": round(logs_count / statistics.median(ingest[kind]), 1),
+                "ingest_best_logs_per_s": round(logs_count / min(ingest[kind]), 1),
+                "ingest_seconds": [round(s, 6) for s in ingest[kind]],
                 "floor": "executemany" if kind == "sqlite" else "COPY",
-                "floor_rows_per_s": round(logs_count / statistics.median(floor), 1),
-                "floor_seconds": [round(s, 3) for s in floor],
+                "floor_rows_per_s": round(logs_count / statistics.median(floor[kind]), 1),
+                "floor_best_rows_per_s": round(logs_count / min(floor[kind]), 1),
+                "floor_seconds": [round(s, 6) for s in floor[kind]],
             }
             entry["ingest_vs_floor"] = round(entry["ingest_logs_per_s"] / entry["floor_rows_per_s"], 3)
             with store_spec(kind, postgres, root) as spec:
@@ -238,6 +243,7 @@ def run(logs_count: int, repeats: int, query_count: int, postgres: str) -> dict[
     sqlite, pg = results["sqlite"], results["postgres"]
     ratios = {
         "ingest_throughput": round(pg["ingest_logs_per_s"] / sqlite["ingest_logs_per_s"], 3),
+        "ingest_throughput_best": round(pg["ingest_best_logs_per_s"] / sqlite["ingest_best_logs_per_s"], 3),
         "augment_p50_default": _ratio(pg, sqlite, "augment_ms_default", "p50"),
         "augment_p95_default": _ratio(pg, sqlite, "augment_ms_default", "p95"),
         "augment_p50_every_call": _ratio(pg, sqlite, "augment_ms_every_call", "p50"),
@@ -281,7 +287,8 @@ def render(report: dict[str, Any]) -> str:
         f"PostgreSQL at `{config['postgres']}`, commit `{machine['commit']}`, {machine['date']}.",
         "",
         f"Ingest: {config['logs']} logs (the shipped sample logs, repeated with distinct ids) through "
-        f"`UnoMemory.add_many` in batches of {config['batch']}, median of {config['repeats']} runs on empty stores. "
+        f"`UnoMemory.add_many` in batches of {config['batch']}, median (and best) of {config['repeats']} runs on "
+        "empty stores, the two stores taking turns. "
         f"Augment: {config['queries']} queries after a build of the sample logs, embeddings cached "
         f"({config['embedder']}).",
         "",
@@ -289,6 +296,8 @@ def render(report: dict[str, Any]) -> str:
         "|---|---:|---:|---:|",
         f"| ingest, logs/s | {sqlite['ingest_logs_per_s']:,.0f} | {pg['ingest_logs_per_s']:,.0f} "
         f"| {ratios['ingest_throughput']:.2f} |",
+        f"| ingest, logs/s, best run | {sqlite['ingest_best_logs_per_s']:,.0f} | {pg['ingest_best_logs_per_s']:,.0f} "
+        f"| {ratios['ingest_throughput_best']:.2f} |",
         f"| raw floor, rows/s | {sqlite['floor_rows_per_s']:,.0f} ({sqlite['floor']}) "
         f"| {pg['floor_rows_per_s']:,.0f} ({pg['floor']}) | |",
         f"| ingest / floor | {sqlite['ingest_vs_floor']:.2f} | {pg['ingest_vs_floor']:.2f} | |",
@@ -329,7 +338,7 @@ def _git_head() -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--logs", type=int, default=2000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--postgres", default=os.environ.get("UNO_TEST_POSTGRES_URL") or DEFAULT_POSTGRES)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)

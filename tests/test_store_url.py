@@ -60,6 +60,7 @@ def test_a_url_keeps_its_local_files_in_a_cache_dir_named_without_the_password(
     assert paths.root.parent == tmp_path / "cache"
     assert paths.spec == paths.location == paths.url
     assert paths.display == "postgresql://uno:***@db/uno"
+    assert "first" not in repr(paths)
     assert paths.exists()
     # A rotated password keeps the cache; another database or schema has its own.
     assert local_cache_dir("postgresql://uno:second@db/uno") == paths.root

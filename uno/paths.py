@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,7 +28,8 @@ class StorePaths:
     PostgreSQL store's URL, ``None`` for a SQLite directory."""
 
     root: Path
-    url: str | None = None
+    # Out of the repr: the URL may hold a password (``display`` shows it redacted).
+    url: str | None = field(default=None, repr=False)
 
     @classmethod
     def resolve(cls, path: str | os.PathLike[str] | None = None) -> StorePaths:

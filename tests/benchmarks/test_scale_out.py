@@ -32,7 +32,7 @@ def test_a_small_run_measures_both_stores_on_the_same_work(postgres_url: str, tm
     assert sqlite["active_rules"] == pg["active_rules"] > 0
     for entry in (sqlite, pg):
         assert len(entry["ingest_seconds"]) == len(entry["floor_seconds"]) == 1
-        # The seconds are written rounded to the millisecond.
+        # The seconds are written rounded to the microsecond.
         assert entry["ingest_logs_per_s"] == pytest.approx(120 / entry["ingest_seconds"][0], rel=0.01)
         assert entry["augment_ms_default"]["p50"] <= entry["augment_ms_default"]["p95"]
     ratios = report["ratios_postgres_over_sqlite"]

@@ -16,7 +16,14 @@ import uno.progress
 from tests.integrations.data import fast_memory, training_logs
 from uno.cli import main
 from uno.embed import HashingEmbedder
-from uno.progress import BUILD_STAGES, is_terminal, progress_wanted, silence_library_bars, stage
+from uno.progress import (
+    BUILD_STAGES,
+    embedding_stage,
+    is_terminal,
+    progress_wanted,
+    silence_library_bars,
+    stage,
+)
 
 
 class Terminal(io.StringIO):
@@ -55,6 +62,23 @@ def test_a_disabled_stage_writes_nothing_and_an_enabled_one_counts_to_its_total(
         advance(1)
         advance(3)
     assert "4/4" in capsys.readouterr().err.replace("\r", "\n").splitlines()[-1]
+
+
+def test_an_embedding_stage_counts_the_texts_it_embeds_and_draws_nothing_unused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    embedder = HashingEmbedder(64)
+    texts = [f"answer number {n}" for n in range(7)]
+    with embedding_stage("reward", embedder, 7, enabled=False) as same:
+        assert same is embedder
+    with embedding_stage("reward", embedder, 7, enabled=True):
+        pass  # a model not due for retraining embeds nothing: no bar
+    assert capsys.readouterr().err == ""
+    with embedding_stage("reward", embedder, 7, enabled=True, batch=3) as counted:
+        vectors = counted.embed(texts)
+        assert (counted.name, counted.dimension) == (embedder.name, embedder.dimension)
+    assert (vectors == embedder.embed(texts)).all(), "embedded in chunks of 3, the same vectors"
+    assert "7/7" in capsys.readouterr().err.replace("\r", "\n").splitlines()[-1]
 
 
 def test_a_build_with_progress_shows_each_stage_and_one_without_shows_none(

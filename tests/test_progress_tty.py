@@ -1,5 +1,6 @@
-"""`uno build` on a real pseudo-terminal: each stage draws its bar, the libraries draw none (the packaged MiniLM is
-loaded for real), and nothing is drawn with --quiet or when standard error is a pipe.
+"""`uno build` on a real pseudo-terminal: each stage draws its bar (and the reaction model's retraining its own),
+the libraries draw none (the packaged MiniLM is loaded for real), and nothing is drawn with --quiet or when
+standard error is a pipe.
 
 The build runs on simulator logs; ``UNO_TEST_TTY_LOGS`` sets how many (default 400: the real model embeds every
 one, which takes minutes at 5,000 on a shared CI core). No timing is asserted.
@@ -23,7 +24,7 @@ import pytest
 from benchmarks.simulator import SimulatorConfig
 from benchmarks.simulator.generate import write_logs
 from tests.integrations.serving import REPO
-from uno.progress import BUILD_STAGES
+from uno.progress import BUILD_STAGES, REWARD_STAGE
 
 UNO = Path(sys.executable).with_name("uno")
 LOGS = int(os.environ.get("UNO_TEST_TTY_LOGS", "400"))
@@ -95,8 +96,11 @@ def test_uno_build_on_a_terminal_draws_each_stage_and_no_library_bar(store: Path
 
     assert finished(drawn) == list(BUILD_STAGES)
     assert f"{LOGS}/{LOGS}" in next(b for b in bars(drawn) if b.startswith("distil") and "100%" in b)
-    strays = [b for b in bars(drawn) if not b.startswith(BUILD_STAGES)]
+    strays = [b for b in bars(drawn) if not b.startswith((*BUILD_STAGES, REWARD_STAGE))]
     assert strays == [], "a library drew its own bar (model loading, batches)"
+    # The simulator's ratings and reactions make the reaction model due: its bar counts requests and answers.
+    reward = [b for b in bars(drawn) if b.startswith(REWARD_STAGE)]
+    assert reward and "100%" in reward[-1]
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["distilled_logs"] == LOGS and report["rules_by_status"].get("active", 0) > 0
 

@@ -100,7 +100,7 @@ from uno.inject import (
 )
 from uno.ledger import calls_for_namespace
 from uno.paths import StorePaths
-from uno.progress import Advance, stage
+from uno.progress import REWARD_STAGE, Advance, embedding_stage, stage
 from uno.read_model import RuleSummary, full_provenance, slim_rules, summarise_rules, without_members
 
 if TYPE_CHECKING:
@@ -549,7 +549,11 @@ class UnoMemory:
 
         if any(reaction_examples(log) for log in pending):
             logs = self.store.iter_logs(Scope(namespace=ns))
-            retrain_if_due(self.store, ns, self.embedder, min_new=self.reaction_retrain_after, logs=logs)
+            # A retraining embeds each rated request and answer: the bar counts them (a second pass over the logs).
+            texts = 2 * sum(len(reaction_examples(log)) for log in logs) if self.progress else 0
+            with embedding_stage(REWARD_STAGE, self.embedder, texts, enabled=self.progress) as embedder:
+                logs = self.store.iter_logs(Scope(namespace=ns))
+                retrain_if_due(self.store, ns, embedder, min_new=self.reaction_retrain_after, logs=logs)
 
     def _distill(self, logs: Sequence[LogRecord], executor: Executor = IN_PROCESS) -> list[Distillation]:
         if logs and runs_on_workers(executor, self.distiller):

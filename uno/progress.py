@@ -11,12 +11,17 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-# The order a build runs its stages in (each gets its own bar).
+if TYPE_CHECKING:
+    from uno.embed import Embedder, FloatMatrix
+
+# The order a build runs its stages in (each gets its own bar), and the one that follows when the reaction model
+# (uno.reward) is due for retraining: it embeds every rated answer.
 BUILD_STAGES = ("distil", "embed", "cluster", "gate", "index")
+REWARD_STAGE = "reward"
 _LIBRARY_SWITCHES = {"HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
 # (module, function) that turns a library's bars off once it is imported.
 _LIBRARY_OFF_SWITCHES = (
@@ -78,20 +83,80 @@ def _ignore(n: int) -> None:
     return None
 
 
+def _bar(name: str, total: int, unit: str) -> Any:
+    from tqdm import tqdm
+
+    shape = _bar_shape(sys.stderr)
+    return tqdm(total=total, desc=f"{name:<7}", unit=unit, file=sys.stderr, mininterval=0.2, **shape)
+
+
 @contextmanager
 def stage(name: str, total: int, *, enabled: bool, unit: str = "item") -> Iterator[Advance]:
     """A bar for one stage of ``total`` units; yields the function that advances it (a no-op when disabled)."""
     if not enabled:
         yield _ignore
         return
-    from tqdm import tqdm
-
-    shape = _bar_shape(sys.stderr)
-    bar = tqdm(total=total, desc=f"{name:<7}", unit=unit, file=sys.stderr, mininterval=0.2, **shape)
+    bar = _bar(name, total, unit)
     try:
         yield bar.update
     finally:
         bar.close()
 
 
-__all__ = ["BUILD_STAGES", "is_terminal", "progress_wanted", "silence_library_bars", "stage"]
+class _EmbeddingBar:
+    """An embedder that embeds in chunks and counts them on a bar, opened at its first call: work that may
+    embed nothing (a model not due for retraining) draws no bar."""
+
+    def __init__(self, embedder: Embedder, name: str, total: int, batch: int) -> None:
+        self._embedder, self._name, self._total, self._batch = embedder, name, total, batch
+        self._bar: Any = None
+
+    @property
+    def name(self) -> str:
+        return self._embedder.name
+
+    @property
+    def dimension(self) -> int:
+        return self._embedder.dimension
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        import numpy as np
+
+        if self._bar is None:
+            self._bar = _bar(self._name, self._total, "text")
+        parts = []
+        for start in range(0, len(texts), self._batch):
+            chunk = list(texts[start : start + self._batch])
+            parts.append(self._embedder.embed(chunk))
+            self._bar.update(len(chunk))
+        return np.concatenate(parts) if parts else self._embedder.embed(texts)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+@contextmanager
+def embedding_stage(
+    name: str, embedder: Embedder, total: int, *, enabled: bool, batch: int = 500
+) -> Iterator[Embedder]:
+    """``embedder``, or (when enabled) one that draws a bar of ``total`` texts once it is first used."""
+    if not enabled:
+        yield embedder
+        return
+    counted = _EmbeddingBar(embedder, name, total, batch)
+    try:
+        yield counted
+    finally:
+        counted.close()
+
+
+__all__ = [
+    "BUILD_STAGES",
+    "REWARD_STAGE",
+    "embedding_stage",
+    "is_terminal",
+    "progress_wanted",
+    "silence_library_bars",
+    "stage",
+]

@@ -429,10 +429,17 @@ def _reactions_online(reward: dict[str, Any] | None, online: dict[str, Any] | No
     methods = online["methods"]
     rows = [[m["name"], str(m["edit_cost_total"]), _pct(m["positive_reaction_rate"])] for m in methods.values()]
     ratio = online.get("bandit_vs_hindsight")
+    seeds = online.get("per_seed", [])
+    per_seed = ", ".join(
+        f"{s['seed']}: {s['bandit_vs_hindsight']:.0%}" for s in seeds if s.get("bandit_vs_hindsight") is not None
+    )
     note = (
-        f"{online['config']['rounds']} rounds ([online.md](online.md)); the bandit's edit cost is "
+        f"{online['config']['rounds']} rounds"
+        + (f", {len(seeds)} seeds added up" if seeds else "")
+        + " ([online.md](online.md)); the bandit's edit cost is "
         + (f"{ratio:.0%}" if ratio is not None else "n/a")
-        + " of the best fixed uno strategy per topic in hindsight."
+        + " of the best fixed uno strategy per topic in hindsight"
+        + (f" (per seed {per_seed})." if per_seed else ".")
     )
     return [
         *lines,

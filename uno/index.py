@@ -641,8 +641,9 @@ class CompactIndex:
     seconds). Scores are approximate (the query is compared with each vector's codes, not the vector): recall of
     the neighbour step against exact search is in the pull request's figures. Built whole from its vectors
     (``build``, at build time), saved atomically like :class:`FaissIndex` (version directory and pointer file)
-    as one FAISS file, and loaded memory-mapped (``IO_FLAG_MMAP``): the codes stay in the page cache, shared by every process
-    that serves the store, not in each one's private memory. Searches are thread-safe (read-only structure).
+    as one FAISS file, and loaded memory-mapped (``IO_FLAG_MMAP``): the codes stay in the page cache, shared by
+    every process that serves the store, not in each one's private memory. Searches are thread-safe (read-only
+    structure).
     """
 
     # Fewer vectors cannot train the coarse quantiser.

@@ -38,10 +38,10 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import filelock
 import numpy as np
@@ -50,7 +50,7 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     import faiss
 
-__all__ = ["FaissIndex", "IndexCorruptError", "VectorIndex"]
+__all__ = ["CompactIndex", "FaissIndex", "IndexCorruptError", "VectorIndex", "retire_saved"]
 
 logger = logging.getLogger(__name__)
 
@@ -343,22 +343,29 @@ class FaissIndex:
             return structure
 
     def _unit_rows(self, vectors: FloatMatrix, labels: list[str] | None) -> FloatMatrix:
-        """A float32, L2-normalised copy of ``vectors``; errors name the offending id (or query row)."""
-        what = "vectors" if labels is not None else "queries"
-        array = np.asarray(vectors)
-        if array.ndim != 2 or array.shape[1] != self._dimension:
-            raise ValueError(f"{what} must have shape (n, {self._dimension}), got {array.shape}")
-        if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-            raise ValueError(f"{what} must be real numbers, got dtype {array.dtype}")
-        if labels is not None and len(labels) != len(array):
-            raise ValueError(f"got {len(labels)} ids but {len(array)} vectors")
-        norms = np.linalg.norm(array.astype(np.float64), axis=1)
+        return _unit(vectors, self._dimension, labels)
+
+
+def _unit(vectors: FloatMatrix, dimension: int, labels: list[str] | None) -> FloatMatrix:
+    """A float32, L2-normalised copy of ``vectors``; errors name the offending id (or query row)."""
+    what = "vectors" if labels is not None else "queries"
+    array = np.asarray(vectors)
+    if array.ndim != 2 or array.shape[1] != dimension:
+        raise ValueError(f"{what} must have shape (n, {dimension}), got {array.shape}")
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise ValueError(f"{what} must be real numbers, got dtype {array.dtype}")
+    if labels is not None and len(labels) != len(array):
+        raise ValueError(f"got {len(labels)} ids but {len(array)} vectors")
+    # Summed in float64 (no float32 overflow); one einsum instead of linalg.norm's checks and copies: a search
+    # normalises its query on every call.
+    norms = np.sqrt(np.einsum("ij,ij->i", array, array, dtype=np.float64))
+    if not np.all(np.isfinite(norms) & (norms > 0)):
         for position in np.flatnonzero(~np.isfinite(norms) | (norms == 0)):
             owner = f"id {labels[position]!r}" if labels is not None else f"query row {position}"
             problem = "is all zeros" if norms[position] == 0 else "contains NaN or infinite values"
             raise ValueError(f"vector for {owner} {problem}: its cosine similarity is undefined")
-        unit: FloatMatrix = (array / norms[:, None]).astype(np.float32)
-        return unit
+    unit: FloatMatrix = (array / norms[:, None]).astype(np.float32)
+    return unit
 
 
 def _check_ids(ids: Sequence[str], *, allow_duplicates: bool = False) -> list[str]:
@@ -459,13 +466,8 @@ def _write_version(
     }
     if graph is not None:
         meta["graph"] = {"hnsw_m": hnsw_m, "checksum": hashlib.sha256(graph.tobytes()).hexdigest()}
-    with _exclusive_lock(directory / f"{name}.lock"):
-        versions = _versions(directory, name)
-        final = directory / f"{name}.v{(versions[-1][0] + 1 if versions else 1):012d}"
-        staging = directory / f"{final.name}.partial"
-        for _, leftover in _versions(directory, name, suffix=r"\.partial"):  # a crashed writer's; we hold the lock
-            shutil.rmtree(leftover, ignore_errors=True)
-        staging.mkdir()
+
+    def fill(staging: Path) -> None:
         with open(staging / vectors_name, "wb") as handle:
             np.save(handle, np.ascontiguousarray(vectors, dtype="<f4"), allow_pickle=False)
             _flush(handle)
@@ -473,6 +475,20 @@ def _write_version(
         if graph is not None:
             _write_bytes(staging / _graph_name(name), graph.tobytes())
         _write_bytes(staging / meta_name, json.dumps(meta, indent=2).encode("utf-8"))
+
+    _commit_version(directory, name, fill)
+
+
+def _commit_version(directory: Path, name: str, fill: Callable[[Path], None]) -> None:
+    """Write a new version directory of ``name`` (``fill`` writes its files), then point ``<name>.CURRENT`` at it."""
+    with _exclusive_lock(directory / f"{name}.lock"):
+        versions = _versions(directory, name)
+        final = directory / f"{name}.v{(versions[-1][0] + 1 if versions else 1):012d}"
+        staging = directory / f"{final.name}.partial"
+        for _, leftover in _versions(directory, name, suffix=r"\.partial"):  # a crashed writer's; we hold the lock
+            shutil.rmtree(leftover, ignore_errors=True)
+        staging.mkdir()
+        fill(staging)
         _fsync_directory(staging)
         os.rename(staging, final)
         pointer_tmp = directory / f"{name}.CURRENT.tmp"
@@ -495,6 +511,14 @@ def _versions(directory: Path, name: str, suffix: str = "") -> list[tuple[int, P
 
 
 def _read_current_version(directory: Path, name: str) -> tuple[list[str], FloatMatrix, _SavedGraph | None] | None:
+    return _read_current(directory, name, _read_version)
+
+
+_T = TypeVar("_T")
+
+
+def _read_current(directory: Path, name: str, read: Callable[[Path, str], _T]) -> _T | None:
+    """``read`` the version directory ``<name>.CURRENT`` names; ``None`` when nothing was saved under ``name``."""
     pointer = directory / f"{name}.CURRENT"
     for _ in range(_LOAD_ATTEMPTS):
         version = _read_pointer(pointer)
@@ -503,7 +527,7 @@ def _read_current_version(directory: Path, name: str) -> tuple[list[str], FloatM
         if not re.fullmatch(re.escape(name) + r"\.v\d{12}", version):
             raise IndexCorruptError(f"{pointer}: does not name a version of index {name!r}: {version!r}")
         try:
-            return _read_version(directory / version, name)
+            return read(directory / version, name)
         except FileNotFoundError:
             # A writer pruned this version after we read the pointer, so the pointer has moved on: read it
             # again. If it still names the same version, that version is really gone.
@@ -599,3 +623,168 @@ def _exclusive_lock(path: Path) -> filelock.BaseFileLock:
     Windows (the hand-written ``fcntl`` lock did nothing there). Blocks until free; the lock file stays in place so
     that every waiter locks the same inode."""
     return filelock.FileLock(path)
+
+
+# --- compact (quantised) indexes ---------------------------------------------------------------------------
+
+_COMPACT_FORMAT = 1
+
+
+class CompactIndex:
+    """A read-only index of many vectors held as 4-bit scalar-quantised codes in an inverted file (FAISS
+    ``IVF,SQ4``).
+
+    Why: uno's log index holds one vector per learnt log, by far the largest structure of a big store. A float32
+    vector of MiniLM's 384 dimensions takes 1,536 bytes (and HNSW adds its graph); 4 bits per dimension plus an
+    8-byte label take 200. Scalar quantisation needs no codebook training (product quantisation's k-means over
+    every sub-space took minutes on 30k vectors here; the inverted file's coarse k-means, on a sample, takes
+    seconds). Scores are approximate (the query is compared with each vector's codes, not the vector): recall of
+    the neighbour step against exact search is in the pull request's figures. Built whole from its vectors
+    (``build``, at build time), saved atomically like :class:`FaissIndex` (version directory and pointer file)
+    as one FAISS file, and loaded memory-mapped (``IO_FLAG_MMAP``): the codes stay in the page cache, shared by
+    every process that serves the store, not in each one's private memory. Searches are thread-safe (read-only
+    structure).
+    """
+
+    # Fewer vectors cannot train the coarse quantiser.
+    MIN_VECTORS = 256
+
+    def __init__(self, structure: faiss.Index, ids: list[str], nprobe: int) -> None:
+        import faiss
+
+        self._structure = structure
+        self._ids = ids
+        self._positions = {label: position for position, label in enumerate(ids)}
+        self._nprobe = nprobe
+        faiss.extract_index_ivf(structure).nprobe = nprobe
+
+    @classmethod
+    def build(
+        cls,
+        ids: Sequence[str],
+        vectors: FloatMatrix,
+        *,
+        nprobe: int = 32,
+        train_size: int = 30_000,
+        seed: int = 0,
+    ) -> CompactIndex:
+        """Train the coarse quantiser (``sqrt(n)`` lists, at least 39 training vectors each) and the per-dimension
+        ranges on up to ``train_size`` of the vectors (a fixed sample), then add them all; a query searches the
+        ``nprobe`` nearest lists."""
+        import faiss
+
+        labels = _check_ids(ids)
+        dimension = int(np.asarray(vectors).shape[1]) if np.asarray(vectors).ndim == 2 else 0
+        rows = _unit(vectors, dimension, labels)
+        if len(rows) < cls.MIN_VECTORS:
+            raise ValueError(f"a compact index needs at least 256 vectors to train on, got {len(rows)}")
+        sampled = min(len(rows), train_size)
+        lists = max(1, min(int(np.sqrt(len(rows))), sampled // 39))
+        structure = faiss.index_factory(dimension, f"IVF{lists},SQ4", faiss.METRIC_INNER_PRODUCT)
+        sample = rows
+        if len(rows) > train_size:
+            chosen = np.random.default_rng(seed).choice(len(rows), train_size, replace=False)
+            sample = rows[np.sort(chosen)]
+        structure.train(sample)
+        structure.add(rows)
+        return cls(structure, labels, nprobe)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._structure.d)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._positions
+
+    def ids(self) -> list[str]:
+        return list(self._ids)
+
+    def search(self, queries: FloatMatrix, k: int) -> SearchResult:
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+            raise ValueError(f"k must be a non-negative integer, got {k!r}")
+        rows = _unit(queries, self.dimension, None)
+        limit = min(int(k), len(self._ids))
+        if limit == 0:
+            return [[] for _ in range(len(rows))]
+        scores, positions = self._structure.search(rows, limit)
+        return [
+            [(self._ids[position], float(score)) for score, position in zip(*hits, strict=True) if position >= 0]
+            for hits in zip(scores, positions, strict=True)
+        ]
+
+    def save(self, directory: Path, name: str) -> None:
+        """Atomically, as ``<name>.compact``: the FAISS file, the ids and a meta file with their checksum."""
+        import faiss
+
+        _check_name(name)
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        ids_json = json.dumps(self._ids, ensure_ascii=False).encode("utf-8")
+
+        def fill(staging: Path) -> None:
+            faiss.write_index(self._structure, str(staging / "index.faiss"))
+            _write_bytes(staging / "ids.json", ids_json)
+            meta = {
+                "format": _COMPACT_FORMAT,
+                "dimension": self.dimension,
+                "count": len(self._ids),
+                "nprobe": self._nprobe,
+                "checksum": _file_checksum(staging / "index.faiss", ids_json),
+            }
+            _write_bytes(staging / "meta.json", json.dumps(meta, indent=2).encode("utf-8"))
+
+        _commit_version(directory, _compact_name(name), fill)
+
+    @classmethod
+    def load(cls, directory: Path, name: str, *, mmap: bool = True) -> CompactIndex | None:
+        """What :meth:`save` wrote (memory-mapped unless ``mmap=False``); ``None`` when nothing was saved."""
+        _check_name(name)
+        return _read_current(Path(directory), _compact_name(name), lambda version, _: _read_compact(version, mmap))
+
+
+def retire_saved(directory: Path, name: str, *, compact: bool) -> None:
+    """Remove the pointer of the compact (``compact=True``) or the exact save of ``name``: it loads as nothing.
+
+    The version directories stay until pruned, so a reader that resolved the pointer already can finish."""
+    pointer = Path(directory) / f"{_compact_name(name) if compact else name}.CURRENT"
+    pointer.unlink(missing_ok=True)
+
+
+def _compact_name(name: str) -> str:
+    return f"{name}.compact"
+
+
+def _file_checksum(path: Path, ids_json: bytes) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    digest.update(ids_json)
+    return digest.hexdigest()
+
+
+def _read_compact(version_dir: Path, mmap: bool) -> CompactIndex:
+    import faiss
+
+    meta_path, ids_path, index_path = version_dir / "meta.json", version_dir / "ids.json", version_dir / "index.faiss"
+    meta = _parse_json(meta_path, meta_path.read_bytes())
+    ids_json = ids_path.read_bytes()
+    if not isinstance(meta, dict) or meta.get("format") != _COMPACT_FORMAT:
+        raise IndexCorruptError(f"{meta_path}: not a compact index meta file of format {_COMPACT_FORMAT}")
+    ids = _parse_json(ids_path, ids_json)
+    if not isinstance(ids, list) or not all(isinstance(label, str) for label in ids) or len(set(ids)) != len(ids):
+        raise IndexCorruptError(f"{ids_path}: expected a JSON list of distinct string ids")
+    if _file_checksum(index_path, ids_json) != meta.get("checksum"):
+        raise IndexCorruptError(f"{version_dir}: checksum mismatch, the files were altered or do not belong together")
+    flags = (faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY) if mmap else 0
+    try:
+        structure = faiss.read_index(str(index_path), flags)
+    except RuntimeError as error:
+        raise IndexCorruptError(f"{index_path}: not a readable FAISS index ({error})") from error
+    if structure.ntotal != len(ids) or structure.d != meta.get("dimension") or len(ids) != meta.get("count"):
+        raise IndexCorruptError(f"{version_dir}: meta, ids and index disagree on the count or the dimension")
+    nprobe = meta.get("nprobe")
+    return CompactIndex(structure, ids, nprobe if isinstance(nprobe, int) and nprobe > 0 else 32)

@@ -151,10 +151,20 @@ class Augmentation(BaseModel):
 
 
 def render_rule(rule: InjectedRule) -> str:
-    if rule.support == 0:  # a rule added by hand, not learnt from conversations
-        return f"- {quote(rule.do)} (applies when: {quote(rule.when)}; added by hand)"
-    seen = f"{rule.support} conversation{'s' if rule.support != 1 else ''}"
-    return f"- {quote(rule.do)} (applies when: {quote(rule.when)}; seen in {seen})"
+    return _rule_line(rule.do, rule.when, rule.support)[0]
+
+
+# A rule's line depends only on its text and support, and the same active rules answer query after query: each is
+# sanitised, quoted and counted once, not once per query (that was most of augment's own time). Bounded.
+@functools.lru_cache(maxsize=16_384)
+def _rule_line(do: str, when: str, support: int) -> tuple[str, int]:
+    """The rendered line of a rule and its token count."""
+    if support == 0:  # a rule added by hand, not learnt from conversations
+        line = f"- {quote(do)} (applies when: {quote(when)}; added by hand)"
+    else:
+        seen = f"{support} conversation{'s' if support != 1 else ''}"
+        line = f"- {quote(do)} (applies when: {quote(when)}; seen in {seen})"
+    return line, count_tokens(line)
 
 
 def render_block(rules: Sequence[InjectedRule], plan: ReflectivePlan | None = None) -> str:
@@ -170,7 +180,15 @@ def render_block(rules: Sequence[InjectedRule], plan: ReflectivePlan | None = No
 def fit_budget(
     rules: Sequence[InjectedRule], budget_tokens: int, plan: ReflectivePlan | None = None
 ) -> tuple[list[InjectedRule], str]:
-    """The longest prefix of ``rules`` (best first) whose rendered block fits the budget, and that block.
+    """The longest prefix of ``rules`` (best first) whose rendered block fits the budget, and that block."""
+    chosen, block, _ = fit_budget_counted(rules, budget_tokens, plan)
+    return chosen, block
+
+
+def fit_budget_counted(
+    rules: Sequence[InjectedRule], budget_tokens: int, plan: ReflectivePlan | None = None
+) -> tuple[list[InjectedRule], str, int]:
+    """:func:`fit_budget` and the block's token count (0 for no block), which the caller need not count again.
 
     The block's lines are joined by newlines and no token spans whitespace, so its token count is the frame's
     plus each rule line's: each rule is rendered and counted once, and the block rendered once.
@@ -178,12 +196,12 @@ def fit_budget(
     chosen: list[InjectedRule] = []
     total = _frame_tokens() if plan is None else count_tokens(render_block([], plan))
     for rule in rules:
-        cost = count_tokens(render_rule(rule))
+        cost = _rule_line(rule.do, rule.when, rule.support)[1]
         if total + cost > budget_tokens:
             break
         chosen.append(rule)
         total += cost
-    return (chosen, render_block(chosen, plan)) if chosen else ([], "")
+    return (chosen, render_block(chosen, plan), total) if chosen else ([], "", 0)
 
 
 @functools.cache

@@ -95,20 +95,29 @@ from uno.inject import (
     ReflectivePlan,
     build_messages,
     count_tokens,
-    fit_budget,
+    fit_budget_counted,
     render_block,
 )
 from uno.ledger import calls_for_namespace
 from uno.paths import StorePaths
 from uno.progress import REWARD_STAGE, Advance, embedding_stage, stage
-from uno.read_model import RuleSummary, full_provenance, slim_rules, summarise_rules, without_members
+from uno.read_model import (
+    RuleSummary,
+    full_provenance,
+    learnt_log_index,
+    load_log_index,
+    save_log_index,
+    slim_rules,
+    summarise_rules,
+    without_members,
+)
 
 if TYPE_CHECKING:
     from uno.bandit import FixedStrategy, StrategyBandit, StrategyChoice
     from uno.distill.base import Distillation, Distiller
     from uno.embed import Embedder
     from uno.harm import HarmDetector
-    from uno.index import FaissIndex
+    from uno.index import CompactIndex, FaissIndex
     from uno.ingest import IngestReport
     from uno.label_llm import LLMClusterLabeller
     from uno.llm import LLM
@@ -187,7 +196,7 @@ class _NamespaceView:
 
     clusters: dict[str, Cluster] = field(default_factory=dict)
     centroid_index: FaissIndex | None = None
-    log_index: FaissIndex | None = None
+    log_index: FaissIndex | CompactIndex | None = None
     rule_index: FaissIndex | None = None
     rules: dict[str, Rule] = field(default_factory=dict)
     rules_by_cluster: dict[str, list[str]] = field(default_factory=dict)
@@ -292,6 +301,9 @@ class UnoMemory:
         self._views: dict[str, _NamespaceView] = {}
         # ``build`` retrains the reaction model (uno.reward) once this many new reactions or ratings arrived.
         self.reaction_retrain_after = 50
+        # From this many learnt logs on, the log index holds 4-bit codes (uno.index.CompactIndex, ~200 bytes a log
+        # instead of ~1,800) at approximate scores; None keeps it exact (see benchmarks/results/scale_machine.md).
+        self.compact_logs_above: int | None = None
 
     # --- components
 
@@ -922,10 +934,9 @@ class UnoMemory:
             )
         _link(view, clusters, list(active.values()), experiences, self.gate)
         self._link_manual(view, list(active.values()))
-        view.log_index = FaissIndex(dim)
         learnt_logs = sorted(i for i in view.rules_by_log if i in qvec)
-        if learnt_logs:
-            view.log_index.upsert(learnt_logs, np.stack([qvec[i] for i in learnt_logs]))
+        vectors = np.stack([qvec[i] for i in learnt_logs]) if learnt_logs else np.zeros((0, dim), np.float32)
+        view.log_index = learnt_log_index(learnt_logs, vectors, dim, self.compact_logs_above)
         view.rule_index = FaissIndex(dim)
         if active:
             view.rule_index.upsert(list(active), np.stack([rule_vec[i] for i in active]))
@@ -940,13 +951,11 @@ class UnoMemory:
     def _save_view(self, ns: str) -> None:
         """Write the FAISS files, then (atomically) which build generation they belong to."""
         view = self._views[ns]
-        for kind, index in (
-            ("centroids", view.centroid_index),
-            ("logs", view.log_index),
-            ("rules", view.rule_index),
-        ):
+        for kind, index in (("centroids", view.centroid_index), ("rules", view.rule_index)):
             if index is not None:
                 index.save(self.paths.index_dir, self._index_name(ns, kind))
+        if view.log_index is not None:
+            save_log_index(view.log_index, self.paths.index_dir, self._index_name(ns, "logs"))
         marker = self._generation_file(ns)
         scratch = marker.with_suffix(f".tmp{os.getpid()}")
         scratch.write_text(view.generation or "", encoding="utf-8")
@@ -978,10 +987,10 @@ class UnoMemory:
         marker = self._generation_file(ns)
         saved = marker.read_text(encoding="utf-8") if marker.exists() else None
         indexes = {
-            kind: FaissIndex.load(self.paths.index_dir, self._index_name(ns, kind))
-            for kind in ("centroids", "logs", "rules")
+            kind: FaissIndex.load(self.paths.index_dir, self._index_name(ns, kind)) for kind in ("centroids", "rules")
         }
-        if generation is None or saved != generation or any(i is None for i in indexes.values()):
+        log_index = load_log_index(self.paths.index_dir, self._index_name(ns, "logs"))
+        if generation is None or saved != generation or log_index is None or any(i is None for i in indexes.values()):
             facts = self._log_facts(ns, rules)
             learnt = sorted(i for i, f in facts.items() if f.rule_ids)
             vectors = self._embed_map([facts[i].log.query for i in learnt])
@@ -996,7 +1005,7 @@ class UnoMemory:
         view = _NamespaceView(
             clusters={c.id: c for c in clusters},
             centroid_index=indexes["centroids"],
-            log_index=indexes["logs"],
+            log_index=log_index,
             rule_index=indexes["rules"],
             rules={r.id: r for r in rules},
             rule_vectors=self._rule_vectors(rules),
@@ -1077,14 +1086,15 @@ class UnoMemory:
         strategy = None
         if bandit is not None:
             strategy, chosen, plan, route, adapter = _choose_strategy(bandit, cluster_id, chosen, plan, route, adapter)
-        injected, block = fit_budget(chosen, budget_tokens or self.budget_tokens, plan)
+        injected, block, tokens = fit_budget_counted(chosen, budget_tokens or self.budget_tokens, plan)
         if len(injected) < len(chosen):
             notes.append(f"token budget kept {len(injected)} of {len(chosen)} rules")
         if not injected and plan is not None and plan.failure_modes:
             # A reflective cluster may have experiences but no rule worth injecting: the plan alone still helps.
             block = render_block([], plan)
-            if count_tokens(block) > (budget_tokens or self.budget_tokens):
-                block = ""
+            tokens = count_tokens(block)
+            if tokens > (budget_tokens or self.budget_tokens):
+                block, tokens = "", 0
         if not block:
             route, plan = Route.NONE, None
         return Augmentation(
@@ -1094,7 +1104,7 @@ class UnoMemory:
             route=route,
             cluster_id=cluster_id,
             cluster_similarity=similarity,
-            tokens=count_tokens(block),
+            tokens=tokens,
             plan=plan,
             adapter=adapter,
             explanation=notes if explain else None,

@@ -15,9 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
 
 from rule_store.records import Cluster, Rule
 from uno.gap import GateConfig, identified_users, is_shared
+
+if TYPE_CHECKING:
+    from uno.index import CompactIndex, FaissIndex
 
 # Source logs an injected rule cites by default; ``augment(explain=True)`` lists them all.
 PROVENANCE_CAP = 8
@@ -94,10 +102,45 @@ def slim_rules(rules: Sequence[Rule]) -> dict[str, Rule]:
     return {rule.id: without_evidence(rule) for rule in rules}
 
 
+def learnt_log_index(
+    ids: Sequence[str], vectors: npt.NDArray[np.float32], dimension: int, compact_above: int | None = None
+) -> FaissIndex | CompactIndex:
+    """The index of learnt-log queries behind augment's neighbour step, built whole at build time: exact, or from
+    ``compact_above`` learnt logs on (``None``: never) 4-bit scalar-quantised codes (:class:`uno.index.CompactIndex`,
+    about a ninth of the bytes per log, at approximate scores)."""
+    from uno.index import CompactIndex, FaissIndex
+
+    if compact_above is not None and len(ids) >= max(compact_above, CompactIndex.MIN_VECTORS):
+        return CompactIndex.build(ids, vectors)
+    index = FaissIndex(dimension)
+    if len(ids):
+        index.upsert(ids, vectors)
+    return index
+
+
+def save_log_index(index: FaissIndex | CompactIndex, directory: Path, name: str) -> None:
+    """Save under ``name`` and retire the other kind's save, so a loader finds only the current one."""
+    from uno.index import CompactIndex, retire_saved
+
+    index.save(directory, name)
+    retire_saved(directory, name, compact=not isinstance(index, CompactIndex))
+
+
+def load_log_index(directory: Path, name: str) -> FaissIndex | CompactIndex | None:
+    """What :func:`save_log_index` saved last (a compact index memory-mapped); ``None`` when nothing was."""
+    from uno.index import CompactIndex, FaissIndex
+
+    compact = CompactIndex.load(directory, name)
+    return compact if compact is not None else FaissIndex.load(directory, name)
+
+
 __all__ = [
     "PROVENANCE_CAP",
     "RuleSummary",
     "full_provenance",
+    "learnt_log_index",
+    "load_log_index",
+    "save_log_index",
     "slim_rules",
     "summarise",
     "summarise_rules",

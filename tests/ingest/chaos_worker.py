@@ -78,8 +78,8 @@ def install(switch: KillSwitch) -> None:
 
     original_distill: Callable[..., Any] = UnoMemory._distill
 
-    def distill(self: UnoMemory, logs: Any) -> Any:
-        out = original_distill(self, logs)
+    def distill(self: UnoMemory, logs: Any, *args: Any, **kwargs: Any) -> Any:
+        out = original_distill(self, logs, *args, **kwargs)
         switch.hit("distilled")
         return out
 

@@ -499,6 +499,17 @@ def _on_ray(results: dict[str, Any] | None) -> list[str]:
     return render(results).rstrip().splitlines()
 
 
+def _on_postgres(results: dict[str, Any] | None) -> list[str]:
+    """The section written by ``python -m benchmarks.scale_out`` (scale_out.json): PostgreSQL next to SQLite."""
+    if results is None:
+        return []
+    from benchmarks.scale_out import render
+
+    lines = render(results).rstrip().splitlines()
+    # scale_out.md is a page of its own (a level-1 title); here it is one section among others.
+    return [f"#{line}" if line.startswith("# ") else line for line in lines]
+
+
 def render_markdown(
     results: dict[str, Any],
     real: dict[str, Any] | None = None,
@@ -507,6 +518,7 @@ def render_markdown(
     redteam: dict[str, Any] | None = None,
     one_machine: dict[str, Any] | None = None,
     on_ray: dict[str, Any] | None = None,
+    on_postgres: dict[str, Any] | None = None,
 ) -> str:
     title = "# uno benchmarks: learning quality, cost and speed against RAG and memory baselines"
     intro = (
@@ -536,6 +548,7 @@ def render_markdown(
         _redteam(redteam),
         _one_machine(one_machine),
         _on_ray(on_ray),
+        _on_postgres(on_postgres),
         plots,
         [
             METHOD_TEXT.format(
@@ -629,6 +642,7 @@ def write_report(results: dict[str, Any], out: Path) -> dict[str, Path]:
             ("redteam", out / "redteam.json"),
             ("one_machine", out / "scale_machine.json"),
             ("on_ray", out / "ray_build.json"),
+            ("on_postgres", out / "scale_out.json"),
         )
     }
     paths["markdown"].write_text(render_markdown(results, real, **extra), encoding="utf-8")

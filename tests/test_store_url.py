@@ -4,6 +4,7 @@ the build lease as the CLI and ``UnoMemory.build`` use it."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -104,11 +105,11 @@ def test_memory_build_holds_the_lease_while_it_runs(tmp_path: Path) -> None:
         seen: list[str] = []
         distil = memory._distill
 
-        def distil_and_try_the_lease(logs: list) -> list:  # type: ignore[type-arg]
+        def distil_and_try_the_lease(logs: list, *args: Any) -> list:  # type: ignore[type-arg]
             with pytest.raises(LeaseHeld) as refused, memory.store.build_lease("build:default"):
                 pass
             seen.append(str(refused.value))
-            return distil(logs)
+            return distil(logs, *args)
 
         memory._distill = distil_and_try_the_lease  # type: ignore[method-assign]
         assert memory.build().rules_by_status == {"active": 3}

@@ -43,7 +43,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -64,15 +63,13 @@ from rule_store.records import (
     RuleChange,
     RuleStatus,
 )
-from rule_store.sql_common import SQLStoreBase, _Where, user_conditions
+from rule_store.sql_common import SQLStoreBase, _checked, _Where, user_conditions
 from rule_store.sqlite import (
     NamespaceConflictError,
     StoreClosedError,
-    _checked,
     _id_conflict,
     _id_list,
     _latest_by_id,
-    _pages,
 )
 
 try:
@@ -164,6 +161,7 @@ class PostgresRuleStore(SQLStoreBase):
 
     _PARAM = "%s"
     _USER_CONDITIONS = user_conditions("%s")
+    _ADD_LOGS_PAGE_SIZE = PAGE_SIZE
 
     def __init__(
         self,
@@ -227,14 +225,6 @@ class PostgresRuleStore(SQLStoreBase):
         if pool is not None:
             pool.close()
 
-    def __enter__(self) -> PostgresRuleStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes: all of them land, or none. Nested calls join the outer one (as savepoints)."""
@@ -291,19 +281,6 @@ class PostgresRuleStore(SQLStoreBase):
             conn.close()
 
     # ------------------------------------------------------------------------------------------------ logs
-
-    def add_logs(self, logs: Iterable[LogRecord]) -> AddResult:
-        """Insert logs that are new by id *and* by content hash (within their namespace); report the rest.
-
-        A log whose id its namespace already holds is a duplicate when it says the same (the stored log may have
-        gained feedback since), else a conflict: reported with the reason, not written. ``logs`` may be a
-        generator of any length: it is consumed in pages, all inside one transaction.
-        """
-        result = AddResult()
-        with self.transaction():
-            for number, page in enumerate(_pages(_checked(logs, LogRecord, "add_logs"), PAGE_SIZE)):
-                result += self._add_log_page(page, number * PAGE_SIZE)
-        return result
 
     def _add_log_page(self, page: list[LogRecord], offset: int) -> AddResult:
         hashes = [log.content_hash() for log in page]

@@ -9,14 +9,16 @@ connections, migrations, leases and backups stay in each backend's module.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from itertools import islice
+from types import TracebackType
+from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel
 
-from rule_store.protocol import ALL, Scope
+from rule_store.protocol import ALL, AddResult, Scope
 from rule_store.records import (
     Adapter,
     AdapterStatus,
@@ -100,8 +102,16 @@ class SQLStoreBase:
     # The driver's placeholder, and the user conditions written with it.
     _PARAM: ClassVar[str]
     _USER_CONDITIONS: ClassVar[dict[str, str]]
+    # Logs per page of ``add_logs`` (each page is one ``_add_log_page``).
+    _ADD_LOGS_PAGE_SIZE: ClassVar[int]
 
     # -------------------------------------------------------------------------- primitives of each backend
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _add_log_page(self, page: list[LogRecord], offset: int) -> AddResult:
+        raise NotImplementedError
 
     def transaction(self) -> AbstractContextManager[None]:
         raise NotImplementedError
@@ -123,7 +133,29 @@ class SQLStoreBase:
     def _delete(self, table: str, key: str, ids: Sequence[str], method: str) -> None:
         raise NotImplementedError
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
     # ------------------------------------------------------------------------------------------------ logs
+
+    def add_logs(self, logs: Iterable[LogRecord]) -> AddResult:
+        """Insert logs that are new by id *and* by content hash (within their namespace); report the rest.
+
+        A log whose id its namespace already holds is a duplicate when it says the same (the stored log may have
+        gained feedback since), else a conflict: reported with the reason, not written. ``logs`` may be a
+        generator of any length: it is consumed in pages, all inside one transaction.
+        """
+        result = AddResult()
+        with self.transaction():
+            pages = _pages(_checked(logs, LogRecord, "add_logs"), self._ADD_LOGS_PAGE_SIZE)
+            for number, page in enumerate(pages):
+                result += self._add_log_page(page, number * self._ADD_LOGS_PAGE_SIZE)
+        return result
 
     def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]:
         """The logs with these ids that are in scope, in the order asked (each once per namespace holding it)."""
@@ -279,3 +311,19 @@ class SQLStoreBase:
     def _list(self, table: str, where: _Where, model: type[RecordT], order_by: str = "id") -> list[RecordT]:
         rows = self._fetch(f"SELECT body FROM {table}{where.sql} ORDER BY {order_by}", where.params)
         return [model.model_validate_json(body) for (body,) in rows]
+
+
+def _checked(items: Iterable[object], model: type[RecordT], method: str) -> Iterator[RecordT]:
+    """Yield ``items``, failing clearly on the first that is not a ``model`` (a dict, another record kind)."""
+    if isinstance(items, BaseModel):
+        raise TypeError(f"{method} expects an iterable of {model.__name__}, got a single {type(items).__name__}")
+    for position, item in enumerate(items):
+        if not isinstance(item, model):
+            raise TypeError(f"{method}: item #{position} is a {type(item).__name__}, expected {model.__name__}")
+        yield item
+
+
+def _pages(items: Iterable[RecordT], size: int) -> Iterator[list[RecordT]]:
+    iterator = iter(items)
+    while page := list(islice(iterator, size)):
+        yield page

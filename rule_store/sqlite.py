@@ -36,9 +36,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 import sqlite_utils
@@ -62,7 +60,7 @@ from rule_store.records import (
     RuleChange,
     RuleStatus,
 )
-from rule_store.sql_common import SQLStoreBase, _Where, user_conditions
+from rule_store.sql_common import SQLStoreBase, _checked, _Where, user_conditions
 
 MEMORY = ":memory:"
 # Rows per round trip of ``iter_logs`` and ``add_logs``; ids per ``IN (...)`` (well under SQLite's limit).
@@ -98,6 +96,7 @@ class SQLiteRuleStore(SQLStoreBase):
 
     _PARAM = "?"
     _USER_CONDITIONS = user_conditions("?")
+    _ADD_LOGS_PAGE_SIZE = PAGE_SIZE
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = _DEFAULT_BUSY_TIMEOUT_S) -> None:
         self._path = MEMORY if str(path) == MEMORY else str(Path(path).expanduser())
@@ -129,14 +128,6 @@ class SQLiteRuleStore(SQLStoreBase):
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-
-    def __enter__(self) -> SQLiteRuleStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -185,19 +176,6 @@ class SQLiteRuleStore(SQLStoreBase):
             return current_version(self._connection())
 
     # ------------------------------------------------------------------------------------------------ logs
-
-    def add_logs(self, logs: Iterable[LogRecord]) -> AddResult:
-        """Insert logs that are new by id *and* by content hash (within their namespace); report the rest.
-
-        A log whose id its namespace already holds is a duplicate when it says the same (the stored log may have
-        gained feedback since), else a conflict: reported with the reason, not written. ``logs`` may be a
-        generator of any length: it is consumed in pages, all inside one transaction.
-        """
-        result = AddResult()
-        with self.transaction():
-            for number, page in enumerate(_pages(_checked(logs, LogRecord, "add_logs"), PAGE_SIZE)):
-                result += self._add_log_page(page, number * PAGE_SIZE)
-        return result
 
     def _add_log_page(self, page: list[LogRecord], offset: int) -> AddResult:
         hashes = [log.content_hash() for log in page]
@@ -740,16 +718,6 @@ def _provenance_rows(rule: Rule, log_users: dict[str, str | None]) -> list[dict[
     ]
 
 
-def _checked(items: Iterable[object], model: type[RecordT], method: str) -> Iterator[RecordT]:
-    """Yield ``items``, failing clearly on the first that is not a ``model`` (a dict, another record kind)."""
-    if isinstance(items, BaseModel):
-        raise TypeError(f"{method} expects an iterable of {model.__name__}, got a single {type(items).__name__}")
-    for position, item in enumerate(items):
-        if not isinstance(item, model):
-            raise TypeError(f"{method}: item #{position} is a {type(item).__name__}, expected {model.__name__}")
-        yield item
-
-
 def _latest_by_id(items: Iterable[IdentifiedT]) -> list[IdentifiedT]:
     """One record per id, the last one given winning (as if they had been upserted one by one)."""
     return list({item.id: item for item in items}.values())
@@ -760,12 +728,6 @@ def _id_list(ids: Sequence[str], method: str) -> list[str]:
     if isinstance(ids, str):
         raise TypeError(f"{method}: ids must be a sequence of ids, not the single string {ids!r}")
     return list(dict.fromkeys(ids))
-
-
-def _pages(items: Iterable[RecordT], size: int) -> Iterator[list[RecordT]]:
-    iterator = iter(items)
-    while page := list(islice(iterator, size)):
-        yield page
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:

@@ -50,8 +50,6 @@ from pydantic import BaseModel
 from rule_store.protocol import ALL, AddResult, LeaseHeld, Scope
 from rule_store.records import (
     Adapter,
-    AdapterKind,
-    AdapterStatus,
     Cluster,
     Experience,
     HindsightExample,
@@ -61,7 +59,6 @@ from rule_store.records import (
     QuarantineRecord,
     Rule,
     RuleChange,
-    RuleStatus,
 )
 from rule_store.sql_common import SQLStoreBase, _checked, _Where, user_conditions
 from rule_store.sqlite import (
@@ -465,21 +462,6 @@ class PostgresRuleStore(SQLStoreBase):
                     rows=False,
                 )
 
-    def list_rules(
-        self,
-        scope: Scope = ALL,
-        *,
-        status: RuleStatus | Sequence[RuleStatus] | None = None,
-        cluster_id: str | None = None,
-    ) -> list[Rule]:
-        where = self._scoped("rules", scope)
-        if status is not None:
-            statuses = [status] if isinstance(status, str) else list(status)
-            where.add("status = ANY(%b)", [RuleStatus(s).value for s in statuses])
-        if cluster_id is not None:
-            where.add("cluster_id = %s", cluster_id)
-        return self._list("rules", where, Rule)
-
     def add_rule_changes(self, items: Iterable[RuleChange]) -> None:
         """Append history entries in the order given (the identity column numbers them in that order); ids
         already stored, or repeated in ``items``, are skipped."""
@@ -541,22 +523,8 @@ class PostgresRuleStore(SQLStoreBase):
                 _ADAPTERS, [_adapter_row(a) for a in latest], "adapter_sources", "adapter_id", links
             )
 
-    def list_adapters(
-        self,
-        scope: Scope = ALL,
-        *,
-        cluster_id: str | None = None,
-        status: AdapterStatus | Sequence[AdapterStatus] | None = None,
-        kind: AdapterKind | None = None,
-    ) -> list[Adapter]:
-        """Adapters in scope, ordered by cluster_id, kind, version (numerically), then id."""
-        where = self._in_cluster("adapters", scope, cluster_id)
-        if status is not None:
-            statuses = [status] if isinstance(status, str) else list(status)
-            where.add("status = ANY(%b)", [AdapterStatus(s).value for s in statuses])
-        if kind is not None:
-            where.add("kind = %s", AdapterKind(kind).value)
-        return self._list("adapters", where, Adapter, order_by="cluster_id, kind, version, id")
+    def _where_in(self, where: _Where, column: str, values: list[str]) -> None:
+        where.add(f"{column} = ANY(%b)", values)
 
     def adapter_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
         """Adapters trained on any of these logs, sorted (deleted logs included: see ``delete_logs``)."""
@@ -585,11 +553,8 @@ class PostgresRuleStore(SQLStoreBase):
 
     # ----------------------------------------------------------------------------------------- meta, stats
 
-    def set_meta(self, key: str, value: str) -> None:
-        if not isinstance(value, str):
-            raise TypeError(f"set_meta({key!r}): value must be a str, got {type(value).__name__}")
-        with self.transaction():
-            self._upsert(_META, [(key, value)])
+    def _write_meta(self, key: str, value: str) -> None:
+        self._upsert(_META, [(key, value)])
 
     # -------------------------------------------------------------------------------------------- plumbing
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from rule_store.protocol import ALL, AddResult, Scope
 from rule_store.records import (
     Adapter,
+    AdapterKind,
     AdapterStatus,
     Cluster,
     Experience,
@@ -133,6 +134,14 @@ class SQLStoreBase:
     def _delete(self, table: str, key: str, ids: Sequence[str], method: str) -> None:
         raise NotImplementedError
 
+    def _where_in(self, where: _Where, column: str, values: list[str]) -> None:
+        """Add the condition ``column`` is one of ``values`` to ``where``."""
+        raise NotImplementedError
+
+    def _write_meta(self, key: str, value: str) -> None:
+        """Insert or replace one meta row (called inside ``transaction()``)."""
+        raise NotImplementedError
+
     def __enter__(self) -> Self:
         return self
 
@@ -174,6 +183,21 @@ class SQLStoreBase:
 
     def get_rules(self, ids: Sequence[str], scope: Scope = ALL) -> list[Rule]:
         return self._get_by_ids("rules", "id", ids, scope, Rule)
+
+    def list_rules(
+        self,
+        scope: Scope = ALL,
+        *,
+        status: RuleStatus | Sequence[RuleStatus] | None = None,
+        cluster_id: str | None = None,
+    ) -> list[Rule]:
+        where = self._scoped("rules", scope)
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            self._where_in(where, "status", [RuleStatus(s).value for s in statuses])
+        if cluster_id is not None:
+            where.add(f"cluster_id = {self._PARAM}", cluster_id)
+        return self._list("rules", where, Rule)
 
     def delete_rules(self, ids: Sequence[str]) -> None:
         """Delete rules by id; their provenance rows go with them (foreign key cascade), and their history."""
@@ -230,6 +254,23 @@ class SQLStoreBase:
         """The adapters with these ids that are in scope, in the order asked (each once)."""
         return self._get_by_ids("adapters", "id", ids, scope, Adapter)
 
+    def list_adapters(
+        self,
+        scope: Scope = ALL,
+        *,
+        cluster_id: str | None = None,
+        status: AdapterStatus | Sequence[AdapterStatus] | None = None,
+        kind: AdapterKind | None = None,
+    ) -> list[Adapter]:
+        """Adapters in scope, ordered by cluster_id, kind, version (numerically), then id."""
+        where = self._in_cluster("adapters", scope, cluster_id)
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            self._where_in(where, "status", [AdapterStatus(s).value for s in statuses])
+        if kind is not None:
+            where.add(f"kind = {self._PARAM}", AdapterKind(kind).value)
+        return self._list("adapters", where, Adapter, order_by="cluster_id, kind, version, id")
+
     def delete_adapters(self, ids: Sequence[str]) -> None:
         """Delete adapters by id; their source links go with them (foreign key cascade)."""
         self._delete("adapters", "id", ids, "delete_adapters")
@@ -258,6 +299,12 @@ class SQLStoreBase:
     def get_meta(self, key: str) -> str | None:
         rows = self._fetch(f"SELECT value FROM meta WHERE key = {self._PARAM}", [key])
         return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"set_meta({key!r}): value must be a str, got {type(value).__name__}")
+        with self.transaction():
+            self._write_meta(key, value)
 
     def stats(self, scope: Scope = ALL) -> dict[str, int]:
         """Counts in scope, read from one snapshot (``_read_snapshot``).

@@ -47,8 +47,6 @@ from rule_store.migrations import LATEST_VERSION, apply_migrations, current_vers
 from rule_store.protocol import ALL, AddResult, IdConflict, Scope
 from rule_store.records import (
     Adapter,
-    AdapterKind,
-    AdapterStatus,
     Cluster,
     Experience,
     HindsightExample,
@@ -58,7 +56,6 @@ from rule_store.records import (
     QuarantineRecord,
     Rule,
     RuleChange,
-    RuleStatus,
 )
 from rule_store.sql_common import SQLStoreBase, _checked, _Where, user_conditions
 
@@ -335,22 +332,6 @@ class SQLiteRuleStore(SQLStoreBase):
             if rows:
                 self._db.table("provenance").insert_all(rows, batch_size=300)
 
-    def list_rules(
-        self,
-        scope: Scope = ALL,
-        *,
-        status: RuleStatus | Sequence[RuleStatus] | None = None,
-        cluster_id: str | None = None,
-    ) -> list[Rule]:
-        where = self._scoped("rules", scope)
-        if status is not None:
-            statuses = [status] if isinstance(status, str) else list(status)
-            values = [RuleStatus(s).value for s in statuses]
-            where.add(f"status IN ({_marks(values)})", *values)
-        if cluster_id is not None:
-            where.add("cluster_id = ?", cluster_id)
-        return self._list("rules", where, Rule)
-
     def add_rule_changes(self, items: Iterable[RuleChange]) -> None:
         """Append history entries in the order given; ids already stored are skipped."""
         changes = list(_checked(items, RuleChange, "add_rule_changes"))
@@ -427,23 +408,8 @@ class SQLiteRuleStore(SQLStoreBase):
             if links:
                 self._db.table("adapter_sources").insert_all(links, batch_size=400)
 
-    def list_adapters(
-        self,
-        scope: Scope = ALL,
-        *,
-        cluster_id: str | None = None,
-        status: AdapterStatus | Sequence[AdapterStatus] | None = None,
-        kind: AdapterKind | None = None,
-    ) -> list[Adapter]:
-        """Adapters in scope, ordered by cluster_id, kind, version (numerically), then id."""
-        where = self._in_cluster("adapters", scope, cluster_id)
-        if status is not None:
-            statuses = [status] if isinstance(status, str) else list(status)
-            values = [AdapterStatus(s).value for s in statuses]
-            where.add(f"status IN ({_marks(values)})", *values)
-        if kind is not None:
-            where.add("kind = ?", AdapterKind(kind).value)
-        return self._list("adapters", where, Adapter, order_by="cluster_id, kind, version, id")
+    def _where_in(self, where: _Where, column: str, values: list[str]) -> None:
+        where.add(f"{column} IN ({_marks(values)})", *values)
 
     def adapter_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
         """Adapters trained on any of these logs, sorted (deleted logs included: see ``delete_logs``)."""
@@ -481,11 +447,8 @@ class SQLiteRuleStore(SQLStoreBase):
 
     # ----------------------------------------------------------------------------------------- meta, stats
 
-    def set_meta(self, key: str, value: str) -> None:
-        if not isinstance(value, str):
-            raise TypeError(f"set_meta({key!r}): value must be a str, got {type(value).__name__}")
-        with self.transaction():
-            self._upsert_rows("meta", "key", [{"key": key, "value": value}])
+    def _write_meta(self, key: str, value: str) -> None:
+        self._upsert_rows("meta", "key", [{"key": key, "value": value}])
 
     # ------------------------------------------------------------------------------------- backup, restore
 

@@ -284,11 +284,7 @@ def apply_migrations(conn: sqlite3.Connection, migrations: Sequence[Migration] =
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = current_version(conn)
-        if version > target:
-            raise SchemaVersionError(
-                f"database schema is version {version}, but this uno only knows versions up to {target}: "
-                "upgrade uno to open this store"
-            )
+        _refuse_newer(version, target)
         for migration in migrations:
             if migration.version > version:
                 _apply_one(conn, migration)
@@ -313,6 +309,18 @@ def _apply_one(conn: sqlite3.Connection, migration: Migration) -> None:
 
 
 def _check_ordered(migrations: Sequence[Migration]) -> None:
-    versions = [m.version for m in migrations]
+    _check_versions([m.version for m in migrations])
+
+
+# Shared with rule_store.postgres_migrations: the same numbering rule and the same refusal of a newer schema.
+def _check_versions(versions: list[int]) -> None:
     if versions != list(range(1, len(versions) + 1)):
         raise ValueError(f"migrations must be numbered 1, 2, 3, ... without gaps; got {versions}")
+
+
+def _refuse_newer(version: int, target: int) -> None:
+    if version > target:
+        raise SchemaVersionError(
+            f"database schema is version {version}, but this uno only knows versions up to {target}: "
+            "upgrade uno to open this store"
+        )

@@ -41,9 +41,8 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -51,8 +50,6 @@ from pydantic import BaseModel
 from rule_store.protocol import ALL, AddResult, LeaseHeld, Scope
 from rule_store.records import (
     Adapter,
-    AdapterKind,
-    AdapterStatus,
     Cluster,
     Experience,
     HindsightExample,
@@ -62,17 +59,14 @@ from rule_store.records import (
     QuarantineRecord,
     Rule,
     RuleChange,
-    RuleStatus,
-    Verdict,
 )
+from rule_store.sql_common import SQLStoreBase, _checked, _Where, user_conditions
 from rule_store.sqlite import (
     NamespaceConflictError,
     StoreClosedError,
-    _checked,
     _id_conflict,
     _id_list,
     _latest_by_id,
-    _pages,
 )
 
 try:
@@ -100,54 +94,6 @@ _DEFAULT_POOL_TIMEOUT_S = 30.0
 _DEFAULT_CONNECT_TIMEOUT_S = 10
 # PostgreSQL truncates identifiers longer than this many bytes: refuse such a schema name instead.
 _MAX_IDENTIFIER_BYTES = 63
-
-# How a ``Scope.user_id`` applies to each table: the same joins as the SQLite store (see there, and the
-# protocol), with PostgreSQL's placeholders.
-_USER_CONDITIONS: dict[str, str] = {
-    "logs": "logs.user_id = %s",
-    "rules": "EXISTS (SELECT 1 FROM provenance p WHERE p.rule_id = rules.id AND p.user_id = %s)",
-    "experiences": (
-        "EXISTS (SELECT 1 FROM experience_sources s JOIN logs l ON l.id = s.log_id "
-        "AND l.namespace = experiences.namespace WHERE s.experience_id = experiences.id AND l.user_id = %s)"
-    ),
-    "preference_pairs": (
-        "EXISTS (SELECT 1 FROM logs l WHERE l.id = preference_pairs.source_log_id "
-        "AND l.namespace = preference_pairs.namespace AND l.user_id = %s)"
-    ),
-    "hindsight": (
-        "EXISTS (SELECT 1 FROM logs l WHERE l.id = hindsight.source_log_id "
-        "AND l.namespace = hindsight.namespace AND l.user_id = %s)"
-    ),
-    "verdicts": (
-        "EXISTS (SELECT 1 FROM logs l WHERE l.id = verdicts.log_id AND l.namespace = verdicts.namespace "
-        "AND l.user_id = %s)"
-    ),
-    "adapters": (
-        "EXISTS (SELECT 1 FROM adapter_sources s JOIN logs l ON l.id = s.log_id "
-        "AND l.namespace = adapters.namespace WHERE s.adapter_id = adapters.id AND l.user_id = %s)"
-    ),
-    "rule_history": "EXISTS (SELECT 1 FROM provenance p WHERE p.rule_id = rule_history.rule_id AND p.user_id = %s)",
-}
-
-
-@dataclass
-class _Where:
-    """A WHERE clause assembled from conditions, with its parameters in order."""
-
-    conditions: list[str] = field(default_factory=list)
-    params: list[object] = field(default_factory=list)
-
-    def add(self, condition: str, *params: object) -> _Where:
-        self.conditions.append(condition)
-        self.params.extend(params)
-        return self
-
-    def copy(self) -> _Where:
-        return _Where(list(self.conditions), list(self.params))
-
-    @property
-    def sql(self) -> str:
-        return (" WHERE " + " AND ".join(self.conditions)) if self.conditions else ""
 
 
 @dataclass(frozen=True)
@@ -201,7 +147,7 @@ _LOGS = _Table(
 )  # fmt: skip
 
 
-class PostgresRuleStore:
+class PostgresRuleStore(SQLStoreBase):
     """A :class:`~rule_store.protocol.RuleStore` in a PostgreSQL database (optionally in one schema of it).
 
     ``dsn_or_url`` is a libpq URL (``postgresql://user@host:5432/db``) or key=value string. ``schema`` puts every
@@ -209,6 +155,10 @@ class PostgresRuleStore:
     (usually ``public``). Safe to share between threads, and for many processes to open the same database.
     Lists are ordered by id (byte order); ``iter_logs`` and ``log_ids_for_user`` by timestamp, then id.
     """
+
+    _PARAM = "%s"
+    _USER_CONDITIONS = user_conditions("%s")
+    _ADD_LOGS_PAGE_SIZE = PAGE_SIZE
 
     def __init__(
         self,
@@ -272,14 +222,6 @@ class PostgresRuleStore:
         if pool is not None:
             pool.close()
 
-    def __enter__(self) -> PostgresRuleStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes: all of them land, or none. Nested calls join the outer one (as savepoints)."""
@@ -336,19 +278,6 @@ class PostgresRuleStore:
             conn.close()
 
     # ------------------------------------------------------------------------------------------------ logs
-
-    def add_logs(self, logs: Iterable[LogRecord]) -> AddResult:
-        """Insert logs that are new by id *and* by content hash (within their namespace); report the rest.
-
-        A log whose id its namespace already holds is a duplicate when it says the same (the stored log may have
-        gained feedback since), else a conflict: reported with the reason, not written. ``logs`` may be a
-        generator of any length: it is consumed in pages, all inside one transaction.
-        """
-        result = AddResult()
-        with self.transaction():
-            for number, page in enumerate(_pages(_checked(logs, LogRecord, "add_logs"), PAGE_SIZE)):
-                result += self._add_log_page(page, number * PAGE_SIZE)
-        return result
 
     def _add_log_page(self, page: list[LogRecord], offset: int) -> AddResult:
         hashes = [log.content_hash() for log in page]
@@ -445,10 +374,6 @@ class PostgresRuleStore:
             if not updated:
                 raise KeyError(f"no log {checked.id!r} in namespace {checked.namespace!r} to update")
 
-    def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]:
-        """The logs with these ids that are in scope, in the order asked (each once per namespace holding it)."""
-        return self._get_by_ids("logs", "id", ids, scope, LogRecord)
-
     def iter_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> Iterator[LogRecord]:
         """All logs in scope, oldest first (ties by id, then namespace), fetched a page at a time.
 
@@ -471,10 +396,6 @@ class PostgresRuleStore:
             if len(rows) < _ITER_PAGE_SIZE:
                 return
             after = (rows[-1][0], rows[-1][1], rows[-1][2])
-
-    def count_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> int:
-        where = self._logs_where(scope, processed)
-        return int(self._fetch(f"SELECT COUNT(*) FROM logs{where.sql}", where.params)[0][0])
 
     def mark_processed(self, ids: Sequence[str], processed: bool = True, *, namespace: str | None = None) -> None:
         """Mark logs (of ``namespace`` only, when given: another tenant may use the same ids) processed."""
@@ -505,12 +426,6 @@ class PostgresRuleStore:
             )
         found = {row[0] for row in rows}
         return [log_id for log_id in wanted if log_id in found]
-
-    def log_ids_for_user(self, user_id: str, namespace: str | None = None) -> list[str]:
-        """Ids of this user's logs, oldest first."""
-        where = self._scoped("logs", Scope(namespace=namespace, user_id=user_id))
-        rows = self._fetch(f"SELECT id FROM logs{where.sql} ORDER BY timestamp, id", where.params)
-        return [row[0] for row in rows]
 
     def _logs_where(self, scope: Scope, processed: bool | None) -> _Where:
         where = self._scoped("logs", scope)
@@ -547,34 +462,6 @@ class PostgresRuleStore:
                     rows=False,
                 )
 
-    def get_rules(self, ids: Sequence[str], scope: Scope = ALL) -> list[Rule]:
-        return self._get_by_ids("rules", "id", ids, scope, Rule)
-
-    def list_rules(
-        self,
-        scope: Scope = ALL,
-        *,
-        status: RuleStatus | Sequence[RuleStatus] | None = None,
-        cluster_id: str | None = None,
-    ) -> list[Rule]:
-        where = self._scoped("rules", scope)
-        if status is not None:
-            statuses = [status] if isinstance(status, str) else list(status)
-            where.add("status = ANY(%b)", [RuleStatus(s).value for s in statuses])
-        if cluster_id is not None:
-            where.add("cluster_id = %s", cluster_id)
-        return self._list("rules", where, Rule)
-
-    def delete_rules(self, ids: Sequence[str]) -> None:
-        """Delete rules by id; their provenance rows go with them (foreign key cascade), and their history."""
-        with self.transaction():
-            self._delete("rules", "id", ids, "delete_rules")
-            self.delete_rule_history(ids)
-
-    def delete_rule_history(self, rule_ids: Sequence[str]) -> None:
-        """Drop every history entry of these rules."""
-        self._delete("rule_history", "rule_id", rule_ids, "delete_rule_history")
-
     def add_rule_changes(self, items: Iterable[RuleChange]) -> None:
         """Append history entries in the order given (the identity column numbers them in that order); ids
         already stored, or repeated in ``items``, are skipped."""
@@ -592,20 +479,10 @@ class PostgresRuleStore:
                 rows=False,
             )
 
-    def rule_history(self, rule_id: str, scope: Scope = ALL) -> list[RuleChange]:
-        """A rule's history in scope, in the order it was written."""
-        where = self._scoped("rule_history", scope).add("rule_history.rule_id = %s", rule_id)
-        return self._list("rule_history", where, RuleChange, order_by="seq")
-
     def rule_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
         """Rules with at least one piece of evidence from these logs, sorted."""
         wanted = _id_list(log_ids, "rule_ids_for_logs")
         rows = self._fetch("SELECT DISTINCT rule_id FROM provenance WHERE log_id = ANY(%b) ORDER BY rule_id", [wanted])
-        return [row[0] for row in rows]
-
-    def rule_sources(self, rule_id: str) -> list[str]:
-        """The log ids a rule was derived from, sorted."""
-        rows = self._fetch("SELECT log_id FROM provenance WHERE rule_id = %s ORDER BY log_id", [rule_id])
         return [row[0] for row in rows]
 
     # --------------------------------------------------------------------------------------------- derived
@@ -618,33 +495,15 @@ class PostgresRuleStore:
             links = [(e.id, log_id) for e in latest for log_id in sorted(set(e.source_log_ids))]
             self._upsert_with_links(_EXPERIENCES, rows, "experience_sources", "experience_id", links)
 
-    def list_experiences(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[Experience]:
-        return self._list("experiences", self._in_cluster("experiences", scope, cluster_id), Experience)
-
-    def delete_experiences(self, ids: Sequence[str]) -> None:
-        self._delete("experiences", "id", ids, "delete_experiences")
-
     def upsert_preference_pairs(self, items: Iterable[PreferencePair]) -> None:
         with self.transaction():
             latest = _latest_by_id(_checked(items, PreferencePair, "upsert_preference_pairs"))
             self._upsert(_PREFERENCE_PAIRS, [_from_log_row(item) for item in latest])
 
-    def list_preference_pairs(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[PreferencePair]:
-        return self._list("preference_pairs", self._in_cluster("preference_pairs", scope, cluster_id), PreferencePair)
-
-    def delete_preference_pairs(self, ids: Sequence[str]) -> None:
-        self._delete("preference_pairs", "id", ids, "delete_preference_pairs")
-
     def upsert_hindsight(self, items: Iterable[HindsightExample]) -> None:
         with self.transaction():
             latest = _latest_by_id(_checked(items, HindsightExample, "upsert_hindsight"))
             self._upsert(_HINDSIGHT, [_from_log_row(item) for item in latest])
-
-    def list_hindsight(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[HindsightExample]:
-        return self._list("hindsight", self._in_cluster("hindsight", scope, cluster_id), HindsightExample)
-
-    def delete_hindsight(self, ids: Sequence[str]) -> None:
-        self._delete("hindsight", "id", ids, "delete_hindsight")
 
     # -------------------------------------------------------------------------------------------- clusters
 
@@ -652,13 +511,6 @@ class PostgresRuleStore:
         with self.transaction():
             latest = _latest_by_id(_checked(items, Cluster, "upsert_clusters"))
             self._upsert(_CLUSTERS, [(c.id, c.namespace, c.model_dump_json()) for c in latest])
-
-    def list_clusters(self, scope: Scope = ALL) -> list[Cluster]:
-        """Clusters of the scope's namespace: they are shared by its users, so ``user_id`` does not apply."""
-        return self._list("clusters", self._scoped("clusters", scope), Cluster)
-
-    def delete_clusters(self, ids: Sequence[str]) -> None:
-        self._delete("clusters", "id", ids, "delete_clusters")
 
     # -------------------------------------------------------------------------------------------- adapters
 
@@ -671,26 +523,8 @@ class PostgresRuleStore:
                 _ADAPTERS, [_adapter_row(a) for a in latest], "adapter_sources", "adapter_id", links
             )
 
-    def get_adapters(self, ids: Sequence[str], scope: Scope = ALL) -> list[Adapter]:
-        """The adapters with these ids that are in scope, in the order asked (each once)."""
-        return self._get_by_ids("adapters", "id", ids, scope, Adapter)
-
-    def list_adapters(
-        self,
-        scope: Scope = ALL,
-        *,
-        cluster_id: str | None = None,
-        status: AdapterStatus | Sequence[AdapterStatus] | None = None,
-        kind: AdapterKind | None = None,
-    ) -> list[Adapter]:
-        """Adapters in scope, ordered by cluster_id, kind, version (numerically), then id."""
-        where = self._in_cluster("adapters", scope, cluster_id)
-        if status is not None:
-            statuses = [status] if isinstance(status, str) else list(status)
-            where.add("status = ANY(%b)", [AdapterStatus(s).value for s in statuses])
-        if kind is not None:
-            where.add("kind = %s", AdapterKind(kind).value)
-        return self._list("adapters", where, Adapter, order_by="cluster_id, kind, version, id")
+    def _where_in(self, where: _Where, column: str, values: list[str]) -> None:
+        where.add(f"{column} = ANY(%b)", values)
 
     def adapter_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
         """Adapters trained on any of these logs, sorted (deleted logs included: see ``delete_logs``)."""
@@ -699,10 +533,6 @@ class PostgresRuleStore:
             "SELECT DISTINCT adapter_id FROM adapter_sources WHERE log_id = ANY(%b) ORDER BY adapter_id", [wanted]
         )
         return [row[0] for row in rows]
-
-    def delete_adapters(self, ids: Sequence[str]) -> None:
-        """Delete adapters by id; their source links go with them (foreign key cascade)."""
-        self._delete("adapters", "id", ids, "delete_adapters")
 
     # -------------------------------------------------------------------------------------------- verdicts
 
@@ -713,16 +543,6 @@ class PostgresRuleStore:
             latest = list({(v.namespace, v.log_id): v for v in checked}.values())
             self._upsert(_VERDICTS, [(v.log_id, v.namespace, v.verdict.value, v.model_dump_json()) for v in latest])
 
-    def get_verdicts(self, log_ids: Sequence[str], scope: Scope = ALL) -> list[LogVerdict]:
-        """The verdicts of these logs in scope (give the namespace: log ids are unique only within one)."""
-        return self._get_by_ids("verdicts", "log_id", log_ids, scope, LogVerdict)
-
-    def list_verdicts(self, scope: Scope = ALL, *, verdict: str | None = None) -> list[LogVerdict]:
-        where = self._scoped("verdicts", scope)
-        if verdict is not None:
-            where.add("verdict = %s", Verdict(verdict).value)
-        return self._list("verdicts", where, LogVerdict, order_by="log_id")
-
     # ------------------------------------------------------------------------------------------ quarantine
 
     def add_quarantine(self, items: Iterable[QuarantineRecord]) -> None:
@@ -731,57 +551,10 @@ class PostgresRuleStore:
             latest = _latest_by_id(_checked(items, QuarantineRecord, "add_quarantine"))
             self._upsert(_QUARANTINE, [(q.id, q.namespace, q.source, q.model_dump_json()) for q in latest])
 
-    def list_quarantine(self, scope: Scope = ALL, *, source: str | None = None) -> list[QuarantineRecord]:
-        """Quarantined inputs of the scope's namespace (they have no user, so ``user_id`` does not apply)."""
-        where = self._scoped("quarantine", scope)
-        if source is not None:
-            where.add("source = %s", source)
-        return self._list("quarantine", where, QuarantineRecord)
-
     # ----------------------------------------------------------------------------------------- meta, stats
 
-    def get_meta(self, key: str) -> str | None:
-        rows = self._fetch("SELECT value FROM meta WHERE key = %s", [key])
-        return str(rows[0][0]) if rows else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        if not isinstance(value, str):
-            raise TypeError(f"set_meta({key!r}): value must be a str, got {type(value).__name__}")
-        with self.transaction():
-            self._upsert(_META, [(key, value)])
-
-    def stats(self, scope: Scope = ALL) -> dict[str, int]:
-        """Counts in scope, read from one snapshot (a REPEATABLE READ transaction).
-
-        Keys: logs, logs_processed, rules_<status>, clusters, experiences, preference_pairs, hindsight,
-        quarantine, verdicts_<verdict>, adapters, adapters_<status> (every status and verdict, zeros included).
-        """
-        with self._read_snapshot():
-            counts = {
-                "logs": self.count_logs(scope),
-                "logs_processed": self.count_logs(scope, processed=True),
-            }
-            where = self._logs_where(scope, None).copy().add("edit_cost IS NOT NULL")
-            edited, total = self._fetch(f"SELECT COUNT(*), SUM(edit_cost) FROM logs{where.sql}", where.params)[0]
-            counts["logs_edited"], counts["edit_cost_total"] = int(edited), int(total or 0)
-            counts.update(self._count_by("rules", "status", scope, [s.value for s in RuleStatus]))
-            for table in ("clusters", "experiences", "preference_pairs", "hindsight", "quarantine"):
-                where = self._scoped(table, scope)
-                counts[table] = int(self._fetch(f"SELECT COUNT(*) FROM {table}{where.sql}", where.params)[0][0])
-            counts.update(self._count_by("verdicts", "verdict", scope, [v.value for v in Verdict]))
-            where = self._scoped("adapters", scope)
-            counts["adapters"] = int(self._fetch(f"SELECT COUNT(*) FROM adapters{where.sql}", where.params)[0][0])
-            counts.update(self._count_by("adapters", "status", scope, [s.value for s in AdapterStatus]))
-        return counts
-
-    def _count_by(self, table: str, column: str, scope: Scope, values: list[str]) -> dict[str, int]:
-        where = self._scoped(table, scope)
-        counts = {f"{table}_{value}": 0 for value in values}
-        for value, count in self._fetch(
-            f"SELECT {column}, COUNT(*) FROM {table}{where.sql} GROUP BY {column}", where.params
-        ):
-            counts[f"{table}_{value}"] = int(count)
-        return counts
+    def _write_meta(self, key: str, value: str) -> None:
+        self._upsert(_META, [(key, value)])
 
     # -------------------------------------------------------------------------------------------- plumbing
 
@@ -822,20 +595,6 @@ class PostgresRuleStore:
             finally:
                 self._local.conn = None
 
-    def _scoped(self, table: str, scope: Scope) -> _Where:
-        where = _Where()
-        if scope.namespace is not None:
-            where.add(f"{table}.namespace = %s", scope.namespace)
-        if scope.user_id is not None and table in _USER_CONDITIONS:
-            where.add(_USER_CONDITIONS[table], scope.user_id)
-        return where
-
-    def _in_cluster(self, table: str, scope: Scope, cluster_id: str | None) -> _Where:
-        where = self._scoped(table, scope)
-        if cluster_id is not None:
-            where.add(f"{table}.cluster_id = %s", cluster_id)
-        return where
-
     def _get_by_ids(
         self, table: str, key: str, ids: Sequence[str], scope: Scope, model: type[RecordT]
     ) -> list[RecordT]:
@@ -848,10 +607,6 @@ class PostgresRuleStore:
         ):
             bodies.setdefault(record_id, []).append(body)
         return [model.model_validate_json(body) for i in wanted for body in bodies.get(i, [])]
-
-    def _list(self, table: str, where: _Where, model: type[RecordT], order_by: str = "id") -> list[RecordT]:
-        rows = self._fetch(f"SELECT body FROM {table}{where.sql} ORDER BY {order_by}", where.params)
-        return [model.model_validate_json(body) for (body,) in rows]
 
     def _delete(self, table: str, key: str, ids: Sequence[str], method: str) -> None:
         with self.transaction():

@@ -32,7 +32,7 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 
 from rule_store.migrations import MIGRATIONS as SQLITE_MIGRATIONS
-from rule_store.migrations import SchemaVersionError
+from rule_store.migrations import _check_versions, _refuse_newer
 
 Conn = psycopg.Connection[TupleRow]
 PgStep = str | Callable[[Conn], None]
@@ -267,8 +267,7 @@ def apply_migrations(conn: Conn, schema: str | None, migrations: Sequence[PgMigr
     :class:`SchemaVersionError` when the database is newer than ``migrations``.
     """
     versions = [m.version for m in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise ValueError(f"migrations must be numbered 1, 2, 3, ... without gaps; got {versions}")
+    _check_versions(versions)
     target = versions[-1] if versions else 0
     with conn.transaction():
         # Taken before CREATE SCHEMA too: two concurrent CREATE SCHEMA IF NOT EXISTS can both fail on a race.
@@ -276,11 +275,7 @@ def apply_migrations(conn: Conn, schema: str | None, migrations: Sequence[PgMigr
         if schema is not None:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         version = current_version(conn)
-        if version > target:
-            raise SchemaVersionError(
-                f"database schema is version {version}, but this uno only knows versions up to {target}: "
-                "upgrade uno to open this store"
-            )
+        _refuse_newer(version, target)
         for migration in migrations:
             if migration.version > version:
                 _apply_one(conn, migration)

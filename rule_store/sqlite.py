@@ -35,11 +35,8 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 import sqlite_utils
@@ -50,8 +47,6 @@ from rule_store.migrations import LATEST_VERSION, apply_migrations, current_vers
 from rule_store.protocol import ALL, AddResult, IdConflict, Scope
 from rule_store.records import (
     Adapter,
-    AdapterKind,
-    AdapterStatus,
     Cluster,
     Experience,
     HindsightExample,
@@ -61,9 +56,8 @@ from rule_store.records import (
     QuarantineRecord,
     Rule,
     RuleChange,
-    RuleStatus,
-    Verdict,
 )
+from rule_store.sql_common import SQLStoreBase, _checked, _Where, user_conditions
 
 MEMORY = ":memory:"
 # Rows per round trip of ``iter_logs`` and ``add_logs``; ids per ``IN (...)`` (well under SQLite's limit).
@@ -90,64 +84,16 @@ class NamespaceConflictError(ValueError):
     """A record id that is already stored under one namespace was written under another."""
 
 
-# How a ``Scope.user_id`` applies to each table. Records with no user of their own belong to the user whose
-# logs they were derived from; clusters and quarantine are shared by a namespace and have no user dimension.
-# An adapter is a namespace-level artefact, but a user scope sees only the adapters its logs went into: that
-# is what "which of my data is baked into weights?" asks.
-_USER_CONDITIONS: dict[str, str] = {
-    "logs": "logs.user_id = ?",
-    "rules": "EXISTS (SELECT 1 FROM provenance p WHERE p.rule_id = rules.id AND p.user_id = ?)",
-    # Log ids are unique per namespace: each join to ``logs`` matches the record's namespace too.
-    "experiences": (
-        "EXISTS (SELECT 1 FROM experience_sources s JOIN logs l ON l.id = s.log_id "
-        "AND l.namespace = experiences.namespace WHERE s.experience_id = experiences.id AND l.user_id = ?)"
-    ),
-    "preference_pairs": (
-        "EXISTS (SELECT 1 FROM logs l WHERE l.id = preference_pairs.source_log_id "
-        "AND l.namespace = preference_pairs.namespace AND l.user_id = ?)"
-    ),
-    "hindsight": (
-        "EXISTS (SELECT 1 FROM logs l WHERE l.id = hindsight.source_log_id "
-        "AND l.namespace = hindsight.namespace AND l.user_id = ?)"
-    ),
-    "verdicts": (
-        "EXISTS (SELECT 1 FROM logs l WHERE l.id = verdicts.log_id AND l.namespace = verdicts.namespace "
-        "AND l.user_id = ?)"
-    ),
-    "adapters": (
-        "EXISTS (SELECT 1 FROM adapter_sources s JOIN logs l ON l.id = s.log_id "
-        "AND l.namespace = adapters.namespace WHERE s.adapter_id = adapters.id AND l.user_id = ?)"
-    ),
-    "rule_history": "EXISTS (SELECT 1 FROM provenance p WHERE p.rule_id = rule_history.rule_id AND p.user_id = ?)",
-}
-
-
-@dataclass
-class _Where:
-    """A WHERE clause assembled from conditions, with its parameters in order."""
-
-    conditions: list[str] = field(default_factory=list)
-    params: list[object] = field(default_factory=list)
-
-    def add(self, condition: str, *params: object) -> _Where:
-        self.conditions.append(condition)
-        self.params.extend(params)
-        return self
-
-    def copy(self) -> _Where:
-        return _Where(list(self.conditions), list(self.params))
-
-    @property
-    def sql(self) -> str:
-        return (" WHERE " + " AND ".join(self.conditions)) if self.conditions else ""
-
-
-class SQLiteRuleStore:
+class SQLiteRuleStore(SQLStoreBase):
     """A :class:`~rule_store.protocol.RuleStore` in one SQLite file (or ``":memory:"``).
 
     Safe to share between threads, and for several processes to open the same file. Lists are ordered by id;
     ``iter_logs`` and ``log_ids_for_user`` by timestamp, then id. Naive datetimes are taken to be UTC.
     """
+
+    _PARAM = "?"
+    _USER_CONDITIONS = user_conditions("?")
+    _ADD_LOGS_PAGE_SIZE = PAGE_SIZE
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = _DEFAULT_BUSY_TIMEOUT_S) -> None:
         self._path = MEMORY if str(path) == MEMORY else str(Path(path).expanduser())
@@ -179,14 +125,6 @@ class SQLiteRuleStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-
-    def __enter__(self) -> SQLiteRuleStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -235,19 +173,6 @@ class SQLiteRuleStore:
             return current_version(self._connection())
 
     # ------------------------------------------------------------------------------------------------ logs
-
-    def add_logs(self, logs: Iterable[LogRecord]) -> AddResult:
-        """Insert logs that are new by id *and* by content hash (within their namespace); report the rest.
-
-        A log whose id its namespace already holds is a duplicate when it says the same (the stored log may have
-        gained feedback since), else a conflict: reported with the reason, not written. ``logs`` may be a
-        generator of any length: it is consumed in pages, all inside one transaction.
-        """
-        result = AddResult()
-        with self.transaction():
-            for number, page in enumerate(_pages(_checked(logs, LogRecord, "add_logs"), PAGE_SIZE)):
-                result += self._add_log_page(page, number * PAGE_SIZE)
-        return result
 
     def _add_log_page(self, page: list[LogRecord], offset: int) -> AddResult:
         hashes = [log.content_hash() for log in page]
@@ -314,10 +239,6 @@ class SQLiteRuleStore:
                 ],
             )
 
-    def get_logs(self, ids: Sequence[str], scope: Scope = ALL) -> list[LogRecord]:
-        """The logs with these ids that are in scope, in the order asked (each once per namespace holding it)."""
-        return self._get_by_ids("logs", "id", ids, scope, LogRecord)
-
     def iter_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> Iterator[LogRecord]:
         """All logs in scope, oldest first (ties by id), fetched a page at a time.
 
@@ -339,10 +260,6 @@ class SQLiteRuleStore:
             if len(rows) < PAGE_SIZE:
                 return
             after = (rows[-1][0], rows[-1][1])
-
-    def count_logs(self, scope: Scope = ALL, *, processed: bool | None = None) -> int:
-        where = self._logs_where(scope, processed)
-        return int(self._fetch(f"SELECT COUNT(*) FROM logs{where.sql}", where.params)[0][0])
 
     def mark_processed(self, ids: Sequence[str], processed: bool = True, *, namespace: str | None = None) -> None:
         """Mark logs (of ``namespace`` only, when given: another tenant may use the same ids) processed."""
@@ -383,11 +300,6 @@ class SQLiteRuleStore:
         found_ids = {log_id for ids_found in by_namespace.values() for log_id in ids_found}
         return [log_id for log_id in wanted if log_id in found_ids]
 
-    def log_ids_for_user(self, user_id: str, namespace: str | None = None) -> list[str]:
-        """Ids of this user's logs, oldest first."""
-        where = self._scoped("logs", Scope(namespace=namespace, user_id=user_id))
-        return [row[0] for row in self._fetch(f"SELECT id FROM logs{where.sql} ORDER BY timestamp, id", where.params)]
-
     def _logs_where(self, scope: Scope, processed: bool | None) -> _Where:
         where = self._scoped("logs", scope)
         if processed is not None:
@@ -420,35 +332,6 @@ class SQLiteRuleStore:
             if rows:
                 self._db.table("provenance").insert_all(rows, batch_size=300)
 
-    def get_rules(self, ids: Sequence[str], scope: Scope = ALL) -> list[Rule]:
-        return self._get_by_ids("rules", "id", ids, scope, Rule)
-
-    def list_rules(
-        self,
-        scope: Scope = ALL,
-        *,
-        status: RuleStatus | Sequence[RuleStatus] | None = None,
-        cluster_id: str | None = None,
-    ) -> list[Rule]:
-        where = self._scoped("rules", scope)
-        if status is not None:
-            statuses = [status] if isinstance(status, str) else list(status)
-            values = [RuleStatus(s).value for s in statuses]
-            where.add(f"status IN ({_marks(values)})", *values)
-        if cluster_id is not None:
-            where.add("cluster_id = ?", cluster_id)
-        return self._list("rules", where, Rule)
-
-    def delete_rules(self, ids: Sequence[str]) -> None:
-        """Delete rules by id; their provenance rows go with them (foreign key cascade), and their history."""
-        with self.transaction():
-            self._delete("rules", "id", ids, "delete_rules")
-            self.delete_rule_history(ids)
-
-    def delete_rule_history(self, rule_ids: Sequence[str]) -> None:
-        """Drop every history entry of these rules."""
-        self._delete("rule_history", "rule_id", rule_ids, "delete_rule_history")
-
     def add_rule_changes(self, items: Iterable[RuleChange]) -> None:
         """Append history entries in the order given; ids already stored are skipped."""
         changes = list(_checked(items, RuleChange, "add_rule_changes"))
@@ -461,20 +344,10 @@ class SQLiteRuleStore:
                     [change.id, change.rule_id, change.namespace, _utc_iso(change.at), change.model_dump_json()],
                 )
 
-    def rule_history(self, rule_id: str, scope: Scope = ALL) -> list[RuleChange]:
-        """A rule's history in scope, in the order it was written."""
-        where = self._scoped("rule_history", scope).add("rule_history.rule_id = ?", rule_id)
-        return self._list("rule_history", where, RuleChange, order_by="seq")
-
     def rule_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
         """Rules with at least one piece of evidence from these logs, sorted."""
         rows = self._select_in("DISTINCT rule_id", "provenance", "log_id", _id_list(log_ids, "rule_ids_for_logs"))
         return sorted({row[0] for row in rows})
-
-    def rule_sources(self, rule_id: str) -> list[str]:
-        """The log ids a rule was derived from, sorted."""
-        rows = self._fetch("SELECT log_id FROM provenance WHERE rule_id = ? ORDER BY log_id", [rule_id])
-        return [row[0] for row in rows]
 
     # --------------------------------------------------------------------------------------------- derived
 
@@ -497,33 +370,15 @@ class SQLiteRuleStore:
             if links:
                 self._db.table("experience_sources").insert_all(links, batch_size=400)
 
-    def list_experiences(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[Experience]:
-        return self._list("experiences", self._in_cluster("experiences", scope, cluster_id), Experience)
-
-    def delete_experiences(self, ids: Sequence[str]) -> None:
-        self._delete("experiences", "id", ids, "delete_experiences")
-
     def upsert_preference_pairs(self, items: Iterable[PreferencePair]) -> None:
         latest = _latest_by_id(_checked(items, PreferencePair, "upsert_preference_pairs"))
         rows = [{**_derived_row(item, item.cluster_id), "source_log_id": item.source_log_id} for item in latest]
         self._claim_and_upsert("preference_pairs", "id", rows, "preference pair")
 
-    def list_preference_pairs(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[PreferencePair]:
-        return self._list("preference_pairs", self._in_cluster("preference_pairs", scope, cluster_id), PreferencePair)
-
-    def delete_preference_pairs(self, ids: Sequence[str]) -> None:
-        self._delete("preference_pairs", "id", ids, "delete_preference_pairs")
-
     def upsert_hindsight(self, items: Iterable[HindsightExample]) -> None:
         latest = _latest_by_id(_checked(items, HindsightExample, "upsert_hindsight"))
         rows = [{**_derived_row(item, item.cluster_id), "source_log_id": item.source_log_id} for item in latest]
         self._claim_and_upsert("hindsight", "id", rows, "hindsight example")
-
-    def list_hindsight(self, scope: Scope = ALL, *, cluster_id: str | None = None) -> list[HindsightExample]:
-        return self._list("hindsight", self._in_cluster("hindsight", scope, cluster_id), HindsightExample)
-
-    def delete_hindsight(self, ids: Sequence[str]) -> None:
-        self._delete("hindsight", "id", ids, "delete_hindsight")
 
     # -------------------------------------------------------------------------------------------- clusters
 
@@ -531,13 +386,6 @@ class SQLiteRuleStore:
         latest = _latest_by_id(_checked(items, Cluster, "upsert_clusters"))
         rows = [{"id": c.id, "namespace": c.namespace, "body": c.model_dump_json()} for c in latest]
         self._claim_and_upsert("clusters", "id", rows, "cluster")
-
-    def list_clusters(self, scope: Scope = ALL) -> list[Cluster]:
-        """Clusters of the scope's namespace: they are shared by its users, so ``user_id`` does not apply."""
-        return self._list("clusters", self._scoped("clusters", scope), Cluster)
-
-    def delete_clusters(self, ids: Sequence[str]) -> None:
-        self._delete("clusters", "id", ids, "delete_clusters")
 
     # -------------------------------------------------------------------------------------------- adapters
 
@@ -560,37 +408,14 @@ class SQLiteRuleStore:
             if links:
                 self._db.table("adapter_sources").insert_all(links, batch_size=400)
 
-    def get_adapters(self, ids: Sequence[str], scope: Scope = ALL) -> list[Adapter]:
-        """The adapters with these ids that are in scope, in the order asked (each once)."""
-        return self._get_by_ids("adapters", "id", ids, scope, Adapter)
-
-    def list_adapters(
-        self,
-        scope: Scope = ALL,
-        *,
-        cluster_id: str | None = None,
-        status: AdapterStatus | Sequence[AdapterStatus] | None = None,
-        kind: AdapterKind | None = None,
-    ) -> list[Adapter]:
-        """Adapters in scope, ordered by cluster_id, kind, version (numerically), then id."""
-        where = self._in_cluster("adapters", scope, cluster_id)
-        if status is not None:
-            statuses = [status] if isinstance(status, str) else list(status)
-            values = [AdapterStatus(s).value for s in statuses]
-            where.add(f"status IN ({_marks(values)})", *values)
-        if kind is not None:
-            where.add("kind = ?", AdapterKind(kind).value)
-        return self._list("adapters", where, Adapter, order_by="cluster_id, kind, version, id")
+    def _where_in(self, where: _Where, column: str, values: list[str]) -> None:
+        where.add(f"{column} IN ({_marks(values)})", *values)
 
     def adapter_ids_for_logs(self, log_ids: Sequence[str]) -> list[str]:
         """Adapters trained on any of these logs, sorted (deleted logs included: see ``delete_logs``)."""
         wanted = _id_list(log_ids, "adapter_ids_for_logs")
         rows = self._select_in("DISTINCT adapter_id", "adapter_sources", "log_id", wanted)
         return sorted({row[0] for row in rows})
-
-    def delete_adapters(self, ids: Sequence[str]) -> None:
-        """Delete adapters by id; their source links go with them (foreign key cascade)."""
-        self._delete("adapters", "id", ids, "delete_adapters")
 
     # -------------------------------------------------------------------------------------------- verdicts
 
@@ -612,16 +437,6 @@ class SQLiteRuleStore:
             # Keyed by (namespace, log_id), like the logs they judge: no claim across namespaces to check.
             self._db.table("verdicts").upsert_all(rows, pk=("namespace", "log_id"), batch_size=100)
 
-    def get_verdicts(self, log_ids: Sequence[str], scope: Scope = ALL) -> list[LogVerdict]:
-        """The verdicts of these logs in scope (give the namespace: log ids are unique only within one)."""
-        return self._get_by_ids("verdicts", "log_id", log_ids, scope, LogVerdict)
-
-    def list_verdicts(self, scope: Scope = ALL, *, verdict: str | None = None) -> list[LogVerdict]:
-        where = self._scoped("verdicts", scope)
-        if verdict is not None:
-            where.add("verdict = ?", Verdict(verdict).value)
-        return self._list("verdicts", where, LogVerdict, order_by="log_id")
-
     # ------------------------------------------------------------------------------------------ quarantine
 
     def add_quarantine(self, items: Iterable[QuarantineRecord]) -> None:
@@ -630,57 +445,10 @@ class SQLiteRuleStore:
         rows = [{"id": q.id, "namespace": q.namespace, "source": q.source, "body": q.model_dump_json()} for q in latest]
         self._claim_and_upsert("quarantine", "id", rows, "quarantine record")
 
-    def list_quarantine(self, scope: Scope = ALL, *, source: str | None = None) -> list[QuarantineRecord]:
-        """Quarantined inputs of the scope's namespace (they have no user, so ``user_id`` does not apply)."""
-        where = self._scoped("quarantine", scope)
-        if source is not None:
-            where.add("source = ?", source)
-        return self._list("quarantine", where, QuarantineRecord)
-
     # ----------------------------------------------------------------------------------------- meta, stats
 
-    def get_meta(self, key: str) -> str | None:
-        rows = self._fetch("SELECT value FROM meta WHERE key = ?", [key])
-        return str(rows[0][0]) if rows else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        if not isinstance(value, str):
-            raise TypeError(f"set_meta({key!r}): value must be a str, got {type(value).__name__}")
-        with self.transaction():
-            self._upsert_rows("meta", "key", [{"key": key, "value": value}])
-
-    def stats(self, scope: Scope = ALL) -> dict[str, int]:
-        """Counts in scope, read from one snapshot.
-
-        Keys: logs, logs_processed, rules_<status>, clusters, experiences, preference_pairs, hindsight,
-        quarantine, verdicts_<verdict>, adapters, adapters_<status> (every status and verdict, zeros included).
-        """
-        with self._read_snapshot():
-            counts = {
-                "logs": self.count_logs(scope),
-                "logs_processed": self.count_logs(scope, processed=True),
-            }
-            where = self._logs_where(scope, None).copy().add("edit_cost IS NOT NULL")
-            edited, total = self._fetch(f"SELECT COUNT(*), SUM(edit_cost) FROM logs{where.sql}", where.params)[0]
-            counts["logs_edited"], counts["edit_cost_total"] = int(edited), int(total or 0)
-            counts.update(self._count_by("rules", "status", scope, [s.value for s in RuleStatus]))
-            for table in ("clusters", "experiences", "preference_pairs", "hindsight", "quarantine"):
-                where = self._scoped(table, scope)
-                counts[table] = int(self._fetch(f"SELECT COUNT(*) FROM {table}{where.sql}", where.params)[0][0])
-            counts.update(self._count_by("verdicts", "verdict", scope, [v.value for v in Verdict]))
-            where = self._scoped("adapters", scope)
-            counts["adapters"] = int(self._fetch(f"SELECT COUNT(*) FROM adapters{where.sql}", where.params)[0][0])
-            counts.update(self._count_by("adapters", "status", scope, [s.value for s in AdapterStatus]))
-        return counts
-
-    def _count_by(self, table: str, column: str, scope: Scope, values: list[str]) -> dict[str, int]:
-        where = self._scoped(table, scope)
-        counts = {f"{table}_{value}": 0 for value in values}
-        for value, count in self._fetch(
-            f"SELECT {column}, COUNT(*) FROM {table}{where.sql} GROUP BY {column}", where.params
-        ):
-            counts[f"{table}_{value}"] = int(count)
-        return counts
+    def _write_meta(self, key: str, value: str) -> None:
+        self._upsert_rows("meta", "key", [{"key": key, "value": value}])
 
     # ------------------------------------------------------------------------------------- backup, restore
 
@@ -758,20 +526,6 @@ class SQLiteRuleStore:
             finally:
                 conn.execute("COMMIT")
 
-    def _scoped(self, table: str, scope: Scope) -> _Where:
-        where = _Where()
-        if scope.namespace is not None:
-            where.add(f"{table}.namespace = ?", scope.namespace)
-        if scope.user_id is not None and table in _USER_CONDITIONS:
-            where.add(_USER_CONDITIONS[table], scope.user_id)
-        return where
-
-    def _in_cluster(self, table: str, scope: Scope, cluster_id: str | None) -> _Where:
-        where = self._scoped(table, scope)
-        if cluster_id is not None:
-            where.add(f"{table}.cluster_id = ?", cluster_id)
-        return where
-
     def _select_in(
         self,
         columns: str,
@@ -800,10 +554,6 @@ class SQLiteRuleStore:
         for record_id, body in self._select_in(f"{key}, body", table, key, wanted, scope, order_by="namespace"):
             bodies.setdefault(record_id, []).append(body)
         return [model.model_validate_json(body) for i in wanted for body in bodies.get(i, [])]
-
-    def _list(self, table: str, where: _Where, model: type[RecordT], order_by: str = "id") -> list[RecordT]:
-        rows = self._fetch(f"SELECT body FROM {table}{where.sql} ORDER BY {order_by}", where.params)
-        return [model.model_validate_json(body) for (body,) in rows]
 
     def _delete(self, table: str, key: str, ids: Sequence[str], method: str) -> None:
         with self.transaction():
@@ -931,16 +681,6 @@ def _provenance_rows(rule: Rule, log_users: dict[str, str | None]) -> list[dict[
     ]
 
 
-def _checked(items: Iterable[object], model: type[RecordT], method: str) -> Iterator[RecordT]:
-    """Yield ``items``, failing clearly on the first that is not a ``model`` (a dict, another record kind)."""
-    if isinstance(items, BaseModel):
-        raise TypeError(f"{method} expects an iterable of {model.__name__}, got a single {type(items).__name__}")
-    for position, item in enumerate(items):
-        if not isinstance(item, model):
-            raise TypeError(f"{method}: item #{position} is a {type(item).__name__}, expected {model.__name__}")
-        yield item
-
-
 def _latest_by_id(items: Iterable[IdentifiedT]) -> list[IdentifiedT]:
     """One record per id, the last one given winning (as if they had been upserted one by one)."""
     return list({item.id: item for item in items}.values())
@@ -951,12 +691,6 @@ def _id_list(ids: Sequence[str], method: str) -> list[str]:
     if isinstance(ids, str):
         raise TypeError(f"{method}: ids must be a sequence of ids, not the single string {ids!r}")
     return list(dict.fromkeys(ids))
-
-
-def _pages(items: Iterable[RecordT], size: int) -> Iterator[list[RecordT]]:
-    iterator = iter(items)
-    while page := list(islice(iterator, size)):
-        yield page
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:

@@ -4,8 +4,8 @@ the build lease as the CLI and ``UnoMemory.build`` use it."""
 from __future__ import annotations
 
 import json
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner

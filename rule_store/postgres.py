@@ -230,11 +230,16 @@ class PostgresRuleStore(SQLStoreBase):
             with pinned.transaction():
                 yield
             return
+        with self._pinned() as conn, conn.transaction():
+            yield
+
+    @contextmanager
+    def _pinned(self) -> Iterator[Conn]:
+        """Lend this thread one pooled connection for the block: every statement in it (``_connection``) uses it."""
         with self._open_pool().connection() as conn:
             self._local.conn = conn
             try:
-                with conn.transaction():
-                    yield
+                yield conn
             finally:
                 self._local.conn = None
 
@@ -586,14 +591,9 @@ class PostgresRuleStore(SQLStoreBase):
         if getattr(self._local, "conn", None) is not None:
             yield
             return
-        with self._open_pool().connection() as conn:
-            self._local.conn = conn
-            try:
-                with conn.transaction():
-                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    yield
-            finally:
-                self._local.conn = None
+        with self._pinned() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
 
     def _get_by_ids(
         self, table: str, key: str, ids: Sequence[str], scope: Scope, model: type[RecordT]

@@ -93,6 +93,10 @@ class StrategyChoice(BaseModel):
     available: list[Strategy]
     explored: bool = Field(description="chosen by a posterior sample (Thompson sampling) rather than the best mean")
 
+    def details(self) -> dict[str, Any]:
+        """What an answer's ``uno`` details say of the choice (the proxy's response, ``as_runnable``'s metadata)."""
+        return self.model_dump(mode="json", include={"strategy", "reason", "explored"})
+
 
 class StrategyBandit:
     """Thompson sampling over :class:`Strategy` per (namespace, cluster); state in ``store``'s meta table."""

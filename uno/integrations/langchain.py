@@ -330,11 +330,7 @@ class UnoChatModel(BaseChatModel):
             "previous_log_id": call.exchange.previous_log_id if call.exchange else None,
         }
         if choice is not None:
-            details["strategy"] = {
-                "strategy": choice.strategy.value,
-                "reason": choice.reason,
-                "explored": choice.explored,
-            }
+            details["strategy"] = choice.details()
         return details
 
 

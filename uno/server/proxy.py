@@ -257,7 +257,7 @@ async def _log(
     }
     choice = augmentation.strategy if augmentation else None
     if choice is not None:
-        details["strategy"] = {"strategy": choice.strategy.value, "reason": choice.reason, "explored": choice.explored}
+        details["strategy"] = choice.details()
     if _NOT_LOGGED in meta:
         details[_NOT_LOGGED] = meta[_NOT_LOGGED]
         return details
